@@ -1,0 +1,91 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { JWT_EXTENDED_CONFIG } from '../module/constants.js';
+import type { JwtExtendedConfig } from '../module/jwt-extended-config.js';
+import { type HttpResponseLike, appendSetCookie } from '../request/http-adapter.js';
+
+export interface SetCookieOptions {
+  /** Max-Age in seconds; overrides `sessionCookie`. */
+  maxAge?: number;
+  /** Overrides `cookieDomain`. */
+  domain?: string;
+}
+
+export interface UnsetCookieOptions {
+  /** Overrides `cookieDomain`; must match the domain the cookie was set with. */
+  domain?: string;
+}
+
+/** Flask's `JWT_SESSION_COOKIE = False` lifetime: one year. */
+const PERSISTENT_MAX_AGE = 31540000;
+const FORBIDDEN_IN_ATTRIBUTE = /[;\s\u0000-\u001f\u007f]/;
+
+interface CookieSpec {
+  name: string;
+  value: string;
+  path: string;
+  httpOnly: boolean;
+}
+
+/** Writes the token and CSRF cookies on Express responses and Fastify replies, no cookie plugin needed. */
+@Injectable()
+export class CookieWriter {
+  constructor(@Inject(JWT_EXTENDED_CONFIG) private readonly config: JwtExtendedConfig) {}
+
+  setTokenCookies(res: HttpResponseLike, refresh: boolean, token: string, csrf: string | undefined, options: SetCookieOptions = {}): void {
+    const { maxAge, domain } = options;
+    if (maxAge !== undefined && (!Number.isFinite(maxAge) || maxAge < 0)) {
+      throw new TypeError(`maxAge must be a number of seconds >= 0, got ${maxAge}`);
+    }
+    const lifetime = maxAge ?? (this.config.sessionCookie ? undefined : PERSISTENT_MAX_AGE);
+    for (const spec of this.cookies(refresh, token, csrf)) {
+      appendSetCookie(res, this.serialize(spec, lifetime, domain));
+    }
+  }
+
+  unsetTokenCookies(res: HttpResponseLike, refresh: boolean, options: UnsetCookieOptions = {}): void {
+    for (const spec of this.cookies(refresh, '', '')) {
+      appendSetCookie(res, this.serialize(spec, 0, options.domain));
+    }
+  }
+
+  private cookies(refresh: boolean, token: string, csrf: string | undefined): CookieSpec[] {
+    const c = this.config;
+    const specs: CookieSpec[] = [
+      {
+        name: refresh ? c.refreshCookieName : c.accessCookieName,
+        value: token,
+        path: refresh ? c.refreshCookiePath : c.accessCookiePath,
+        httpOnly: true,
+      },
+    ];
+    if (c.cookieCsrfProtect && c.csrfInCookies && csrf !== undefined) {
+      specs.push({
+        name: refresh ? c.refreshCsrfCookieName : c.accessCsrfCookieName,
+        value: csrf,
+        path: refresh ? c.refreshCsrfCookiePath : c.accessCsrfCookiePath,
+        // Readable by the page's JavaScript, which echoes it in the CSRF header.
+        httpOnly: false,
+      });
+    }
+    return specs;
+  }
+
+  private serialize(spec: CookieSpec, maxAge: number | undefined, domainOverride: string | undefined): string {
+    if (FORBIDDEN_IN_ATTRIBUTE.test(spec.value) || spec.value.includes(',')) {
+      throw new TypeError(`Cookie ${spec.name} would hold characters a cookie value cannot carry`);
+    }
+    const domain = domainOverride ?? this.config.cookieDomain;
+    if (domain !== undefined && FORBIDDEN_IN_ATTRIBUTE.test(domain)) throw new TypeError(`Invalid cookie domain ${JSON.stringify(domain)}`);
+    let cookie = `${spec.name}=${spec.value}; Path=${spec.path}`;
+    if (domain) cookie += `; Domain=${domain}`;
+    if (maxAge !== undefined) {
+      cookie += `; Max-Age=${Math.floor(maxAge)}`;
+      if (maxAge === 0) cookie += '; Expires=Thu, 01 Jan 1970 00:00:00 GMT';
+      else cookie += `; Expires=${new Date(Date.now() + maxAge * 1000).toUTCString()}`;
+    }
+    if (this.config.cookieSecure) cookie += '; Secure';
+    if (spec.httpOnly) cookie += '; HttpOnly';
+    if (this.config.cookieSameSite) cookie += `; SameSite=${this.config.cookieSameSite}`;
+    return cookie;
+  }
+}

@@ -1,0 +1,108 @@
+import { HttpException, HttpStatus } from '@nestjs/common';
+import type { JwtHeader, JwtPayload } from '../tokens/jwt.interfaces.js';
+
+export interface JwtExceptionOptions {
+  /** Header of the token, where one was decoded. */
+  jwtHeader?: JwtHeader;
+  /** Payload of the token, where one was decoded. */
+  jwtPayload?: JwtPayload;
+  /** Key of the message in the response body (option `errorMessageKey`). */
+  messageKey?: string;
+}
+
+/**
+ * Base class of every error the library raises about a request or a token.
+ * The response body is `{ [errorMessageKey]: message }`; `reason` is the bare message.
+ */
+export abstract class JwtExtendedException extends HttpException {
+  readonly reason: string;
+  readonly jwtHeader?: JwtHeader;
+  readonly jwtPayload?: JwtPayload;
+
+  constructor(message: string, status: number, options: JwtExceptionOptions = {}) {
+    super({ [options.messageKey ?? 'msg']: message }, status);
+    this.reason = message;
+    this.jwtHeader = options.jwtHeader;
+    this.jwtPayload = options.jwtPayload;
+    // HttpException derives `message` from the body; keep the plain reason instead.
+    this.message = message;
+    this.name = new.target.name;
+  }
+}
+
+/** No token where one was expected (missing header, cookie, query parameter or JSON key). 401. */
+export class NoAuthorizationException extends JwtExtendedException {
+  constructor(message: string, options?: JwtExceptionOptions) {
+    super(message, HttpStatus.UNAUTHORIZED, options);
+  }
+}
+
+/** CSRF double-submit value missing or different from the token's `csrf` claim. 401. */
+export class CsrfException extends JwtExtendedException {
+  constructor(message: string, options?: JwtExceptionOptions) {
+    super(message, HttpStatus.UNAUTHORIZED, options);
+  }
+}
+
+/** The authorization header is present but malformed. 422. */
+export class InvalidHeaderException extends JwtExtendedException {
+  constructor(message: string, options?: JwtExceptionOptions) {
+    super(message, HttpStatus.UNPROCESSABLE_ENTITY, options);
+  }
+}
+
+/** The query-string parameter is present but malformed. 422. */
+export class InvalidQueryParamException extends JwtExtendedException {
+  constructor(message: string, options?: JwtExceptionOptions) {
+    super(message, HttpStatus.UNPROCESSABLE_ENTITY, options);
+  }
+}
+
+/** The token is malformed, badly signed, or fails a claim check. 422. */
+export class JwtDecodeException extends JwtExtendedException {
+  constructor(message: string, options?: JwtExceptionOptions) {
+    super(message, HttpStatus.UNPROCESSABLE_ENTITY, options);
+  }
+}
+
+/** The token's `exp` has passed. 401. */
+export class ExpiredTokenException extends JwtExtendedException {
+  constructor(options?: JwtExceptionOptions) {
+    super('Token has expired', HttpStatus.UNAUTHORIZED, options);
+  }
+}
+
+/** A refresh token where an access token is required, or the reverse. 422. */
+export class WrongTokenException extends JwtExtendedException {
+  constructor(message: string, options?: JwtExceptionOptions) {
+    super(message, HttpStatus.UNPROCESSABLE_ENTITY, options);
+  }
+}
+
+/** The route needs a fresh token. 401. */
+export class FreshTokenRequiredException extends JwtExtendedException {
+  constructor(options?: JwtExceptionOptions) {
+    super('Fresh token required', HttpStatus.UNAUTHORIZED, options);
+  }
+}
+
+/** The blocklist says the token was revoked. 401. */
+export class RevokedTokenException extends JwtExtendedException {
+  constructor(options?: JwtExceptionOptions) {
+    super('Token has been revoked', HttpStatus.UNAUTHORIZED, options);
+  }
+}
+
+/** The `tokenVerification` loader returned false. 400. */
+export class UserClaimsVerificationException extends JwtExtendedException {
+  constructor(options?: JwtExceptionOptions) {
+    super('User claims verification failed', HttpStatus.BAD_REQUEST, options);
+  }
+}
+
+/** The `userLookup` loader found no user. 401. */
+export class UserLookupException extends JwtExtendedException {
+  constructor(message: string, options?: JwtExceptionOptions) {
+    super(message, HttpStatus.UNAUTHORIZED, options);
+  }
+}

@@ -1,0 +1,73 @@
+// Module and options
+export { JwtExtendedModule } from './module/jwt-extended.module.js';
+export type { JwtExtendedModuleExtras } from './module/jwt-extended.module-definition.js';
+export type {
+  CookieSameSite,
+  JwtExtendedOptions,
+  JwtExtendedOptionsFactory,
+  TokenLifetime,
+} from './module/jwt-extended-options.interface.js';
+export { JwtExtendedConfigError } from './module/resolve-config.js';
+
+// Service
+export { JwtExtendedService } from './service/jwt-extended.service.js';
+export type { CreateAccessTokenOptions, CreateRefreshTokenOptions } from './tokens/token-signer.service.js';
+export type { DecodeTokenOptions } from './tokens/token-decoder.service.js';
+export type { SetCookieOptions, UnsetCookieOptions } from './cookies/cookie-writer.service.js';
+
+// Route protection
+export { JwtGuard } from './guard/jwt.guard.js';
+export { JwtRequired } from './decorators/jwt-required.decorator.js';
+export type { JwtRequiredOptions } from './decorators/jwt-required-options.interface.js';
+export { CurrentUser, Jwt, JwtHeader, JwtIdentity, JwtLocation } from './decorators/jwt-params.decorators.js';
+
+// Tokens
+export type {
+  AsymmetricAlgorithm,
+  JsonWebKeyInput,
+  JwtAlgorithm,
+  JwtHeader as JwtProtectedHeader,
+  JwtKey,
+  JwtPayload,
+  SymmetricAlgorithm,
+  TokenLocation,
+  VerifiedJwt,
+} from './tokens/jwt.interfaces.js';
+
+// Loaders
+export type { JwtExtendedLoaders } from './loaders/jwt-extended-loaders.interface.js';
+export type {
+  AdditionalClaimsLoader,
+  AdditionalHeadersLoader,
+  DecodeKeyLoader,
+  EncodeKeyLoader,
+  UserIdentityLoader,
+} from './loaders/token-loaders.interface.js';
+export type { BlocklistLoader, TokenVerificationLoader, UserLookupLoader } from './loaders/verification-loaders.interface.js';
+export type {
+  ExpiredTokenLoader,
+  InvalidTokenLoader,
+  NeedsFreshTokenLoader,
+  RevokedTokenLoader,
+  TokenVerificationFailedLoader,
+  UnauthorizedLoader,
+  UserLookupErrorLoader,
+} from './loaders/error-loaders.interface.js';
+export { LoaderTimeoutException } from './loaders/settle-loader.js';
+
+// Errors
+export {
+  CsrfException,
+  ExpiredTokenException,
+  FreshTokenRequiredException,
+  InvalidHeaderException,
+  InvalidQueryParamException,
+  JwtDecodeException,
+  JwtExtendedException,
+  NoAuthorizationException,
+  RevokedTokenException,
+  UserClaimsVerificationException,
+  UserLookupException,
+  WrongTokenException,
+} from './errors/exceptions.js';
+export type { JwtExceptionOptions } from './errors/exceptions.js';

@@ -1,0 +1,53 @@
+import type { Type } from '@nestjs/common';
+import type * as E from './error-loaders.interface.js';
+import type * as T from './token-loaders.interface.js';
+import type * as V from './verification-loaders.interface.js';
+
+/**
+ * Loader classes, by role. Each class is registered as a provider of the module,
+ * so it can inject whatever the module's `imports` provide. One class may fill
+ * several roles.
+ */
+export interface JwtExtendedLoaders {
+  additionalClaims?: Type<T.AdditionalClaimsLoader>;
+  additionalHeaders?: Type<T.AdditionalHeadersLoader>;
+  decodeKey?: Type<T.DecodeKeyLoader>;
+  encodeKey?: Type<T.EncodeKeyLoader>;
+  userIdentity?: Type<T.UserIdentityLoader>;
+  userLookup?: Type<V.UserLookupLoader>;
+  blocklist?: Type<V.BlocklistLoader>;
+  tokenVerification?: Type<V.TokenVerificationLoader>;
+  expiredToken?: Type<E.ExpiredTokenLoader>;
+  invalidToken?: Type<E.InvalidTokenLoader>;
+  needsFreshToken?: Type<E.NeedsFreshTokenLoader>;
+  revokedToken?: Type<E.RevokedTokenLoader>;
+  tokenVerificationFailed?: Type<E.TokenVerificationFailedLoader>;
+  unauthorized?: Type<E.UnauthorizedLoader>;
+  userLookupError?: Type<E.UserLookupErrorLoader>;
+}
+
+/** The method each loader role must implement: checked at start-up. */
+export const LOADER_METHODS = {
+  additionalClaims: 'additionalClaims',
+  additionalHeaders: 'additionalHeaders',
+  decodeKey: 'decodeKey',
+  encodeKey: 'encodeKey',
+  userIdentity: 'userIdentity',
+  userLookup: 'lookupUser',
+  blocklist: 'isTokenRevoked',
+  tokenVerification: 'verifyToken',
+  expiredToken: 'onExpiredToken',
+  invalidToken: 'onInvalidToken',
+  needsFreshToken: 'onNeedsFreshToken',
+  revokedToken: 'onRevokedToken',
+  tokenVerificationFailed: 'onTokenVerificationFailed',
+  unauthorized: 'onUnauthorized',
+  userLookupError: 'onUserLookupError',
+} as const satisfies Record<keyof JwtExtendedLoaders, string>;
+
+export type LoaderRole = keyof JwtExtendedLoaders;
+
+/** Loader instances, resolved by the module. */
+export type ResolvedLoaders = {
+  [K in LoaderRole]?: InstanceType<NonNullable<JwtExtendedLoaders[K]>>;
+};

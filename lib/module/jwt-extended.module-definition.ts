@@ -1,0 +1,88 @@
+import { ConfigurableModuleBuilder, type Provider, type Type } from '@nestjs/common';
+import { APP_INTERCEPTOR } from '@nestjs/core';
+import { JwtErrorInterceptor } from '../errors/jwt-error.interceptor.js';
+import {
+  type JwtExtendedLoaders,
+  LOADER_METHODS,
+  type LoaderRole,
+  type ResolvedLoaders,
+} from '../loaders/jwt-extended-loaders.interface.js';
+import { JWT_EXTENDED_LOADERS } from './constants.js';
+import type { JwtExtendedOptions } from './jwt-extended-options.interface.js';
+
+export interface JwtExtendedModuleExtras {
+  /** Loader classes by role (see `JwtExtendedLoaders`). */
+  loaders?: JwtExtendedLoaders;
+  /** Register the module globally. Default `true`. */
+  isGlobal?: boolean;
+}
+
+const ERROR_ROLES: readonly LoaderRole[] = [
+  'expiredToken',
+  'invalidToken',
+  'needsFreshToken',
+  'revokedToken',
+  'tokenVerificationFailed',
+  'unauthorized',
+  'userLookupError',
+];
+
+function loaderEntries(loaders: JwtExtendedLoaders | undefined): [LoaderRole, Type][] {
+  if (loaders === undefined) return [];
+  if (typeof loaders !== 'object' || loaders === null) throw new TypeError('JwtExtendedModule: "loaders" must be an object');
+  return Object.entries(loaders).map(([role, loader]) => {
+    if (!Object.hasOwn(LOADER_METHODS, role)) {
+      throw new TypeError(
+        `JwtExtendedModule: "loaders.${role}" is not a loader role; use one of ${Object.keys(LOADER_METHODS).join(', ')}`,
+      );
+    }
+    if (typeof loader !== 'function') {
+      throw new TypeError(`JwtExtendedModule: "loaders.${role}" must be an @Injectable() class`);
+    }
+    return [role as LoaderRole, loader as Type];
+  });
+}
+
+/**
+ * Registers each loader class once as a provider of the module (so it injects what
+ * the module's `imports` provide), and maps roles to instances, checking at start-up
+ * that each instance has its role's method.
+ */
+function loaderProviders(loaders: JwtExtendedLoaders | undefined): Provider[] {
+  const entries = loaderEntries(loaders);
+  const classes = [...new Set(entries.map(([, loader]) => loader))];
+  const providers: Provider[] = [
+    ...classes,
+    {
+      provide: JWT_EXTENDED_LOADERS,
+      inject: classes,
+      useFactory: (...instances: object[]): ResolvedLoaders => {
+        const resolved: Record<string, unknown> = {};
+        for (const [role, loader] of entries) {
+          const instance = instances[classes.indexOf(loader)] as Record<string, unknown>;
+          if (typeof instance[LOADER_METHODS[role]] !== 'function') {
+            throw new TypeError(`JwtExtendedModule: loaders.${role} (${loader.name}) must implement ${LOADER_METHODS[role]}()`);
+          }
+          resolved[role] = instance;
+        }
+        return resolved as ResolvedLoaders;
+      },
+    },
+  ];
+  // Error loaders also shape library exceptions thrown inside handlers; with none, add nothing to every route.
+  if (entries.some(([role]) => ERROR_ROLES.includes(role))) {
+    providers.push({ provide: APP_INTERCEPTOR, useClass: JwtErrorInterceptor });
+  }
+  return providers;
+}
+
+export const { ConfigurableModuleClass, MODULE_OPTIONS_TOKEN, OPTIONS_TYPE, ASYNC_OPTIONS_TYPE } =
+  new ConfigurableModuleBuilder<JwtExtendedOptions>({ moduleName: 'JwtExtended' })
+    .setClassMethodName('forRoot')
+    .setFactoryMethodName('createJwtExtendedOptions')
+    .setExtras<JwtExtendedModuleExtras>({ isGlobal: true, loaders: undefined }, (definition, extras) => ({
+      ...definition,
+      global: extras.isGlobal,
+      providers: [...(definition.providers ?? []), ...loaderProviders(extras.loaders)],
+    }))
+    .build();

@@ -1,0 +1,122 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { JwtRequiredOptions } from '../decorators/jwt-required-options.interface.js';
+import {
+  FreshTokenRequiredException,
+  NoAuthorizationException,
+  RevokedTokenException,
+  UserClaimsVerificationException,
+  UserLookupException,
+  WrongTokenException,
+} from '../errors/exceptions.js';
+import type { ResolvedLoaders } from '../loaders/jwt-extended-loaders.interface.js';
+import { settleLoader } from '../loaders/settle-loader.js';
+import { JWT_EXTENDED_CONFIG, JWT_EXTENDED_LOADERS } from '../module/constants.js';
+import type { JwtExtendedConfig } from '../module/jwt-extended-config.js';
+import type { JwtHeader, JwtPayload, TokenLocation, VerifiedJwt } from '../tokens/jwt.interfaces.js';
+import { TokenDecoder } from '../tokens/token-decoder.service.js';
+import { type HttpRequestLike, readHeader } from './http-adapter.js';
+import { type JwtRequestState, setJwtState } from './jwt-request-state.js';
+import { TokenExtractor } from './token-extractor.service.js';
+
+function describeIdentity(identity: unknown): string {
+  return typeof identity === 'object' && identity !== null ? JSON.stringify(identity) : String(identity);
+}
+
+/** Flask's `verify_jwt_in_request`: find, decode and check the token, then load the user. */
+@Injectable()
+export class RequestVerifier {
+  private readonly emptyState: JwtRequestState;
+
+  constructor(
+    @Inject(JWT_EXTENDED_CONFIG) private readonly config: JwtExtendedConfig,
+    @Inject(JWT_EXTENDED_LOADERS) private readonly loaders: ResolvedLoaders,
+    private readonly extractor: TokenExtractor,
+    private readonly decoder: TokenDecoder,
+  ) {
+    this.emptyState = Object.freeze({
+      header: {},
+      payload: {},
+      location: null,
+      identity: null,
+      user: null,
+      userLookupConfigured: Boolean(loaders.userLookup),
+    });
+  }
+
+  async verify(req: HttpRequestLike, options: JwtRequiredOptions = {}): Promise<VerifiedJwt | null> {
+    // CORS preflight carries no credentials by design (Fetch standard); let it through unverified.
+    if (req.method === 'OPTIONS' && readHeader(req, 'access-control-request-method') !== undefined) {
+      setJwtState(req, this.emptyState);
+      return null;
+    }
+    const locations = this.locations(options.locations);
+    const refresh = options.refresh === true;
+    const found = this.extractor.extract(req, locations, refresh);
+    if ('missing' in found) {
+      if (options.optional) {
+        setJwtState(req, this.emptyState);
+        return null;
+      }
+      throw new NoAuthorizationException(found.missing, { messageKey: this.config.errorMessageKey });
+    }
+
+    const { header, payload } = await this.decoder.decode(found.token, { csrfValue: found.csrfValue });
+    const context = { messageKey: this.config.errorMessageKey, jwtHeader: header, jwtPayload: payload };
+    if (options.verifyType !== false) {
+      const isRefresh = payload.type === 'refresh';
+      if (refresh && !isRefresh) throw new WrongTokenException('Only refresh tokens are allowed', context);
+      if (!refresh && isRefresh) throw new WrongTokenException('Only non-refresh tokens are allowed', context);
+    }
+    if (options.fresh && !this.isFresh(payload.fresh)) throw new FreshTokenRequiredException(context);
+    if (!options.skipRevocationCheck && this.loaders.blocklist) {
+      const revoked = await this.settle(this.loaders.blocklist.isTokenRevoked(header, payload), 'blocklist');
+      if (revoked) throw new RevokedTokenException(context);
+    }
+    if (this.loaders.tokenVerification) {
+      const valid = await this.settle(this.loaders.tokenVerification.verifyToken(header, payload), 'tokenVerification');
+      if (!valid) throw new UserClaimsVerificationException(context);
+    }
+    const identity = payload[this.config.identityClaim];
+    const user = await this.lookupUser(header, payload, identity, context);
+    setJwtState(req, {
+      header,
+      payload,
+      location: found.location,
+      identity,
+      user,
+      userLookupConfigured: this.emptyState.userLookupConfigured,
+    });
+    if (this.loaders.userLookup) req.user = user;
+    return { header, payload };
+  }
+
+  private locations(locations: JwtRequiredOptions['locations']): readonly TokenLocation[] {
+    if (locations === undefined) return this.config.tokenLocation;
+    return Array.isArray(locations) ? locations : [locations];
+  }
+
+  /** Fresh only when exactly `true`, or a finite timestamp still in the future. */
+  private isFresh(fresh: unknown): boolean {
+    if (fresh === true) return true;
+    return typeof fresh === 'number' && Number.isFinite(fresh) && fresh > Date.now() / 1000;
+  }
+
+  private async lookupUser(
+    header: JwtHeader,
+    payload: JwtPayload,
+    identity: unknown,
+    context: ConstructorParameters<typeof UserLookupException>[1],
+  ): Promise<unknown> {
+    const loader = this.loaders.userLookup;
+    if (!loader) return undefined;
+    const user = await this.settle(loader.lookupUser(header, payload), 'userLookup');
+    if (user === null || user === undefined) {
+      throw new UserLookupException(`Error loading the user ${describeIdentity(identity)}`, context);
+    }
+    return user;
+  }
+
+  private settle<T>(result: T | Promise<T>, role: string): T | Promise<T> {
+    return settleLoader(result, role, this.config.loaderTimeout, this.config.errorMessageKey);
+  }
+}

@@ -1,0 +1,141 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { type SetCookieOptions, type UnsetCookieOptions, CookieWriter } from '../cookies/cookie-writer.service.js';
+import type { JwtRequiredOptions } from '../decorators/jwt-required-options.interface.js';
+import { JwtDecodeException } from '../errors/exceptions.js';
+import { JWT_EXTENDED_CONFIG } from '../module/constants.js';
+import type { JwtExtendedConfig } from '../module/jwt-extended-config.js';
+import type { HttpRequestLike, HttpResponseLike } from '../request/http-adapter.js';
+import { requireJwtState } from '../request/jwt-request-state.js';
+import { RequestVerifier } from '../request/request-verifier.service.js';
+import { own } from '../tokens/compact-token.js';
+import type { JwtHeader, JwtPayload, TokenLocation, VerifiedJwt } from '../tokens/jwt.interfaces.js';
+import { type DecodeTokenOptions, TokenDecoder } from '../tokens/token-decoder.service.js';
+import { type CreateAccessTokenOptions, type CreateRefreshTokenOptions, TokenSigner } from '../tokens/token-signer.service.js';
+
+/**
+ * Everything Flask-JWT-Extended offers as functions: creating and decoding tokens,
+ * reading the verified JWT of a request, and the cookie helpers.
+ */
+@Injectable()
+export class JwtExtendedService {
+  constructor(
+    @Inject(JWT_EXTENDED_CONFIG) private readonly config: JwtExtendedConfig,
+    private readonly signer: TokenSigner,
+    private readonly decoder: TokenDecoder,
+    private readonly verifier: RequestVerifier,
+    private readonly cookies: CookieWriter,
+  ) {}
+
+  /** Flask `create_access_token`. */
+  createAccessToken(identity: unknown, options?: CreateAccessTokenOptions): Promise<string> {
+    return this.signer.createAccessToken(identity, options);
+  }
+
+  /** Flask `create_refresh_token`. */
+  createRefreshToken(identity: unknown, options?: CreateRefreshTokenOptions): Promise<string> {
+    return this.signer.createRefreshToken(identity, options);
+  }
+
+  /** Flask `decode_token`: verifies signature and claims; throws the library's exceptions. */
+  async decodeToken<Claims extends object = Record<string, unknown>>(
+    token: string,
+    options?: DecodeTokenOptions,
+  ): Promise<JwtPayload<Claims>> {
+    return (await this.decoder.decode<Claims>(token, options)).payload;
+  }
+
+  /** Flask `get_unverified_jwt_headers`: the header, NOT verified. */
+  getUnverifiedJwtHeaders(token: string): JwtHeader {
+    return this.decoder.parseUnverified(token).header;
+  }
+
+  /** Flask `get_jti`: the `jti` claim, NOT verified; `null` when absent. */
+  getJti(token: string): string | null {
+    const jti = own(this.decoder.parseUnverified(token).payload, 'jti');
+    return typeof jti === 'string' ? jti : null;
+  }
+
+  /** Flask `get_csrf_token`: the `csrf` claim of a token you just created (NOT verified). */
+  getCsrfToken(token: string): string {
+    const csrf = own(this.decoder.parseUnverified(token).payload, 'csrf');
+    if (typeof csrf !== 'string') throw new JwtDecodeException('Missing claim: csrf', { messageKey: this.config.errorMessageKey });
+    return csrf;
+  }
+
+  /** Flask `set_access_cookies`: the token cookie (HttpOnly) and, with CSRF protection, the readable CSRF cookie. */
+  setAccessCookies(response: HttpResponseLike, token: string, options?: SetCookieOptions): void {
+    this.cookies.setTokenCookies(response, false, token, this.csrfOf(token), options);
+  }
+
+  /** Flask `set_refresh_cookies`. */
+  setRefreshCookies(response: HttpResponseLike, token: string, options?: SetCookieOptions): void {
+    this.cookies.setTokenCookies(response, true, token, this.csrfOf(token), options);
+  }
+
+  /** Flask `unset_jwt_cookies`: expires the access and refresh cookies (and their CSRF cookies). */
+  unsetJwtCookies(response: HttpResponseLike, options?: UnsetCookieOptions): void {
+    this.unsetAccessCookies(response, options);
+    this.unsetRefreshCookies(response, options);
+  }
+
+  /** Flask `unset_access_cookies`. */
+  unsetAccessCookies(response: HttpResponseLike, options?: UnsetCookieOptions): void {
+    this.cookies.unsetTokenCookies(response, false, options);
+  }
+
+  /** Flask `unset_refresh_cookies`. */
+  unsetRefreshCookies(response: HttpResponseLike, options?: UnsetCookieOptions): void {
+    this.cookies.unsetTokenCookies(response, true, options);
+  }
+
+  /**
+   * Flask `verify_jwt_in_request`: what `@JwtRequired()` does, callable anywhere a
+   * request is at hand. Resolves `null` for an optional request without a token.
+   * Errors are the library's exceptions; error loaders shape them when they reach Nest.
+   */
+  verifyJwtInRequest<Claims extends object = Record<string, unknown>>(
+    request: object,
+    options?: JwtRequiredOptions,
+  ): Promise<VerifiedJwt<Claims> | null> {
+    return this.verifier.verify(request as HttpRequestLike, options) as Promise<VerifiedJwt<Claims> | null>;
+  }
+
+  /** Flask `get_jwt`: the verified payload (`{}` after an optional request without token). */
+  getJwt<Claims extends object = Record<string, unknown>>(request: object): JwtPayload<Claims> {
+    return requireJwtState(request as HttpRequestLike).payload as JwtPayload<Claims>;
+  }
+
+  /** Flask `get_jwt_header`. */
+  getJwtHeader(request: object): JwtHeader {
+    return requireJwtState(request as HttpRequestLike).header;
+  }
+
+  /** Flask `get_jwt_identity`: the identity claim (`null` without token). */
+  getJwtIdentity<Identity = unknown>(request: object): Identity {
+    return requireJwtState(request as HttpRequestLike).identity as Identity;
+  }
+
+  /** Flask `get_jwt_request_location`. */
+  getJwtRequestLocation(request: object): TokenLocation | null {
+    return requireJwtState(request as HttpRequestLike).location;
+  }
+
+  /** Flask `get_current_user`: what the `userLookup` loader returned (`null` without token). */
+  getCurrentUser<User = unknown>(request: object): User {
+    return currentUserOf(request) as User;
+  }
+
+  private csrfOf(token: string): string | undefined {
+    if (!this.config.cookieCsrfProtect) return undefined;
+    return this.getCsrfToken(token);
+  }
+}
+
+/** The loaded user of a verified request; an error when no `userLookup` loader is configured. */
+export function currentUserOf(request: object): unknown {
+  const state = requireJwtState(request as HttpRequestLike);
+  if (!state.userLookupConfigured) {
+    throw new Error('The current user needs a userLookup loader: configure loaders.userLookup in JwtExtendedModule');
+  }
+  return state.user;
+}

@@ -1,0 +1,58 @@
+import type { KeyObject } from 'node:crypto';
+
+export const SYMMETRIC_ALGORITHMS = ['HS256', 'HS384', 'HS512'] as const;
+export const ASYMMETRIC_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'] as const;
+
+export type SymmetricAlgorithm = (typeof SYMMETRIC_ALGORITHMS)[number];
+export type AsymmetricAlgorithm = (typeof ASYMMETRIC_ALGORITHMS)[number];
+/** JWS algorithms the library signs and verifies. `none` is never one of them. */
+export type JwtAlgorithm = SymmetricAlgorithm | AsymmetricAlgorithm;
+
+/** A JSON Web Key as a plain object (RFC 7517). */
+export interface JsonWebKeyInput {
+  kty: string;
+  [member: string]: unknown;
+}
+
+/**
+ * A signing or verification key: a secret (string or bytes) for HS*, or for the
+ * asymmetric algorithms a PEM string (PKCS#8, SPKI, PKCS#1, SEC1 or a certificate),
+ * a JWK object or a `KeyObject`.
+ */
+export type JwtKey = string | Uint8Array | JsonWebKeyInput | KeyObject;
+
+/** Protected header of a token. */
+export interface JwtHeader {
+  alg?: string;
+  typ?: string;
+  kid?: string;
+  [parameter: string]: unknown;
+}
+
+/** Where a token can be read from in a request. */
+export type TokenLocation = 'headers' | 'cookies' | 'query_string' | 'json';
+export const TOKEN_LOCATIONS: readonly TokenLocation[] = ['headers', 'cookies', 'query_string', 'json'];
+
+/**
+ * A decoded token payload. `type`, `fresh` and `jti` are always present after
+ * decoding (defaults `'access'`, `false`, `null`); `Claims` types the rest.
+ */
+export type JwtPayload<Claims extends object = Record<string, unknown>> = Claims & {
+  type: string;
+  fresh: boolean | number;
+  jti: string | null;
+  iat?: number;
+  nbf?: number;
+  exp?: number;
+  sub?: unknown;
+  csrf?: string;
+  aud?: string | string[];
+  iss?: string;
+  [claim: string]: unknown;
+};
+
+/** A verified token as the guard and `verifyJwtInRequest` see it. */
+export interface VerifiedJwt<Claims extends object = Record<string, unknown>> {
+  header: JwtHeader;
+  payload: JwtPayload<Claims>;
+}

@@ -1,0 +1,40 @@
+import type { KeyObject } from 'node:crypto';
+import type { JwtAlgorithm } from './jwt.interfaces.js';
+import { importKey } from './keys.js';
+
+const MAX_STRING_KEYS = 256;
+
+/**
+ * Imports keys handed back by `encodeKey`/`decodeKey` loaders, remembering the
+ * result so a loader that returns the same PEM or JWK on every request does not
+ * pay for parsing it every time.
+ */
+export class LoaderKeyCache {
+  private readonly strings = new Map<string, KeyObject>();
+  private readonly objects = new WeakMap<object, Map<string, KeyObject>>();
+
+  constructor(private readonly use: 'sign' | 'verify') {}
+
+  import(input: unknown, alg: JwtAlgorithm, what: string): KeyObject {
+    const slot = `${alg}`;
+    if (typeof input === 'string') {
+      const cacheKey = `${slot}\u0000${input}`;
+      const hit = this.strings.get(cacheKey);
+      if (hit) return hit;
+      const key = importKey(input, alg, this.use, what);
+      if (this.strings.size >= MAX_STRING_KEYS) this.strings.clear();
+      this.strings.set(cacheKey, key);
+      return key;
+    }
+    if (typeof input === 'object' && input !== null && !(input instanceof Uint8Array)) {
+      let perAlg = this.objects.get(input);
+      const hit = perAlg?.get(slot);
+      if (hit) return hit;
+      const key = importKey(input, alg, this.use, what);
+      if (!perAlg) this.objects.set(input, (perAlg = new Map()));
+      perAlg.set(slot, key);
+      return key;
+    }
+    return importKey(input, alg, this.use, what);
+  }
+}

@@ -1,0 +1,156 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { CsrfException, ExpiredTokenException, JwtDecodeException, type JwtExceptionOptions } from '../errors/exceptions.js';
+import type { ResolvedLoaders } from '../loaders/jwt-extended-loaders.interface.js';
+import { settleLoader } from '../loaders/settle-loader.js';
+import { JWT_EXTENDED_CONFIG, JWT_EXTENDED_LOADERS } from '../module/constants.js';
+import type { JwtExtendedConfig } from '../module/jwt-extended-config.js';
+import { type UnverifiedToken, own, parseCompactToken } from './compact-token.js';
+import { verifySignature } from './jws.js';
+import type { JwtAlgorithm, JwtHeader, JwtPayload, VerifiedJwt } from './jwt.interfaces.js';
+import { isSymmetric } from './keys.js';
+import { LoaderKeyCache } from './loader-key-cache.js';
+
+export interface DecodeTokenOptions {
+  /** CSRF double-submit value: the token's `csrf` claim must equal it. */
+  csrfValue?: string;
+  /** Accept a token whose `exp` has passed (everything else is still checked). */
+  allowExpired?: boolean;
+}
+
+/** Constant time whatever the lengths: both sides are hashed to 32 bytes first. */
+function sameSecret(a: string, b: string): boolean {
+  return timingSafeEqual(createHash('sha256').update(a).digest(), createHash('sha256').update(b).digest());
+}
+
+/** Verifies a compact JWS and its registered claims; the §6 exceptions on every failure. */
+@Injectable()
+export class TokenDecoder {
+  private readonly loaderKeys = new LoaderKeyCache('verify');
+
+  constructor(
+    @Inject(JWT_EXTENDED_CONFIG) private readonly config: JwtExtendedConfig,
+    @Inject(JWT_EXTENDED_LOADERS) private readonly loaders: ResolvedLoaders,
+  ) {}
+
+  /** Parses without verifying anything: for reading `kid`, `jti`, `csrf` of a token you hold. */
+  parseUnverified(token: unknown): UnverifiedToken {
+    return parseCompactToken(token, this.config.maxTokenLength, this.config.errorMessageKey);
+  }
+
+  async decode<Claims extends object = Record<string, unknown>>(
+    token: unknown,
+    options: DecodeTokenOptions = {},
+  ): Promise<VerifiedJwt<Claims>> {
+    const unverified = this.parseUnverified(token);
+    const alg = this.allowedAlgorithm(unverified.header);
+    const key = await this.verificationKey(alg, unverified);
+    if (!verifySignature(alg, key, unverified.signingInput, unverified.signature)) {
+      throw this.invalid('Signature verification failed');
+    }
+    const { header, payload } = unverified;
+    this.checkClaims(header, payload, options);
+    return { header, payload: this.withDefaults(payload) as JwtPayload<Claims> };
+  }
+
+  private invalid(reason: string, header?: JwtHeader, payload?: Record<string, unknown>): JwtDecodeException {
+    return new JwtDecodeException(reason, this.exceptionOptions(header, payload));
+  }
+
+  private exceptionOptions(header?: JwtHeader, payload?: Record<string, unknown>): JwtExceptionOptions {
+    return {
+      messageKey: this.config.errorMessageKey,
+      jwtHeader: header,
+      jwtPayload: payload && this.withDefaults(payload),
+    };
+  }
+
+  private allowedAlgorithm(header: JwtHeader): JwtAlgorithm {
+    const alg = own(header, 'alg');
+    if (typeof alg !== 'string' || !this.config.allowedAlgorithms.has(alg as JwtAlgorithm)) {
+      throw this.invalid('The specified alg value is not allowed');
+    }
+    // No JWS extension is implemented, so any critical one must be refused (RFC 7515 §4.1.11).
+    if (own(header, 'crit') !== undefined) throw this.invalid('Unsupported critical header parameter');
+    const b64 = own(header, 'b64');
+    if (b64 !== undefined && b64 !== true) throw this.invalid('Unencoded payloads (b64) are not supported');
+    return alg as JwtAlgorithm;
+  }
+
+  private async verificationKey(alg: JwtAlgorithm, token: UnverifiedToken) {
+    const loader = this.loaders.decodeKey;
+    if (loader) {
+      const supplied = await settleLoader(
+        loader.decodeKey(token.header, token.payload),
+        'decodeKey',
+        this.config.loaderTimeout,
+        this.config.errorMessageKey,
+      );
+      try {
+        return this.loaderKeys.import(supplied, alg, 'decode key');
+      } catch {
+        throw this.invalid('Invalid key for the token algorithm');
+      }
+    }
+    const key = isSymmetric(alg) ? this.config.keys.secret : this.config.keys.public;
+    // Start-up validation guarantees a key for every allowed algorithm; this is defence in depth.
+    if (!key) throw this.invalid('The specified alg value is not allowed');
+    return key;
+  }
+
+  private checkClaims(header: JwtHeader, payload: Record<string, unknown>, options: DecodeTokenOptions): void {
+    const { decodeLeeway: leeway, identityClaim } = this.config;
+    const now = Date.now() / 1000;
+    const exp = own(payload, 'exp');
+    const nbf = own(payload, 'nbf');
+    const iat = own(payload, 'iat');
+    for (const [name, value] of [
+      ['exp', exp],
+      ['nbf', nbf],
+      ['iat', iat],
+    ] as const) {
+      if (value !== undefined && (typeof value !== 'number' || !Number.isFinite(value))) {
+        throw this.invalid(`The ${name} claim must be a finite number`, header, payload);
+      }
+    }
+    if (typeof exp === 'number' && exp <= now - leeway && !options.allowExpired) {
+      throw new ExpiredTokenException(this.exceptionOptions(header, payload));
+    }
+    if (typeof nbf === 'number' && nbf > now + leeway) throw this.invalid('The token is not yet valid (nbf)', header, payload);
+    if (typeof iat === 'number' && iat > now + leeway) throw this.invalid('The token is not yet valid (iat)', header, payload);
+
+    if (this.config.decodeAudience && !this.audienceMatches(own(payload, 'aud'))) {
+      throw this.invalid('Invalid audience', header, payload);
+    }
+    if (this.config.decodeIssuer !== undefined && own(payload, 'iss') !== this.config.decodeIssuer) {
+      throw this.invalid('Invalid issuer', header, payload);
+    }
+    if (own(payload, identityClaim) === undefined) throw this.invalid(`Missing claim: ${identityClaim}`, header, payload);
+    if (this.config.verifySub && Object.hasOwn(payload, 'sub') && typeof payload.sub !== 'string') {
+      throw this.invalid('Subject must be a string', header, payload);
+    }
+    if (options.csrfValue !== undefined) {
+      const csrf = own(payload, 'csrf');
+      if (csrf === undefined) throw this.invalid('Missing claim: csrf', header, payload);
+      if (typeof csrf !== 'string' || !sameSecret(csrf, options.csrfValue)) {
+        throw new CsrfException('CSRF double submit tokens do not match', this.exceptionOptions(header, payload));
+      }
+    }
+  }
+
+  private audienceMatches(aud: unknown): boolean {
+    const expected = this.config.decodeAudience!;
+    if (typeof aud === 'string') return expected.includes(aud);
+    return Array.isArray(aud) && aud.some((item) => typeof item === 'string' && expected.includes(item));
+  }
+
+  /** Flask's defaults for claims its own tokens always carry. */
+  private withDefaults(payload: Record<string, unknown>): JwtPayload {
+    return {
+      ...payload,
+      type: Object.hasOwn(payload, 'type') ? payload.type : 'access',
+      fresh: Object.hasOwn(payload, 'fresh') ? payload.fresh : false,
+      jti: Object.hasOwn(payload, 'jti') ? payload.jti : null,
+    } as JwtPayload;
+  }
+}

@@ -1,0 +1,119 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { type KeyObject, randomUUID } from 'node:crypto';
+import type { ResolvedLoaders } from '../loaders/jwt-extended-loaders.interface.js';
+import { JWT_EXTENDED_CONFIG, JWT_EXTENDED_LOADERS } from '../module/constants.js';
+import type { JwtExtendedConfig } from '../module/jwt-extended-config.js';
+import { parseDuration } from './duration.js';
+import { assertJsonSerializable } from './json-claims.js';
+import { signCompact } from './jws.js';
+import { isSymmetric } from './keys.js';
+import { LoaderKeyCache } from './loader-key-cache.js';
+
+export interface CreateRefreshTokenOptions {
+  /** Lifetime of this token: seconds (may be negative), a duration string, or `false` for no `exp`. */
+  expiresDelta?: number | string | false;
+  /** Claims added after the `additionalClaims` loader's (later wins). */
+  additionalClaims?: Record<string, unknown>;
+  /** Header parameters added after the `additionalHeaders` loader's (later wins). */
+  additionalHeaders?: Record<string, unknown>;
+}
+
+export interface CreateAccessTokenOptions extends CreateRefreshTokenOptions {
+  /** `true`/`false`, or seconds during which the token stays fresh (the claim then holds that timestamp). */
+  fresh?: boolean | number;
+}
+
+type TokenType = 'access' | 'refresh';
+
+/** Creates access and refresh tokens with the claims Flask-JWT-Extended puts in them. */
+@Injectable()
+export class TokenSigner {
+  private readonly loaderKeys = new LoaderKeyCache('sign');
+
+  constructor(
+    @Inject(JWT_EXTENDED_CONFIG) private readonly config: JwtExtendedConfig,
+    @Inject(JWT_EXTENDED_LOADERS) private readonly loaders: ResolvedLoaders,
+  ) {}
+
+  createAccessToken(identity: unknown, options: CreateAccessTokenOptions = {}): Promise<string> {
+    return this.create(identity, 'access', options.fresh ?? false, options);
+  }
+
+  createRefreshToken(identity: unknown, options: CreateRefreshTokenOptions = {}): Promise<string> {
+    return this.create(identity, 'refresh', false, options);
+  }
+
+  private async create(identity: unknown, type: TokenType, fresh: boolean | number, options: CreateRefreshTokenOptions): Promise<string> {
+    const { config, loaders } = this;
+    const now = Math.floor(Date.now() / 1000);
+    const lifetime = this.lifetime(type, options.expiresDelta);
+
+    const header: Record<string, unknown> = {
+      alg: config.algorithm,
+      typ: 'JWT',
+      ...(loaders.additionalHeaders ? await loaders.additionalHeaders.additionalHeaders(identity) : undefined),
+      ...options.additionalHeaders,
+    };
+    if (header.alg !== config.algorithm) {
+      throw new TypeError(`additional headers cannot change "alg" (the token is signed with ${config.algorithm})`);
+    }
+
+    const payload: Record<string, unknown> = {
+      fresh: this.freshClaim(fresh, now),
+      iat: now,
+      jti: randomUUID(),
+      type,
+      [config.identityClaim]: loaders.userIdentity ? await loaders.userIdentity.userIdentity(identity) : identity,
+    };
+    if (config.encodeNbf) payload.nbf = now;
+    if (config.cookieCsrfProtect) payload.csrf = randomUUID();
+    if (config.encodeAudience !== undefined) payload.aud = config.encodeAudience;
+    if (config.encodeIssuer !== undefined) payload.iss = config.encodeIssuer;
+    if (lifetime !== false) payload.exp = Math.floor(now + lifetime);
+    const claims = {
+      ...(loaders.additionalClaims ? await loaders.additionalClaims.additionalClaims(identity) : undefined),
+      ...options.additionalClaims,
+    };
+    for (const [name, value] of Object.entries(claims)) {
+      // Defined, not assigned: a claim named "__proto__" stays a claim.
+      Object.defineProperty(payload, name, { value, enumerable: true, writable: true, configurable: true });
+    }
+
+    assertJsonSerializable(header, 'token header');
+    assertJsonSerializable(payload, 'token payload');
+    return signCompact(config.algorithm, await this.signingKey(identity), header, payload);
+  }
+
+  private lifetime(type: TokenType, expiresDelta: CreateRefreshTokenOptions['expiresDelta']): number | false {
+    if (expiresDelta === undefined) {
+      return type === 'access' ? this.config.accessTokenExpires : this.config.refreshTokenExpires;
+    }
+    if (expiresDelta === false) return false;
+    const seconds = typeof expiresDelta === 'number' || typeof expiresDelta === 'string' ? parseDuration(expiresDelta) : undefined;
+    if (seconds === undefined) {
+      throw new TypeError(`expiresDelta must be seconds, a duration string or false, got ${JSON.stringify(expiresDelta)}`);
+    }
+    return seconds;
+  }
+
+  private freshClaim(fresh: boolean | number, now: number): boolean | number {
+    if (typeof fresh === 'boolean') return fresh;
+    if (typeof fresh !== 'number' || !Number.isFinite(fresh)) {
+      throw new TypeError(`fresh must be a boolean or a number of seconds, got ${JSON.stringify(fresh)}`);
+    }
+    return Math.floor(now + fresh);
+  }
+
+  private async signingKey(identity: unknown): Promise<KeyObject> {
+    const { algorithm, keys } = this.config;
+    if (this.loaders.encodeKey) {
+      return this.loaderKeys.import(await this.loaders.encodeKey.encodeKey(identity), algorithm, 'the encodeKey loader key');
+    }
+    const key = isSymmetric(algorithm) ? keys.secret : keys.private;
+    if (!key) {
+      const option = isSymmetric(algorithm) ? 'secretKey' : 'privateKey';
+      throw new Error(`Cannot create tokens: ${algorithm} needs the "${option}" option (only verification keys are configured)`);
+    }
+    return key;
+  }
+}

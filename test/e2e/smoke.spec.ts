@@ -1,0 +1,34 @@
+import { Controller, Get, Post, Req } from '@nestjs/common';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import request from 'supertest';
+import { Jwt, JwtExtendedService, JwtIdentity, JwtRequired } from '../../lib/index.js';
+import { ADAPTERS, createTestApp, type TestApp } from '../support/app.js';
+
+@Controller()
+class SmokeController {
+  constructor(private readonly jwt: JwtExtendedService) {}
+  @Post('login') async login() {
+    return { access: await this.jwt.createAccessToken('alice') };
+  }
+  @Get('protected') @JwtRequired() protectedRoute(@JwtIdentity() id: unknown, @Jwt() jwt: Record<string, unknown>, @Req() req: object) {
+    return { id, type: jwt.type, same: this.jwt.getJwtIdentity(req) === id };
+  }
+}
+
+describe.each(ADAPTERS)('smoke (%s)', (adapter) => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await createTestApp(adapter, { controllers: [SmokeController] });
+  });
+  afterAll(() => t.close());
+
+  it('logs in and reaches a protected route', async () => {
+    const login = await request(t.url).post('/login').expect(201);
+    const res = await request(t.url).get('/protected').set('Authorization', `Bearer ${login.body.access}`).expect(200);
+    expect(res.body).toEqual({ id: 'alice', type: 'access', same: true });
+  });
+  it('refuses without a token', async () => {
+    const res = await request(t.url).get('/protected').expect(401);
+    expect(res.body).toEqual({ msg: 'Missing Authorization Header' });
+  });
+});

@@ -1,0 +1,57 @@
+import type { DynamicModule, INestApplication, Type } from '@nestjs/common';
+import { ExpressAdapter, type NestExpressApplication } from '@nestjs/platform-express';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { Test } from '@nestjs/testing';
+import { JwtExtendedModule, type JwtExtendedLoaders, type JwtExtendedOptions, JwtExtendedService } from '../../lib/index.js';
+
+export type AdapterName = 'express' | 'fastify';
+export const ADAPTERS: AdapterName[] = ['express', 'fastify'];
+
+/** A 32-byte secret: long enough for HS256. */
+export const SECRET = 'test-secret-that-is-32-bytes-long!!';
+
+export interface TestApp {
+  app: INestApplication;
+  jwt: JwtExtendedService;
+  /** Base URL for supertest (the app listens on 127.0.0.1). */
+  url: string;
+  close(): Promise<void>;
+}
+
+export interface TestAppSetup {
+  options?: JwtExtendedOptions;
+  loaders?: JwtExtendedLoaders;
+  controllers?: Type[];
+  providers?: Type[];
+  imports?: (Type | DynamicModule)[];
+  module?: DynamicModule;
+}
+
+/** Boots a real Nest app on the given adapter, listening on a loopback port. */
+export async function createTestApp(adapter: AdapterName, setup: TestAppSetup): Promise<TestApp> {
+  const moduleRef = await Test.createTestingModule({
+    imports: [
+      ...(setup.imports ?? []),
+      setup.module ?? JwtExtendedModule.forRoot({ secretKey: SECRET, ...setup.options, loaders: setup.loaders }),
+    ],
+    controllers: setup.controllers ?? [],
+    providers: setup.providers ?? [],
+  }).compile();
+
+  let app: INestApplication;
+  if (adapter === 'express') {
+    app = moduleRef.createNestApplication<NestExpressApplication>(new ExpressAdapter(), { logger: false });
+  } else {
+    app = moduleRef.createNestApplication<NestFastifyApplication>(new FastifyAdapter(), { logger: false });
+  }
+  await app.init();
+  if (adapter === 'fastify') await (app as NestFastifyApplication).getHttpAdapter().getInstance().ready();
+  await app.listen(0, '127.0.0.1');
+  const address = app.getHttpServer().address() as { port: number };
+  return {
+    app,
+    jwt: app.get(JwtExtendedService),
+    url: `http://127.0.0.1:${address.port}`,
+    close: () => app.close(),
+  };
+}
