@@ -13,6 +13,8 @@ export function assertJsonSerializable(value: unknown, path: string, seen: objec
       return;
     case 'object':
       break;
+    case 'undefined':
+      throw new TypeError(`${path} is undefined, which JSON cannot represent`);
     default:
       throw new TypeError(`${path} is a ${typeof value}, which JSON cannot represent`);
   }
