@@ -9,7 +9,6 @@ import {
   type DecodeKeyLoader,
   type EncodeKeyLoader,
   ExpiredTokenException,
-  type JwtAlgorithm,
   JwtDecodeException,
   type JwtProtectedHeader,
   type UserIdentityLoader,
@@ -458,5 +457,3 @@ describe('csrf exception class', () => {
     expect(new CsrfException('Missing CSRF token').getStatus()).toBe(401);
   });
 });
-
-export type { JwtAlgorithm };
