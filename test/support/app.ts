@@ -25,6 +25,8 @@ export interface TestAppSetup {
   providers?: Type[];
   imports?: (Type | DynamicModule)[];
   module?: DynamicModule;
+  /** Runs before `app.init()`: register middleware or plugins here. */
+  beforeInit?: (app: INestApplication) => void | Promise<void>;
 }
 
 /** Boots a real Nest app on the given adapter, listening on a loopback port. */
@@ -44,6 +46,7 @@ export async function createTestApp(adapter: AdapterName, setup: TestAppSetup): 
   } else {
     app = moduleRef.createNestApplication<NestFastifyApplication>(new FastifyAdapter(), { logger: false });
   }
+  await setup.beforeInit?.(app);
   await app.init();
   if (adapter === 'fastify') await (app as NestFastifyApplication).getHttpAdapter().getInstance().ready();
   await app.listen(0, '127.0.0.1');

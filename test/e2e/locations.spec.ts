@@ -1,0 +1,386 @@
+import { Body, Controller, Get, Post } from '@nestjs/common';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import request from 'supertest';
+import { JwtIdentity, JwtLocation, JwtRequired, type JwtExtendedOptions } from '../../lib/index.js';
+import { ADAPTERS, createTestApp, type TestApp } from '../support/app.js';
+
+let handlerRuns = 0;
+
+@Controller()
+class LocationsController {
+  @Get('protected')
+  @JwtRequired()
+  getProtected(@JwtIdentity() id: unknown, @JwtLocation() location: unknown) {
+    handlerRuns++;
+    return { id, location };
+  }
+  @Post('protected')
+  @JwtRequired()
+  postProtected(@JwtIdentity() id: unknown, @JwtLocation() location: unknown, @Body() body: unknown) {
+    handlerRuns++;
+    return { id, location, body };
+  }
+  @Post('refresh')
+  @JwtRequired({ refresh: true })
+  refresh(@JwtIdentity() id: unknown, @JwtLocation() location: unknown) {
+    handlerRuns++;
+    return { id, location };
+  }
+  @Get('only-query')
+  @JwtRequired({ locations: 'query_string' })
+  onlyQuery(@JwtLocation() location: unknown) {
+    handlerRuns++;
+    return { location };
+  }
+}
+
+/** Sends a request and checks status, body and whether the handler ran. */
+async function expectResponse(test: request.Test, status: number, body: unknown, ran: boolean) {
+  const before = handlerRuns;
+  const res = await test;
+  expect({ status: res.status, body: res.body }).toEqual({ status, body });
+  expect(handlerRuns > before).toBe(ran);
+}
+
+describe.each(ADAPTERS)('token locations (%s)', (adapter) => {
+  describe('headers', () => {
+    let t: TestApp;
+    let token: string;
+    beforeAll(async () => {
+      t = await createTestApp(adapter, { controllers: [LocationsController] });
+      token = await t.jwt.createAccessToken('alice');
+    });
+    afterAll(() => t.close());
+    const get = () => request(t.url).get('/protected');
+
+    it('accepts Bearer <jwt>', () =>
+      expectResponse(get().set('Authorization', `Bearer ${token}`), 200, { id: 'alice', location: 'headers' }, true));
+    it('matches the scheme case-insensitively', () =>
+      expectResponse(get().set('Authorization', `bEaReR ${token}`), 200, { id: 'alice', location: 'headers' }, true));
+    it('finds Bearer among several credentials, ignoring trailing commas', () =>
+      expectResponse(get().set('Authorization', `Basic dXNlcjpwYXNz, Bearer ${token}, `), 200, { id: 'alice', location: 'headers' }, true));
+    it('401 when the header is missing', () => expectResponse(get(), 401, { msg: 'Missing Authorization Header' }, false));
+    it('401 when the header is empty or only commas', () =>
+      expectResponse(get().set('Authorization', ' , '), 401, { msg: 'Missing Authorization Header' }, false));
+    it('401 without a Bearer part', () =>
+      expectResponse(
+        get().set('Authorization', 'Basic dXNlcjpwYXNz'),
+        401,
+        { msg: "Missing 'Bearer' type in 'Authorization' header. Expected 'Authorization: Bearer <JWT>'" },
+        false,
+      ));
+    it('401 with two Bearer parts', () =>
+      expectResponse(
+        get().set('Authorization', `Bearer ${token}, Bearer ${token}`),
+        401,
+        { msg: "Missing 'Bearer' type in 'Authorization' header. Expected 'Authorization: Bearer <JWT>'" },
+        false,
+      ));
+    it('422 when the Bearer part is not exactly two words', async () => {
+      const msg = { msg: "Bad Authorization header. Expected 'Authorization: Bearer <JWT>'" };
+      await expectResponse(get().set('Authorization', 'Bearer'), 422, msg, false);
+      await expectResponse(get().set('Authorization', `Bearer ${token} extra`), 422, msg, false);
+    });
+    it('422 for a garbage token', () =>
+      expectResponse(get().set('Authorization', 'Bearer not.a.jwt'), 422, { msg: 'Invalid header string' }, false));
+  });
+
+  describe('custom header name and type', () => {
+    let t: TestApp;
+    let token: string;
+    beforeAll(async () => {
+      t = await createTestApp(adapter, { controllers: [LocationsController], options: { headerName: 'X-Api-Token', headerType: 'JWT' } });
+      token = await t.jwt.createAccessToken('alice');
+    });
+    afterAll(() => t.close());
+    it('reads the configured header and type', () =>
+      expectResponse(request(t.url).get('/protected').set('X-Api-Token', `jwt ${token}`), 200, { id: 'alice', location: 'headers' }, true));
+    it('names them in the messages', async () => {
+      await expectResponse(request(t.url).get('/protected'), 401, { msg: 'Missing X-Api-Token Header' }, false);
+      await expectResponse(
+        request(t.url).get('/protected').set('X-Api-Token', `Bearer ${token}`),
+        401,
+        { msg: "Missing 'JWT' type in 'X-Api-Token' header. Expected 'X-Api-Token: JWT <JWT>'" },
+        false,
+      );
+    });
+  });
+
+  describe("headerType ''", () => {
+    let t: TestApp;
+    let token: string;
+    beforeAll(async () => {
+      t = await createTestApp(adapter, { controllers: [LocationsController], options: { headerType: '' } });
+      token = await t.jwt.createAccessToken('alice');
+    });
+    afterAll(() => t.close());
+    it('takes the bare token', () =>
+      expectResponse(request(t.url).get('/protected').set('Authorization', token), 200, { id: 'alice', location: 'headers' }, true));
+    it('422 with more than one word', () =>
+      expectResponse(
+        request(t.url).get('/protected').set('Authorization', `Bearer ${token}`),
+        422,
+        { msg: "Bad Authorization header. Expected 'Authorization: <JWT>'" },
+        false,
+      ));
+  });
+
+  describe('cookies', () => {
+    let t: TestApp;
+    let access: string;
+    let refresh: string;
+    beforeAll(async () => {
+      t = await createTestApp(adapter, {
+        controllers: [LocationsController],
+        options: { tokenLocation: ['cookies'], csrfCheckForm: true },
+      });
+      access = await t.jwt.createAccessToken('alice');
+      refresh = await t.jwt.createRefreshToken('alice');
+    });
+    afterAll(() => t.close());
+    const cookie = () => `access_token_cookie=${access}`;
+
+    it('reads the access cookie on GET without CSRF', () =>
+      expectResponse(
+        request(t.url).get('/protected').set('Cookie', `other=1; ${cookie()}`),
+        200,
+        { id: 'alice', location: 'cookies' },
+        true,
+      ));
+    it('401 without the cookie', () =>
+      expectResponse(request(t.url).get('/protected'), 401, { msg: 'Missing cookie "access_token_cookie"' }, false));
+    it('401 Missing CSRF token on POST without the header', () =>
+      expectResponse(request(t.url).post('/protected').set('Cookie', cookie()), 401, { msg: 'Missing CSRF token' }, false));
+    it('an empty CSRF header counts as missing', () =>
+      expectResponse(
+        request(t.url).post('/protected').set('Cookie', cookie()).set('X-CSRF-TOKEN', ''),
+        401,
+        { msg: 'Missing CSRF token' },
+        false,
+      ));
+    it('401 when the CSRF value differs (any length, multibyte)', async () => {
+      for (const value of ['wrong', 'x'.repeat(500), 'ü€𝄞']) {
+        await expectResponse(
+          request(t.url).post('/protected').set('Cookie', cookie()).set('X-CSRF-TOKEN', encodeURIComponent(value)),
+          401,
+          { msg: 'CSRF double submit tokens do not match' },
+          false,
+        );
+      }
+    });
+    it('passes with the CSRF header', () =>
+      expectResponse(
+        request(t.url).post('/protected').set('Cookie', cookie()).set('X-CSRF-TOKEN', t.jwt.getCsrfToken(access)),
+        201,
+        { id: 'alice', location: 'cookies' },
+        true,
+      ));
+    it('passes with the CSRF form field when csrfCheckForm', () =>
+      expectResponse(
+        request(t.url)
+          .post('/protected')
+          .set('Cookie', cookie())
+          .type('form')
+          .send({ csrf_token: t.jwt.getCsrfToken(access) }),
+        201,
+        { id: 'alice', location: 'cookies', body: { csrf_token: t.jwt.getCsrfToken(access) } },
+        true,
+      ));
+    it('refresh routes read the refresh cookie and its CSRF value', async () => {
+      await expectResponse(
+        request(t.url).post('/refresh').set('Cookie', cookie()),
+        401,
+        { msg: 'Missing cookie "refresh_token_cookie"' },
+        false,
+      );
+      await expectResponse(
+        request(t.url).post('/refresh').set('Cookie', `refresh_token_cookie=${refresh}`).set('X-CSRF-TOKEN', t.jwt.getCsrfToken(refresh)),
+        201,
+        { id: 'alice', location: 'cookies' },
+        true,
+      );
+      await expectResponse(
+        request(t.url).post('/refresh').set('Cookie', `refresh_token_cookie=${refresh}`).set('X-CSRF-TOKEN', t.jwt.getCsrfToken(access)),
+        401,
+        { msg: 'CSRF double submit tokens do not match' },
+        false,
+      );
+    });
+  });
+
+  describe('cookies without CSRF protection', () => {
+    let t: TestApp;
+    beforeAll(async () => {
+      t = await createTestApp(adapter, {
+        controllers: [LocationsController],
+        options: { tokenLocation: 'cookies', cookieCsrfProtect: false },
+      });
+    });
+    afterAll(() => t.close());
+    it('POST passes without a CSRF value', async () => {
+      const access = await t.jwt.createAccessToken('alice');
+      await expectResponse(
+        request(t.url).post('/protected').set('Cookie', `access_token_cookie=${access}`),
+        201,
+        { id: 'alice', location: 'cookies' },
+        true,
+      );
+    });
+  });
+
+  describe('query string', () => {
+    let t: TestApp;
+    let token: string;
+    beforeAll(async () => {
+      t = await createTestApp(adapter, {
+        controllers: [LocationsController],
+        options: { tokenLocation: ['query_string'], queryStringValuePrefix: 'Bearer ' },
+      });
+      token = await t.jwt.createAccessToken('alice');
+    });
+    afterAll(() => t.close());
+    it('reads the prefixed value', () =>
+      expectResponse(
+        request(t.url)
+          .get('/protected')
+          .query({ jwt: `Bearer ${token}` }),
+        200,
+        { id: 'alice', location: 'query_string' },
+        true,
+      ));
+    it('401 when missing or empty', async () => {
+      await expectResponse(request(t.url).get('/protected'), 401, { msg: "Missing 'jwt' query parameter" }, false);
+      await expectResponse(request(t.url).get('/protected?jwt='), 401, { msg: "Missing 'jwt' query parameter" }, false);
+    });
+    it('422 without the prefix', () =>
+      expectResponse(
+        request(t.url).get('/protected').query({ jwt: token }),
+        422,
+        { msg: "Invalid value for query parameter 'jwt'. Expected the value to start with 'Bearer '" },
+        false,
+      ));
+    it('422 for repeated parameters', () =>
+      expectResponse(
+        request(t.url).get(`/protected?jwt=${encodeURIComponent(`Bearer ${token}`)}&jwt=x`),
+        422,
+        { msg: "Invalid value for query parameter 'jwt'. Expected a single value" },
+        false,
+      ));
+  });
+
+  describe('json body', () => {
+    let t: TestApp;
+    let access: string;
+    let refresh: string;
+    beforeAll(async () => {
+      t = await createTestApp(adapter, { controllers: [LocationsController], options: { tokenLocation: ['json'] } });
+      access = await t.jwt.createAccessToken('alice');
+      refresh = await t.jwt.createRefreshToken('alice');
+    });
+    afterAll(() => t.close());
+    it('reads access_token', () =>
+      expectResponse(
+        request(t.url).post('/protected').send({ access_token: access }),
+        201,
+        { id: 'alice', location: 'json', body: { access_token: access } },
+        true,
+      ));
+    it('reads refresh_token on refresh routes', () =>
+      expectResponse(request(t.url).post('/refresh').send({ refresh_token: refresh }), 201, { id: 'alice', location: 'json' }, true));
+    it('401 when the body is not JSON', () =>
+      expectResponse(
+        request(t.url).post('/protected').type('form').send({ access_token: access }),
+        401,
+        { msg: 'Invalid content-type. Must be application/json.' },
+        false,
+      ));
+    it('401 when the key is missing', async () => {
+      await expectResponse(
+        request(t.url).post('/protected').send({ other: 1 }),
+        401,
+        { msg: 'Missing "access_token" key in json data.' },
+        false,
+      );
+      await expectResponse(
+        request(t.url).post('/protected').send([access]),
+        401,
+        { msg: 'Missing "access_token" key in json data.' },
+        false,
+      );
+    });
+    it('422 when the value is not a string', async () => {
+      for (const value of [42, [access], { token: access }, true]) {
+        await expectResponse(
+          request(t.url).post('/protected').send({ access_token: value }),
+          422,
+          { msg: 'Invalid token type. Token must be a string' },
+          false,
+        );
+      }
+    });
+  });
+
+  describe('several locations', () => {
+    const options: JwtExtendedOptions = { tokenLocation: ['headers', 'cookies', 'query_string', 'json'] };
+    let t: TestApp;
+    let token: string;
+    beforeAll(async () => {
+      t = await createTestApp(adapter, { controllers: [LocationsController], options });
+      token = await t.jwt.createAccessToken('alice');
+    });
+    afterAll(() => t.close());
+
+    it('joins every missing reason', () =>
+      expectResponse(
+        request(t.url).get('/protected'),
+        401,
+        {
+          msg:
+            'Missing JWT in headers, cookies, query_string or json (Missing Authorization Header; Missing cookie "access_token_cookie"; ' +
+            "Missing 'jwt' query parameter; Invalid content-type. Must be application/json.)",
+        },
+        false,
+      ));
+    it('falls through to the next location', () =>
+      expectResponse(request(t.url).get('/protected').query({ jwt: token }), 200, { id: 'alice', location: 'query_string' }, true));
+    it('falls through a header without the Bearer part', () =>
+      expectResponse(
+        request(t.url).get('/protected').set('Authorization', 'Basic abc').set('Cookie', `access_token_cookie=${token}`),
+        200,
+        { id: 'alice', location: 'cookies' },
+        true,
+      ));
+    it('the first token found decides: an invalid header token is an error, not a fall-through', () =>
+      expectResponse(
+        request(t.url).get('/protected').set('Authorization', 'Bearer bad.to.ken').set('Cookie', `access_token_cookie=${token}`),
+        422,
+        { msg: 'Invalid header string' },
+        false,
+      ));
+    it('respects order: headers before cookies', async () => {
+      const bob = await t.jwt.createAccessToken('bob');
+      await expectResponse(
+        request(t.url).get('/protected').set('Cookie', `access_token_cookie=${bob}`).set('Authorization', `Bearer ${token}`),
+        200,
+        { id: 'alice', location: 'headers' },
+        true,
+      );
+    });
+    it('a cookie token on POST still needs CSRF even with other locations configured', () =>
+      expectResponse(
+        request(t.url).post('/protected').set('Cookie', `access_token_cookie=${token}`),
+        401,
+        { msg: 'Missing CSRF token' },
+        false,
+      ));
+    it('per-route locations override tokenLocation', async () => {
+      await expectResponse(
+        request(t.url).get('/only-query').set('Authorization', `Bearer ${token}`),
+        401,
+        { msg: "Missing 'jwt' query parameter" },
+        false,
+      );
+      await expectResponse(request(t.url).get('/only-query').query({ jwt: token }), 200, { location: 'query_string' }, true);
+    });
+  });
+});
