@@ -1,4 +1,4 @@
-import { Controller, Delete, Get, Post, Res } from '@nestjs/common';
+import { Controller, Delete, Post, Res } from '@nestjs/common';
 import type { INestApplication } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { NestExpressApplication } from '@nestjs/platform-express';
@@ -77,8 +77,11 @@ const withPlugins = async (app: INestApplication, adapter: AdapterName) => {
 };
 
 describe.each(ADAPTERS)('cookie helpers (%s)', (adapter) => {
-  for (const plugins of [false, true]) {
-    describe(plugins ? 'with cookie middleware' : 'without cookie middleware', () => {
+  describe.each([
+    ['without cookie middleware', false],
+    ['with cookie middleware', true],
+  ])('%s', (_title, plugins) => {
+    {
       let t: TestApp;
       beforeAll(async () => {
         t = await createTestApp(adapter, {
@@ -153,8 +156,8 @@ describe.each(ADAPTERS)('cookie helpers (%s)', (adapter) => {
           expect(new Date(String(c.attributes.expires)).getTime()).toBeGreaterThan(Date.now());
         }
       });
-    });
-  }
+    }
+  });
 
   describe('every cookie option', () => {
     const options: JwtExtendedOptions = {
