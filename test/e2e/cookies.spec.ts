@@ -81,82 +81,80 @@ describe.each(ADAPTERS)('cookie helpers (%s)', (adapter) => {
     ['without cookie middleware', false],
     ['with cookie middleware', true],
   ])('%s', (_title, plugins) => {
-    {
-      let t: TestApp;
-      beforeAll(async () => {
-        t = await createTestApp(adapter, {
-          controllers: [CookieController],
-          options: { tokenLocation: ['cookies'] },
-          beforeInit: plugins ? (app) => withPlugins(app, adapter) : undefined,
-        });
+    let t: TestApp;
+    beforeAll(async () => {
+      t = await createTestApp(adapter, {
+        controllers: [CookieController],
+        options: { tokenLocation: ['cookies'] },
+        beforeInit: plugins ? (app) => withPlugins(app, adapter) : undefined,
       });
-      afterAll(() => t.close());
+    });
+    afterAll(() => t.close());
 
-      it('sets the token cookies HttpOnly and the CSRF cookies readable, as session cookies', async () => {
-        const res = await request(t.url).post('/login').expect(201);
-        const cookies = parseSetCookies(res.headers['set-cookie']);
-        expect(cookies.map((c) => c.name)).toEqual([
-          'access_token_cookie',
-          'csrf_access_token',
-          'refresh_token_cookie',
-          'csrf_refresh_token',
-        ]);
-        const [access, csrfAccess, refresh, csrfRefresh] = cookies;
-        expect(access.attributes).toEqual({ path: '/', httponly: true });
-        expect(csrfAccess.attributes).toEqual({ path: '/' });
-        expect(refresh.attributes).toEqual({ path: '/', httponly: true });
-        expect(csrfRefresh.attributes).toEqual({ path: '/' });
-        expect(csrfAccess.value).toBe(t.jwt.getCsrfToken(access.value));
-        expect(csrfRefresh.value).toBe(t.jwt.getCsrfToken(refresh.value));
-      });
+    it('sets the token cookies HttpOnly and the CSRF cookies readable, as session cookies', async () => {
+      const res = await request(t.url).post('/login').expect(201);
+      const cookies = parseSetCookies(res.headers['set-cookie']);
+      expect(cookies.map((c) => c.name)).toEqual([
+        'access_token_cookie',
+        'csrf_access_token',
+        'refresh_token_cookie',
+        'csrf_refresh_token',
+      ]);
+      const [access, csrfAccess, refresh, csrfRefresh] = cookies;
+      expect(access.attributes).toEqual({ path: '/', httponly: true });
+      expect(csrfAccess.attributes).toEqual({ path: '/' });
+      expect(refresh.attributes).toEqual({ path: '/', httponly: true });
+      expect(csrfRefresh.attributes).toEqual({ path: '/' });
+      expect(csrfAccess.value).toBe(t.jwt.getCsrfToken(access.value));
+      expect(csrfRefresh.value).toBe(t.jwt.getCsrfToken(refresh.value));
+    });
 
-      it('runs the whole cookie + CSRF flow', async () => {
-        const login = parseSetCookies((await request(t.url).post('/login')).headers['set-cookie']);
-        const jar = cookieJar(login);
-        const csrfAccess = login.find((c) => c.name === 'csrf_access_token')!.value;
-        const csrfRefresh = login.find((c) => c.name === 'csrf_refresh_token')!.value;
-        await request(t.url).post('/protected').set('Cookie', jar).expect(401, { msg: 'Missing CSRF token' });
-        await request(t.url).post('/protected').set('Cookie', jar).set('X-CSRF-TOKEN', csrfRefresh).expect(401);
-        await request(t.url).post('/protected').set('Cookie', jar).set('X-CSRF-TOKEN', csrfAccess).expect(201, { id: 'alice' });
-        const refreshed = await request(t.url).post('/refresh').set('Cookie', jar).set('X-CSRF-TOKEN', csrfRefresh).expect(201);
-        expect(parseSetCookies(refreshed.headers['set-cookie']).map((c) => c.name)).toEqual(['access_token_cookie', 'csrf_access_token']);
-      });
+    it('runs the whole cookie + CSRF flow', async () => {
+      const login = parseSetCookies((await request(t.url).post('/login')).headers['set-cookie']);
+      const jar = cookieJar(login);
+      const csrfAccess = login.find((c) => c.name === 'csrf_access_token')!.value;
+      const csrfRefresh = login.find((c) => c.name === 'csrf_refresh_token')!.value;
+      await request(t.url).post('/protected').set('Cookie', jar).expect(401, { msg: 'Missing CSRF token' });
+      await request(t.url).post('/protected').set('Cookie', jar).set('X-CSRF-TOKEN', csrfRefresh).expect(401);
+      await request(t.url).post('/protected').set('Cookie', jar).set('X-CSRF-TOKEN', csrfAccess).expect(201, { id: 'alice' });
+      const refreshed = await request(t.url).post('/refresh').set('Cookie', jar).set('X-CSRF-TOKEN', csrfRefresh).expect(201);
+      expect(parseSetCookies(refreshed.headers['set-cookie']).map((c) => c.name)).toEqual(['access_token_cookie', 'csrf_access_token']);
+    });
 
-      it('unsetJwtCookies expires all four cookies', async () => {
-        const res = await request(t.url).delete('/logout').expect(200);
-        const cookies = parseSetCookies(res.headers['set-cookie']);
-        expect(cookies.map((c) => c.name)).toEqual([
-          'access_token_cookie',
-          'csrf_access_token',
-          'refresh_token_cookie',
-          'csrf_refresh_token',
-        ]);
-        for (const c of cookies) {
-          expect(c.value).toBe('');
-          expect(c.attributes['max-age']).toBe('0');
-          expect(c.attributes.expires).toBe('Thu, 01 Jan 1970 00:00:00 GMT');
-        }
-      });
+    it('unsetJwtCookies expires all four cookies', async () => {
+      const res = await request(t.url).delete('/logout').expect(200);
+      const cookies = parseSetCookies(res.headers['set-cookie']);
+      expect(cookies.map((c) => c.name)).toEqual([
+        'access_token_cookie',
+        'csrf_access_token',
+        'refresh_token_cookie',
+        'csrf_refresh_token',
+      ]);
+      for (const c of cookies) {
+        expect(c.value).toBe('');
+        expect(c.attributes['max-age']).toBe('0');
+        expect(c.attributes.expires).toBe('Thu, 01 Jan 1970 00:00:00 GMT');
+      }
+    });
 
-      it('unsetAccessCookies and unsetRefreshCookies send two lines each, with a domain override', async () => {
-        const access = parseSetCookies((await request(t.url).delete('/logout-access')).headers['set-cookie']);
-        expect(access.map((c) => [c.name, c.attributes.domain])).toEqual([
-          ['access_token_cookie', 'other.test'],
-          ['csrf_access_token', 'other.test'],
-        ]);
-        const refresh = parseSetCookies((await request(t.url).delete('/logout-refresh')).headers['set-cookie']);
-        expect(refresh.map((c) => c.name)).toEqual(['refresh_token_cookie', 'csrf_refresh_token']);
-      });
+    it('unsetAccessCookies and unsetRefreshCookies send two lines each, with a domain override', async () => {
+      const access = parseSetCookies((await request(t.url).delete('/logout-access')).headers['set-cookie']);
+      expect(access.map((c) => [c.name, c.attributes.domain])).toEqual([
+        ['access_token_cookie', 'other.test'],
+        ['csrf_access_token', 'other.test'],
+      ]);
+      const refresh = parseSetCookies((await request(t.url).delete('/logout-refresh')).headers['set-cookie']);
+      expect(refresh.map((c) => c.name)).toEqual(['refresh_token_cookie', 'csrf_refresh_token']);
+    });
 
-      it('maxAge and domain per call', async () => {
-        const cookies = parseSetCookies((await request(t.url).post('/login-with-options')).headers['set-cookie']);
-        for (const c of cookies) {
-          expect(c.attributes['max-age']).toBe('60');
-          expect(c.attributes.domain).toBe('override.test');
-          expect(new Date(String(c.attributes.expires)).getTime()).toBeGreaterThan(Date.now());
-        }
-      });
-    }
+    it('maxAge and domain per call', async () => {
+      const cookies = parseSetCookies((await request(t.url).post('/login-with-options')).headers['set-cookie']);
+      for (const c of cookies) {
+        expect(c.attributes['max-age']).toBe('60');
+        expect(c.attributes.domain).toBe('override.test');
+        expect(new Date(String(c.attributes.expires)).getTime()).toBeGreaterThan(Date.now());
+      }
+    });
   });
 
   describe('every cookie option', () => {
