@@ -71,3 +71,8 @@ export {
   WrongTokenException,
 } from './errors/exceptions.js';
 export type { JwtExceptionOptions } from './errors/exceptions.js';
+
+// Ready blocklist stores (Redis: `nestjs-jwt-extended/redis`)
+export { InMemoryBlocklist, IN_MEMORY_BLOCKLIST_OPTIONS } from './blocklist/in-memory-blocklist.js';
+export type { InMemoryBlocklistOptions } from './blocklist/in-memory-blocklist.js';
+export type { RevocableToken, RevocationStore, RevocationStoreOptions } from './blocklist/revocation-store.interface.js';

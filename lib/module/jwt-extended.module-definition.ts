@@ -48,9 +48,13 @@ function loaderEntries(loaders: JwtExtendedLoaders | undefined): [LoaderRole, Ty
  * the module's `imports` provide), and maps roles to instances, checking at start-up
  * that each instance has its role's method.
  */
+function loaderClasses(loaders: JwtExtendedLoaders | undefined): Type[] {
+  return [...new Set(loaderEntries(loaders).map(([, loader]) => loader))];
+}
+
 function loaderProviders(loaders: JwtExtendedLoaders | undefined): Provider[] {
   const entries = loaderEntries(loaders);
-  const classes = [...new Set(entries.map(([, loader]) => loader))];
+  const classes = loaderClasses(loaders);
   const providers: Provider[] = [
     ...classes,
     {
@@ -84,5 +88,7 @@ export const { ConfigurableModuleClass, MODULE_OPTIONS_TOKEN, OPTIONS_TYPE, ASYN
       ...definition,
       global: extras.isGlobal,
       providers: [...(definition.providers ?? []), ...loaderProviders(extras.loaders)],
+      // Loader classes are exported so the app can inject them (e.g. a blocklist store to revoke tokens).
+      exports: [...(definition.exports ?? []), ...loaderClasses(extras.loaders)],
     }))
     .build();

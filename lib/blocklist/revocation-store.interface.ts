@@ -1,0 +1,36 @@
+import type { BlocklistLoader } from '../loaders/verification-loaders.interface.js';
+
+/** The claims a store needs to revoke one token: pass the decoded payload (`@Jwt()`). */
+export interface RevocableToken {
+  jti?: unknown;
+  exp?: unknown;
+}
+
+/**
+ * A ready blocklist: a `BlocklistLoader` that can also revoke. Name its class in
+ * `loaders.blocklist`; the module exports it, so controllers can inject it.
+ */
+export interface RevocationStore extends BlocklistLoader {
+  /** Revokes one token until it expires. A token without `jti` cannot be revoked alone (use `revokeAllForUser`). */
+  revokeToken(token: RevocableToken): Promise<void>;
+  /** Revokes every token of `identity` issued up to now (password change, admin action). */
+  revokeAllForUser(identity: unknown): Promise<void>;
+}
+
+/** Options shared by the ready stores. */
+export interface RevocationStoreOptions {
+  /** Claim holding the identity, as in the module options. Default `'sub'`. */
+  identityClaim?: string;
+  /**
+   * How long a `revokeAllForUser` cut-off is kept, in seconds: the longest lifetime
+   * of any token you issue. Default 30 days (the default refresh-token lifetime).
+   */
+  userRevocationTtl?: number;
+}
+
+/** The key a per-user cut-off is stored under. */
+export function identityKey(identity: unknown): string {
+  return typeof identity === 'string' ? identity : JSON.stringify(identity);
+}
+
+export const DEFAULT_USER_REVOCATION_TTL = 2592000;

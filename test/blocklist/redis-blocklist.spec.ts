@@ -1,0 +1,170 @@
+import { Controller, Delete, Get, Inject, Injectable, Module } from '@nestjs/common';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { Redis } from 'ioredis';
+import request from 'supertest';
+import { Jwt, JwtExtendedModule, JwtRequired, type JwtPayload } from '../../lib/index.js';
+import { RedisBlocklist } from '../../lib/blocklist/redis/index.js';
+import { ADAPTERS, SECRET, createTestApp, type TestApp } from '../support/app.js';
+import { RedisServer } from '../support/redis-server.js';
+
+const REDIS = Symbol('REDIS');
+let server: RedisServer;
+let redis: Redis;
+let handlerRuns = 0;
+
+@Injectable()
+class Revocations extends RedisBlocklist {
+  constructor(@Inject(REDIS) client: Redis) {
+    super(client, { keyPrefix: 'test:', timeout: 300 });
+  }
+}
+
+@Controller()
+class Routes {
+  constructor(private readonly revocations: Revocations) {}
+  @Get('me')
+  @JwtRequired()
+  me(@Jwt() jwt: JwtPayload) {
+    handlerRuns++;
+    return { sub: jwt.sub };
+  }
+  @Delete('logout')
+  @JwtRequired()
+  async logout(@Jwt() jwt: JwtPayload) {
+    await this.revocations.revokeToken(jwt);
+    return { ok: true };
+  }
+  @Delete('logout-everywhere')
+  @JwtRequired()
+  async logoutEverywhere(@Jwt() jwt: JwtPayload) {
+    await this.revocations.revokeAllForUser(jwt.sub);
+    return { ok: true };
+  }
+}
+
+beforeAll(async () => {
+  server = await RedisServer.start();
+  redis = new Redis(server.url, { maxRetriesPerRequest: 1, enableOfflineQueue: false, lazyConnect: false });
+  await new Promise((resolve) => redis.once('ready', resolve));
+});
+afterAll(async () => {
+  redis.disconnect();
+  await server.stop();
+});
+
+describe('RedisBlocklist against a real redis-server', () => {
+  it('stores one key per revoked token with TTL = remaining lifetime', async () => {
+    const store = new RedisBlocklist(redis, { keyPrefix: 'unit:' });
+    const exp = Math.floor(Date.now() / 1000) + 120;
+    await store.revokeToken({ jti: 'j1', exp });
+    const ttl = await redis.ttl('unit:jti:j1');
+    expect(ttl).toBeGreaterThan(115);
+    expect(ttl).toBeLessThanOrEqual(120);
+    expect(await store.isTokenRevoked({}, { jti: 'j1', sub: 'a', type: 'access', fresh: false, iat: 1 })).toBe(true);
+    expect(await store.isTokenRevoked({}, { jti: 'j2', sub: 'a', type: 'access', fresh: false, iat: 1 })).toBe(false);
+    // an already expired token is not stored
+    await store.revokeToken({ jti: 'old', exp: Math.floor(Date.now() / 1000) - 1 });
+    expect(await redis.exists('unit:jti:old')).toBe(0);
+    // a token without exp is kept without TTL
+    await store.revokeToken({ jti: 'forever' });
+    expect(await redis.ttl('unit:jti:forever')).toBe(-1);
+  });
+
+  it('checks with one round trip (MGET)', async () => {
+    const store = new RedisBlocklist(redis, { keyPrefix: 'rt:' });
+    const monitor = await redis.monitor();
+    const commands: string[] = [];
+    monitor.on('monitor', (_time: string, args: string[]) => commands.push(args[0].toLowerCase()));
+    await new Promise((r) => setTimeout(r, 50));
+    await store.isTokenRevoked({}, { jti: 'x', sub: 'a', type: 'access', fresh: false, iat: 1 });
+    await new Promise((r) => setTimeout(r, 50));
+    monitor.disconnect();
+    expect(commands.filter((c) => c !== 'monitor')).toEqual(['mget']);
+  });
+
+  it('revokeAllForUser revokes tokens issued before, not after', async () => {
+    const store = new RedisBlocklist(redis, { keyPrefix: 'user:', userRevocationTtl: 60 });
+    const now = Date.now() / 1000;
+    await store.revokeAllForUser('bob');
+    expect(await redis.ttl('user:user:bob')).toBeGreaterThan(55);
+    const before = { jti: 'a', sub: 'bob', type: 'access', fresh: false, iat: Math.floor(now) - 10 };
+    const after = { jti: 'b', sub: 'bob', type: 'access', fresh: false, iat: Math.floor(now) + 2 };
+    const other = { jti: 'c', sub: 'carol', type: 'access', fresh: false, iat: Math.floor(now) - 10 };
+    expect(await store.isTokenRevoked({}, before)).toBe(true);
+    expect(await store.isTokenRevoked({}, after)).toBe(false);
+    expect(await store.isTokenRevoked({}, other)).toBe(false);
+  });
+});
+
+@Module({ providers: [{ provide: REDIS, useFactory: () => redis }], exports: [REDIS] })
+class RedisModule {}
+
+describe.each(ADAPTERS)('RedisBlocklist as the blocklist loader (%s)', (adapter) => {
+  let t: TestApp;
+  const bearer = (token: string) => ({ Authorization: `Bearer ${token}` });
+  beforeAll(async () => {
+    t = await createTestApp(adapter, {
+      controllers: [Routes],
+      module: JwtExtendedModule.forRootAsync({
+        imports: [RedisModule],
+        useFactory: () => ({ secretKey: SECRET }),
+        loaders: { blocklist: Revocations },
+      }),
+    });
+  });
+  afterAll(() => t.close());
+
+  it('logout revokes exactly the presented token', async () => {
+    const token = await t.jwt.createAccessToken('alice');
+    const other = await t.jwt.createAccessToken('alice');
+    await request(t.url).get('/me').set(bearer(token)).expect(200, { sub: 'alice' });
+    await request(t.url).delete('/logout').set(bearer(token)).expect(200);
+    await request(t.url).get('/me').set(bearer(token)).expect(401, { msg: 'Token has been revoked' });
+    await request(t.url).get('/me').set(bearer(other)).expect(200);
+  });
+
+  it('logout everywhere revokes every earlier token of the user', async () => {
+    const first = await t.jwt.createAccessToken('dave');
+    const second = await t.jwt.createAccessToken('dave');
+    await request(t.url).delete('/logout-everywhere').set(bearer(first)).expect(200);
+    await request(t.url).get('/me').set(bearer(second)).expect(401, { msg: 'Token has been revoked' });
+  });
+
+  it('fails closed with 503 while Redis is down, and recovers when it is back', async () => {
+    const token = await t.jwt.createAccessToken('erin');
+    await request(t.url).get('/me').set(bearer(token)).expect(200);
+    await server.stop();
+    const before = handlerRuns;
+    const down = await request(t.url).get('/me').set(bearer(token));
+    expect(down.status).toBe(503);
+    expect(JSON.stringify(down.body)).not.toContain(token);
+    expect(handlerRuns).toBe(before);
+    await server.restart();
+    await waitFor(async () => (await request(t.url).get('/me').set(bearer(token))).status === 200);
+  });
+});
+
+describe('RedisBlocklist when Redis is slow', () => {
+  it('fails closed with 503 after its timeout', async () => {
+    const store = new RedisBlocklist(redis, { keyPrefix: 'slow:', timeout: 200 });
+    const blocker = new Redis(server.url);
+    try {
+      // DEBUG SLEEP blocks the (single-threaded) server for a second.
+      const sleeping = blocker.call('DEBUG', 'SLEEP', '1');
+      await new Promise((r) => setTimeout(r, 50));
+      const error = await store.isTokenRevoked({}, { jti: 'x', sub: 'a', type: 'access', fresh: false }).catch((e: unknown) => e);
+      expect((error as { getStatus?: () => number }).getStatus?.()).toBe(503);
+      await sleeping;
+    } finally {
+      blocker.disconnect();
+    }
+  });
+});
+
+async function waitFor(check: () => Promise<boolean>, attempts = 50): Promise<void> {
+  for (let i = 0; i < attempts; i++) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error('condition not met');
+}
