@@ -4,7 +4,12 @@ export default {
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.spec.ts'],
   extensionsToTreatAsEsm: ['.ts'],
-  moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
+  moduleNameMapper: {
+    // The sample imports the library by its package name; tests run it against the sources.
+    '^nestjs-jwt-extended$': '<rootDir>/lib/index.ts',
+    '^nestjs-jwt-extended/redis$': '<rootDir>/lib/blocklist/redis/index.ts',
+    '^(\\.{1,2}/.*)\\.js$': '$1',
+  },
   transform: {
     '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: 'tsconfig.json' }],
   },

@@ -6,6 +6,8 @@ import {
   type RevocationStore,
   type RevocationStoreOptions,
   identityKey,
+  issuedBefore,
+  userCutoff,
 } from './revocation-store.interface.js';
 
 export interface InMemoryBlocklistOptions extends RevocationStoreOptions {
@@ -33,7 +35,7 @@ const nowSeconds = () => Date.now() / 1000;
 export class InMemoryBlocklist implements RevocationStore, OnModuleDestroy {
   private readonly tokens = new Map<string, number>();
   private readonly buckets = new Map<number, string[]>();
-  private readonly userCutoffs = new Map<string, { at: number; until: number }>();
+  private readonly userCutoffs = new Map<string, { cutoff: number; until: number }>();
   private readonly identityClaim: string;
   private readonly userTtl: number;
   private readonly maxEntries: number;
@@ -77,8 +79,9 @@ export class InMemoryBlocklist implements RevocationStore, OnModuleDestroy {
   }
 
   async revokeAllForUser(identity: unknown): Promise<void> {
-    const at = nowSeconds();
-    this.userCutoffs.set(identityKey(identity), { at, until: at + this.userTtl });
+    const { cutoff, wait } = userCutoff();
+    this.userCutoffs.set(identityKey(identity), { cutoff, until: cutoff + this.userTtl });
+    await wait;
   }
 
   isTokenRevoked(_header: JwtHeader, payload: JwtPayload): boolean {
@@ -89,8 +92,7 @@ export class InMemoryBlocklist implements RevocationStore, OnModuleDestroy {
     }
     if (this.userCutoffs.size > 0) {
       const cutoff = this.userCutoffs.get(identityKey(payload[this.identityClaim]));
-      // iat has whole seconds: a token from the same second as the cut-off counts as before it.
-      if (cutoff && cutoff.until > now && !(typeof payload.iat === 'number' && payload.iat > cutoff.at)) return true;
+      if (cutoff && cutoff.until > now && issuedBefore(payload.iat, cutoff.cutoff)) return true;
     }
     return false;
   }

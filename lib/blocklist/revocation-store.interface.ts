@@ -13,7 +13,11 @@ export interface RevocableToken {
 export interface RevocationStore extends BlocklistLoader {
   /** Revokes one token until it expires. A token without `jti` cannot be revoked alone (use `revokeAllForUser`). */
   revokeToken(token: RevocableToken): Promise<void>;
-  /** Revokes every token of `identity` issued up to now (password change, admin action). */
+  /**
+   * Revokes every token of `identity` issued before this call resolves (password
+   * change, admin action). Resolves at the next whole second: `iat` has whole
+   * seconds, so only then can later tokens be told apart from earlier ones.
+   */
   revokeAllForUser(identity: unknown): Promise<void>;
 }
 
@@ -34,3 +38,19 @@ export function identityKey(identity: unknown): string {
 }
 
 export const DEFAULT_USER_REVOCATION_TTL = 2592000;
+
+/**
+ * The `iat` from which a user's tokens are valid again: the next whole second. The
+ * caller waits for it, so a token created after `revokeAllForUser` resolves is never
+ * mistaken for one created before.
+ */
+export function userCutoff(): { cutoff: number; wait: Promise<void> } {
+  const cutoff = Math.floor(Date.now() / 1000) + 1;
+  const wait = new Promise<void>((resolve) => setTimeout(resolve, cutoff * 1000 - Date.now()).unref());
+  return { cutoff, wait };
+}
+
+/** A token is cut off when it was issued before the cut-off, or carries no usable `iat`. */
+export function issuedBefore(iat: unknown, cutoff: number): boolean {
+  return !(typeof iat === 'number' && iat >= cutoff);
+}

@@ -52,13 +52,17 @@ describe('InMemoryBlocklist', () => {
     store.onModuleDestroy();
   });
 
-  it('revokeAllForUser revokes earlier tokens of that identity only', async () => {
+  it('revokeAllForUser revokes tokens issued before it resolves, never those issued after', async () => {
     const store = new InMemoryBlocklist({ identityClaim: 'uid' });
-    const before = nowSeconds() - 5;
+    const sameSecondBefore = nowSeconds();
     await store.revokeAllForUser('bob');
-    expect(store.isTokenRevoked({}, payload({ uid: 'bob', iat: before }))).toBe(true);
-    expect(store.isTokenRevoked({}, payload({ uid: 'bob', iat: nowSeconds() + 2 }))).toBe(false);
-    expect(store.isTokenRevoked({}, payload({ uid: 'carol', iat: before }))).toBe(false);
+    const after = nowSeconds();
+    expect(after).toBeGreaterThan(sameSecondBefore);
+    expect(store.isTokenRevoked({}, payload({ uid: 'bob', iat: sameSecondBefore - 60 }))).toBe(true);
+    expect(store.isTokenRevoked({}, payload({ uid: 'bob', iat: sameSecondBefore }))).toBe(true);
+    expect(store.isTokenRevoked({}, payload({ uid: 'bob' }))).toBe(true);
+    expect(store.isTokenRevoked({}, payload({ uid: 'bob', iat: after }))).toBe(false);
+    expect(store.isTokenRevoked({}, payload({ uid: 'carol', iat: sameSecondBefore }))).toBe(false);
     store.onModuleDestroy();
   });
 

@@ -7,6 +7,8 @@ import {
   type RevocationStore,
   type RevocationStoreOptions,
   identityKey,
+  issuedBefore,
+  userCutoff,
 } from '../revocation-store.interface.js';
 
 export interface RedisBlocklistOptions extends RevocationStoreOptions {
@@ -66,7 +68,9 @@ export class RedisBlocklist implements RevocationStore {
 
   async revokeAllForUser(identity: unknown): Promise<void> {
     const key = `${this.prefix}user:${identityKey(identity)}`;
-    await this.call('revoke', this.redis.set(key, String(Date.now() / 1000), 'EX', this.userTtl));
+    const { cutoff, wait } = userCutoff();
+    await this.call('revoke', this.redis.set(key, String(cutoff), 'EX', this.userTtl));
+    await wait;
   }
 
   async isTokenRevoked(_header: JwtHeader, payload: JwtPayload): Promise<boolean> {
@@ -74,8 +78,7 @@ export class RedisBlocklist implements RevocationStore {
     const userKey = `${this.prefix}user:${identityKey(payload[this.identityClaim])}`;
     const [revoked, cutoff] = await this.call('check', this.redis.mget(jtiKey, userKey));
     if (typeof payload.jti === 'string' && revoked !== null) return true;
-    // iat has whole seconds: a token from the same second as the cut-off counts as before it.
-    return cutoff !== null && !(typeof payload.iat === 'number' && payload.iat > Number(cutoff));
+    return cutoff !== null && issuedBefore(payload.iat, Number(cutoff));
   }
 
   /** Bounds a Redis call in time and turns any failure into a 503 (logged without token data). */

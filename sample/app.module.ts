@@ -1,0 +1,51 @@
+import { type DynamicModule, Module } from '@nestjs/common';
+import { JwtExtendedModule } from 'nestjs-jwt-extended';
+import { AuthController } from './auth/auth.controller.js';
+import { CookieAuthController } from './cookie/cookie-auth.controller.js';
+import { PageController } from './pages/page.controller.js';
+import { REVOCATIONS, redisModule, revocationStore } from './revocation/revocation.module.js';
+import { UserLoaders } from './users/user-loaders.js';
+import { UsersService } from './users/users.service.js';
+
+export interface SampleSettings {
+  /** HS256 secret, at least 32 bytes. */
+  secret: string;
+  /** Use Redis for revocation when set; the in-memory store otherwise. */
+  redisUrl?: string;
+}
+
+@Module({ providers: [UsersService], exports: [UsersService] })
+class UsersModule {}
+
+@Module({})
+export class AppModule {
+  static register(settings: SampleSettings): DynamicModule {
+    const Store = revocationStore(settings.redisUrl);
+    return {
+      module: AppModule,
+      imports: [
+        JwtExtendedModule.forRootAsync({
+          imports: [UsersModule, redisModule(settings.redisUrl)],
+          useFactory: () => ({
+            secretKey: settings.secret,
+            tokenLocation: ['headers', 'cookies'],
+            accessTokenExpires: '15m',
+            refreshTokenExpires: '30d',
+            cookieSameSite: 'Strict',
+          }),
+          loaders: {
+            userIdentity: UserLoaders,
+            additionalClaims: UserLoaders,
+            tokenVerification: UserLoaders,
+            userLookup: UserLoaders,
+            blocklist: Store,
+          },
+        }),
+        UsersModule,
+      ],
+      controllers: [AuthController, CookieAuthController, PageController],
+      // The store class is exported by JwtExtendedModule; controllers inject it by this token.
+      providers: [{ provide: REVOCATIONS, useExisting: Store }],
+    };
+  }
+}

@@ -1,0 +1,17 @@
+import type { INestApplication } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { ExpressAdapter } from '@nestjs/platform-express';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { AppModule, type SampleSettings } from './app.module.js';
+
+export type SampleAdapter = 'express' | 'fastify';
+
+/** Builds the sample app on either adapter (the library behaves the same on both). */
+export async function createSampleApp(adapter: SampleAdapter, settings: SampleSettings, logger = true): Promise<INestApplication> {
+  const module = AppModule.register(settings);
+  const options = { logger: logger ? undefined : (false as const) };
+  if (adapter === 'fastify') {
+    return NestFactory.create<NestFastifyApplication>(module, new FastifyAdapter(), options);
+  }
+  return NestFactory.create(module, new ExpressAdapter(), options);
+}

@@ -1,0 +1,169 @@
+/**
+ * Runs the sample's header and cookie flows against a running instance and throws
+ * on the first surprise. Used by `npm run sample -- --smoke` and by the tests.
+ */
+
+interface Reply {
+  status: number;
+  body: Record<string, unknown>;
+  setCookies: string[];
+}
+
+async function call(
+  base: string,
+  method: string,
+  path: string,
+  init: { token?: string; body?: unknown; headers?: Record<string, string> } = {},
+): Promise<Reply> {
+  const headers: Record<string, string> = { ...init.headers };
+  if (init.token) headers.Authorization = `Bearer ${init.token}`;
+  if (init.body !== undefined) headers['Content-Type'] = 'application/json';
+  const res = await fetch(`${base}${path}`, { method, headers, body: init.body === undefined ? undefined : JSON.stringify(init.body) });
+  const text = await res.text();
+  return { status: res.status, body: text.startsWith('{') ? JSON.parse(text) : { text }, setCookies: res.headers.getSetCookie() };
+}
+
+function check(step: string, reply: Reply, status: number, body?: Record<string, unknown>): void {
+  const bodyOk = body === undefined || Object.entries(body).every(([k, v]) => JSON.stringify(reply.body[k]) === JSON.stringify(v));
+  if (reply.status !== status || !bodyOk) {
+    throw new Error(`${step}: expected ${status} ${JSON.stringify(body ?? {})}, got ${reply.status} ${JSON.stringify(reply.body)}`);
+  }
+}
+
+/** Returns the steps that passed; throws on the first that does not. */
+export async function runSmoke(base: string, log: (line: string) => void = () => {}): Promise<string[]> {
+  const passed: string[] = [];
+  const step = async (name: string, run: () => Promise<void>) => {
+    await run();
+    passed.push(name);
+    log(`  ok  ${name}`);
+  };
+  const login = (username: string, password: string) => call(base, 'POST', '/auth/login', { body: { username, password } });
+
+  // Header flow
+  let access = '';
+  let refresh = '';
+  await step('login refuses a wrong password', async () =>
+    check('wrong password', await login('alice', 'nope'), 401, { msg: 'Bad username or password' }),
+  );
+  await step('login returns fresh access + refresh tokens', async () => {
+    const reply = await login('alice', 'wonderland');
+    check('login', reply, 200);
+    access = String(reply.body.access_token);
+    refresh = String(reply.body.refresh_token);
+  });
+  await step('GET /me needs a token', async () =>
+    check('me without token', await call(base, 'GET', '/me'), 401, {
+      msg: 'Missing JWT in headers or cookies (Missing Authorization Header; Missing cookie "access_token_cookie")',
+    }),
+  );
+  await step('GET /me returns the loaded user', async () =>
+    check('me', await call(base, 'GET', '/me', { token: access }), 200, { username: 'alice', role: 'admin' }),
+  );
+  await step('optional route greets strangers and users', async () => {
+    check('greeting anonymous', await call(base, 'GET', '/greeting'), 200, { msg: 'Hello, stranger!' });
+    check('greeting alice', await call(base, 'GET', '/greeting', { token: access }), 200, { msg: 'Hello, alice!' });
+  });
+  await step('admin route: role claim checked', async () => {
+    check('admin as alice', await call(base, 'GET', '/admin/stats', { token: access }), 200);
+    const bob = await login('bob', 'can-we-fix-it');
+    check('admin as bob', await call(base, 'GET', '/admin/stats', { token: String(bob.body.access_token) }), 403, { msg: 'Admins only' });
+  });
+  await step('refresh tokens are refused where access is required', async () =>
+    check('me with refresh', await call(base, 'GET', '/me', { token: refresh }), 422, { msg: 'Only non-refresh tokens are allowed' }),
+  );
+  let refreshed = '';
+  await step('refresh gives a non-fresh access token', async () => {
+    const reply = await call(base, 'POST', '/auth/refresh', { token: refresh });
+    check('refresh', reply, 200);
+    refreshed = String(reply.body.access_token);
+    check('me with refreshed', await call(base, 'GET', '/me', { token: refreshed }), 200, { username: 'alice' });
+  });
+  await step('fresh-only route refuses a non-fresh token', async () =>
+    check(
+      'password with non-fresh',
+      await call(base, 'POST', '/account/password', { token: refreshed, body: { newPassword: 'x'.repeat(12) } }),
+      401,
+      {
+        msg: 'Fresh token required',
+      },
+    ),
+  );
+  await step('logout revokes the presented access and refresh tokens', async () => {
+    check('logout access', await call(base, 'DELETE', '/auth/logout', { token: access }), 200, { msg: 'access token revoked' });
+    check('me after logout', await call(base, 'GET', '/me', { token: access }), 401, { msg: 'Token has been revoked' });
+    check('logout refresh', await call(base, 'DELETE', '/auth/logout', { token: refresh }), 200, { msg: 'refresh token revoked' });
+    check('refresh after logout', await call(base, 'POST', '/auth/refresh', { token: refresh }), 401, { msg: 'Token has been revoked' });
+  });
+  await step('password change (fresh login) revokes every earlier token of the user', async () => {
+    const bobOld = String((await login('bob', 'can-we-fix-it')).body.access_token);
+    const fresh = await call(base, 'POST', '/auth/fresh-login', { body: { username: 'bob', password: 'can-we-fix-it' } });
+    check('fresh login', fresh, 200);
+    const changed = await call(base, 'POST', '/account/password', {
+      token: String(fresh.body.access_token),
+      body: { newPassword: 'yes-we-can-2' },
+    });
+    check('change password', changed, 200);
+    check('old token after password change', await call(base, 'GET', '/me', { token: bobOld }), 401, { msg: 'Token has been revoked' });
+    const again = await login('bob', 'yes-we-can-2');
+    check('login with new password', again, 200);
+    check('new token works', await call(base, 'GET', '/me', { token: String(again.body.access_token) }), 200, { username: 'bob' });
+    // put the seed password back so the smoke can run again against the same instance
+    const restore = await call(base, 'POST', '/auth/fresh-login', { body: { username: 'bob', password: 'yes-we-can-2' } });
+    check(
+      'restore password',
+      await call(base, 'POST', '/account/password', { token: String(restore.body.access_token), body: { newPassword: 'can-we-fix-it' } }),
+      200,
+    );
+  });
+
+  // Cookie flow
+  await step('cookie login sets HttpOnly token cookies and readable CSRF cookies', async () => {
+    const reply = await call(base, 'POST', '/cookie/login', { body: { username: 'alice', password: 'wonderland' } });
+    check('cookie login', reply, 200);
+    const names = reply.setCookies.map((c) => c.slice(0, c.indexOf('=')));
+    const expected = ['access_token_cookie', 'csrf_access_token', 'refresh_token_cookie', 'csrf_refresh_token'];
+    if (JSON.stringify(names) !== JSON.stringify(expected)) throw new Error(`cookie names: ${names.join(', ')}`);
+    if (!reply.setCookies[0].includes('HttpOnly') || reply.setCookies[1].includes('HttpOnly')) throw new Error('HttpOnly flags are wrong');
+    const jar = reply.setCookies.map((c) => c.slice(0, c.indexOf(';'))).join('; ');
+    const csrf = (name: string) =>
+      reply.setCookies
+        .find((c) => c.startsWith(`${name}=`))!
+        .split(';')[0]
+        .split('=')[1];
+    check('note without CSRF', await call(base, 'POST', '/cookie/notes', { headers: { Cookie: jar }, body: { text: 'x' } }), 401, {
+      msg: 'Missing CSRF token',
+    });
+    check(
+      'note with wrong CSRF',
+      await call(base, 'POST', '/cookie/notes', {
+        headers: { Cookie: jar, 'X-CSRF-TOKEN': csrf('csrf_refresh_token') },
+        body: { text: 'x' },
+      }),
+      401,
+      { msg: 'CSRF double submit tokens do not match' },
+    );
+    check(
+      'note with CSRF',
+      await call(base, 'POST', '/cookie/notes', {
+        headers: { Cookie: jar, 'X-CSRF-TOKEN': csrf('csrf_access_token') },
+        body: { text: 'hi' },
+      }),
+      201,
+    );
+    check(
+      'cookie refresh',
+      await call(base, 'POST', '/cookie/refresh', { headers: { Cookie: jar, 'X-CSRF-TOKEN': csrf('csrf_refresh_token') } }),
+      200,
+    );
+    const logout = await call(base, 'DELETE', '/cookie/logout', { headers: { Cookie: jar } });
+    check('cookie logout', logout, 200);
+    if (logout.setCookies.length !== 4 || !logout.setCookies.every((c) => c.includes('Max-Age=0')))
+      throw new Error('logout did not expire the 4 cookies');
+  });
+  await step('the HTML page is served', async () => {
+    const page = await fetch(`${base}/`);
+    if (page.status !== 200 || !(await page.text()).includes('csrf_access_token')) throw new Error('page missing');
+  });
+  return passed;
+}
