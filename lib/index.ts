@@ -35,6 +35,7 @@ export type {
 } from './tokens/jwt.interfaces.js';
 
 // Loaders
+export type { MaybePromise } from './loaders/maybe-promise.js';
 export type { JwtExtendedLoaders } from './loaders/jwt-extended-loaders.interface.js';
 export type {
   AdditionalClaimsLoader,

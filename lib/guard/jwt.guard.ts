@@ -18,6 +18,7 @@ export class JwtGuard implements CanActivate {
   // Options per handler: metadata never changes after start-up, so read it once.
   private readonly optionsCache = new WeakMap<object, JwtRequiredOptions>();
 
+  /** @internal Created by Nest. */
   constructor(
     private readonly reflector: Reflector,
     private readonly verifier: RequestVerifier,

@@ -1,7 +1,6 @@
 import type { HttpException } from '@nestjs/common';
 import type { JwtHeader, JwtPayload } from '../tokens/jwt.interfaces.js';
-
-type MaybePromise<T> = T | Promise<T>;
+import type { MaybePromise } from './maybe-promise.js';
 
 /** Response for an expired token (Flask `expired_token_loader`). */
 export interface ExpiredTokenLoader {

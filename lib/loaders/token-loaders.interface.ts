@@ -1,6 +1,5 @@
 import type { JwtHeader, JwtKey } from '../tokens/jwt.interfaces.js';
-
-type MaybePromise<T> = T | Promise<T>;
+import type { MaybePromise } from './maybe-promise.js';
 
 /** Adds claims to every token created for `identity` (Flask `additional_claims_loader`). */
 export interface AdditionalClaimsLoader<Identity = unknown> {

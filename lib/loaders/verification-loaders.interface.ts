@@ -1,6 +1,5 @@
 import type { JwtHeader, JwtPayload } from '../tokens/jwt.interfaces.js';
-
-type MaybePromise<T> = T | Promise<T>;
+import type { MaybePromise } from './maybe-promise.js';
 
 /** Says whether a token was revoked (Flask `token_in_blocklist_loader`). */
 export interface BlocklistLoader {

@@ -18,6 +18,7 @@ import { type CreateAccessTokenOptions, type CreateRefreshTokenOptions, TokenSig
  */
 @Injectable()
 export class JwtExtendedService {
+  /** @internal Created by the module. */
   constructor(
     @Inject(JWT_EXTENDED_CONFIG) private readonly config: JwtExtendedConfig,
     private readonly signer: TokenSigner,

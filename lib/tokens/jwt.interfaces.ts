@@ -1,10 +1,23 @@
 import type { KeyObject } from 'node:crypto';
 
-export const SYMMETRIC_ALGORITHMS = ['HS256', 'HS384', 'HS512'] as const;
-export const ASYMMETRIC_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'] as const;
+export const SYMMETRIC_ALGORITHMS: readonly SymmetricAlgorithm[] = ['HS256', 'HS384', 'HS512'];
+export const ASYMMETRIC_ALGORITHMS: readonly AsymmetricAlgorithm[] = [
+  'RS256',
+  'RS384',
+  'RS512',
+  'PS256',
+  'PS384',
+  'PS512',
+  'ES256',
+  'ES384',
+  'ES512',
+  'EdDSA',
+] as const;
 
-export type SymmetricAlgorithm = (typeof SYMMETRIC_ALGORITHMS)[number];
-export type AsymmetricAlgorithm = (typeof ASYMMETRIC_ALGORITHMS)[number];
+/** HMAC algorithms: need `secretKey`. */
+export type SymmetricAlgorithm = 'HS256' | 'HS384' | 'HS512';
+/** Algorithms with a key pair: `privateKey` signs, `publicKey` verifies. */
+export type AsymmetricAlgorithm = 'RS256' | 'RS384' | 'RS512' | 'PS256' | 'PS384' | 'PS512' | 'ES256' | 'ES384' | 'ES512' | 'EdDSA';
 /** JWS algorithms the library signs and verifies. `none` is never one of them. */
 export type JwtAlgorithm = SymmetricAlgorithm | AsymmetricAlgorithm;
 
