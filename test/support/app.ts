@@ -1,4 +1,4 @@
-import type { DynamicModule, INestApplication, Type } from '@nestjs/common';
+import type { DynamicModule, INestApplication, LoggerService, Type } from '@nestjs/common';
 import { ExpressAdapter, type NestExpressApplication } from '@nestjs/platform-express';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
@@ -27,6 +27,8 @@ export interface TestAppSetup {
   module?: DynamicModule;
   /** Runs before `app.init()`: register middleware or plugins here. */
   beforeInit?: (app: INestApplication) => void | Promise<void>;
+  /** Where the app logs (silent by default). */
+  logger?: LoggerService;
 }
 
 /** Boots a real Nest app on the given adapter, listening on a loopback port. */
@@ -42,9 +44,9 @@ export async function createTestApp(adapter: AdapterName, setup: TestAppSetup): 
 
   let app: INestApplication;
   if (adapter === 'express') {
-    app = moduleRef.createNestApplication<NestExpressApplication>(new ExpressAdapter(), { logger: false });
+    app = moduleRef.createNestApplication<NestExpressApplication>(new ExpressAdapter(), { logger: setup.logger ?? false });
   } else {
-    app = moduleRef.createNestApplication<NestFastifyApplication>(new FastifyAdapter(), { logger: false });
+    app = moduleRef.createNestApplication<NestFastifyApplication>(new FastifyAdapter(), { logger: setup.logger ?? false });
   }
   await setup.beforeInit?.(app);
   await app.init();
@@ -57,4 +59,19 @@ export async function createTestApp(adapter: AdapterName, setup: TestAppSetup): 
     url: `http://127.0.0.1:${address.port}`,
     close: () => app.close(),
   };
+}
+
+/** A logger that keeps every line, to check what was (and was not) logged. */
+export class RecordingLogger implements LoggerService {
+  readonly lines: string[] = [];
+  private record(...parts: unknown[]) {
+    this.lines.push(
+      parts.map((p) => (p instanceof Error ? `${p.message} ${p.stack}` : typeof p === 'string' ? p : JSON.stringify(p))).join(' '),
+    );
+  }
+  log = (...parts: unknown[]) => this.record(...parts);
+  error = (...parts: unknown[]) => this.record(...parts);
+  warn = (...parts: unknown[]) => this.record(...parts);
+  debug = (...parts: unknown[]) => this.record(...parts);
+  verbose = (...parts: unknown[]) => this.record(...parts);
 }

@@ -1,0 +1,75 @@
+import { HttpException, Injectable, type Type } from '@nestjs/common';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import request from 'supertest';
+import type { BlocklistLoader, DecodeKeyLoader, JwtExtendedLoaders, TokenVerificationLoader, UserLookupLoader } from '../../lib/index.js';
+import { ADAPTERS, RecordingLogger, SECRET, createTestApp, type TestApp } from '../support/app.js';
+import { TargetController, handlerRuns } from './routes.js';
+
+type Mode = 'throws' | 'rejects' | 'never settles' | 'throws HttpException';
+
+function behave(mode: Mode): never | Promise<never> {
+  switch (mode) {
+    case 'throws':
+      throw new Error('loader exploded');
+    case 'rejects':
+      return Promise.reject(new Error('loader rejected'));
+    case 'never settles':
+      return new Promise<never>(() => {});
+    case 'throws HttpException':
+      throw new HttpException({ msg: 'teapot' }, 418);
+  }
+}
+
+function failingLoader(mode: Mode): Type {
+  @Injectable()
+  class Failing implements BlocklistLoader, TokenVerificationLoader, UserLookupLoader, DecodeKeyLoader {
+    isTokenRevoked() {
+      return behave(mode);
+    }
+    verifyToken() {
+      return behave(mode);
+    }
+    lookupUser() {
+      return behave(mode);
+    }
+    decodeKey() {
+      return behave(mode);
+    }
+  }
+  return Failing;
+}
+
+const expectedStatus: Record<Mode, number> = { throws: 500, rejects: 500, 'never settles': 503, 'throws HttpException': 418 };
+const roles = ['blocklist', 'tokenVerification', 'userLookup', 'decodeKey'] as const;
+
+describe.each(ADAPTERS)('failing loaders fail closed (%s)', (adapter) => {
+  const cases = roles.flatMap((role) =>
+    (['throws', 'rejects', 'never settles', 'throws HttpException'] as Mode[]).map((mode) => [role, mode] as const),
+  );
+  describe.each(cases)('%s loader that %s', (role, mode) => {
+    let t: TestApp;
+    const logger = new RecordingLogger();
+    beforeAll(async () => {
+      const loaders: JwtExtendedLoaders = { [role]: failingLoader(mode) };
+      t = await createTestApp(adapter, {
+        controllers: [TargetController],
+        loaders,
+        options: { loaderTimeout: 150, secretKey: SECRET },
+        logger,
+      });
+    });
+    afterAll(() => t.close());
+
+    it(`answers ${expectedStatus[mode]}, never runs the handler, never logs the token`, async () => {
+      const token = await t.jwt.createAccessToken('victim');
+      const before = handlerRuns.count;
+      const res = await request(t.url).get('/protected').set('Authorization', `Bearer ${token}`);
+      expect(res.status).toBe(expectedStatus[mode]);
+      expect(handlerRuns.count).toBe(before);
+      expect(JSON.stringify(res.body)).not.toContain(token);
+      expect(JSON.stringify(res.body)).not.toMatch(/at .*\.ts:\d+/);
+      expect(logger.lines.join('\n')).not.toContain(token);
+      if (mode === 'throws' || mode === 'rejects') expect(logger.lines.join('\n')).toMatch(/loader (exploded|rejected)/);
+    });
+  });
+});
