@@ -27,6 +27,12 @@ const BUCKET_SECONDS = 60;
 const nowSeconds = () => Date.now() / 1000;
 
 /**
+ * A jti decoded by JSON.parse is usually a slice of the whole payload text, which
+ * would stay alive as long as the entry: keep a copy of just the 36 characters.
+ */
+const detach = (jti: string) => Buffer.from(jti, 'utf8').toString('utf8');
+
+/**
  * A blocklist in this process's memory: for a single instance, tests, and the
  * sample. Entries leave when their token expires; memory is bounded by `maxEntries`.
  * Lookups are synchronous (no promise on the guard's hot path).
@@ -62,19 +68,20 @@ export class InMemoryBlocklist implements RevocationStore, OnModuleDestroy {
     if (typeof token?.jti !== 'string') throw new TypeError('revokeToken needs the token payload, with its jti');
     const exp = typeof token.exp === 'number' && Number.isFinite(token.exp) ? token.exp : NEVER;
     if (exp <= nowSeconds()) return; // already unusable
-    if (!this.tokens.has(token.jti) && this.tokens.size >= this.maxEntries) {
+    const jti = detach(token.jti);
+    if (!this.tokens.has(jti) && this.tokens.size >= this.maxEntries) {
       this.sweep();
       // Dropping a live entry would silently un-revoke a token: refuse instead.
       if (this.tokens.size >= this.maxEntries) {
         throw new ServiceUnavailableException('The in-memory blocklist is full');
       }
     }
-    this.tokens.set(token.jti, exp);
+    this.tokens.set(jti, exp);
     if (exp !== NEVER) {
       const bucket = Math.floor(exp / BUCKET_SECONDS);
       const list = this.buckets.get(bucket);
-      if (list) list.push(token.jti);
-      else this.buckets.set(bucket, [token.jti]);
+      if (list) list.push(jti);
+      else this.buckets.set(bucket, [jti]);
     }
   }
 

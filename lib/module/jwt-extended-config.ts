@@ -50,4 +50,5 @@ export interface JwtExtendedConfig {
   exposeCurrentUserToViews: boolean;
   maxTokenLength: number;
   loaderTimeout: number;
+  tokenCacheSize: number;
 }

@@ -75,6 +75,7 @@ const DEFAULTS = {
   exposeCurrentUserToViews: false,
   maxTokenLength: 8192,
   loaderTimeout: 5000,
+  tokenCacheSize: 10000,
 } as const satisfies JwtExtendedOptions;
 
 const KNOWN_OPTIONS = new Set<string>([
@@ -181,7 +182,11 @@ function tokenLocations(options: JwtExtendedOptions): TokenLocation[] {
   return list as TokenLocation[];
 }
 
-function finiteNumber(options: JwtExtendedOptions, key: 'decodeLeeway' | 'maxTokenLength' | 'loaderTimeout', min: number): number {
+function finiteNumber(
+  options: JwtExtendedOptions,
+  key: 'decodeLeeway' | 'maxTokenLength' | 'loaderTimeout' | 'tokenCacheSize',
+  min: number,
+): number {
   const value = pick(options, key);
   if (typeof value !== 'number' || !Number.isFinite(value) || value < min) {
     fail(key, `must be a finite number >= ${min}, got ${JSON.stringify(value) ?? String(value)}`);
@@ -315,6 +320,8 @@ export function resolveConfig(options: JwtExtendedOptions, loaders: KeyLoaderPre
 
   const maxTokenLength = finiteNumber(options, 'maxTokenLength', 1);
   if (!Number.isInteger(maxTokenLength)) fail('maxTokenLength', 'must be a whole number of characters');
+  const tokenCacheSize = finiteNumber(options, 'tokenCacheSize', 0);
+  if (!Number.isInteger(tokenCacheSize)) fail('tokenCacheSize', 'must be a whole number of tokens');
 
   const config: JwtExtendedConfig = {
     accessTokenExpires: lifetime(options, 'accessTokenExpires'),
@@ -361,6 +368,7 @@ export function resolveConfig(options: JwtExtendedOptions, loaders: KeyLoaderPre
     exposeCurrentUserToViews: bool(options, 'exposeCurrentUserToViews'),
     maxTokenLength,
     loaderTimeout: finiteNumber(options, 'loaderTimeout', 0),
+    tokenCacheSize,
   };
   return { config, warnings: riskWarnings(config) };
 }

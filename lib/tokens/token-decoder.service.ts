@@ -10,12 +10,20 @@ import { verifySignature } from './jws.js';
 import type { JwtAlgorithm, JwtHeader, JwtPayload, VerifiedJwt } from './jwt.interfaces.js';
 import { isSymmetric } from './keys.js';
 import { LoaderKeyCache } from './loader-key-cache.js';
+import { VerifiedTokenCache } from './verified-token-cache.js';
 
 export interface DecodeTokenOptions {
   /** CSRF double-submit value: the token's `csrf` claim must equal it. */
   csrfValue?: string;
   /** Accept a token whose `exp` has passed (everything else is still checked). */
   allowExpired?: boolean;
+}
+
+/** Nested claim values are shared by every request that presents the same token: make them read-only. */
+function freezeNested(value: unknown): void {
+  if (typeof value !== 'object' || value === null || Object.isFrozen(value)) return;
+  Object.freeze(value);
+  for (const item of Object.values(value)) freezeNested(item);
 }
 
 /** Constant time whatever the lengths: both sides are hashed to 32 bytes first. */
@@ -27,11 +35,15 @@ function sameSecret(a: string, b: string): boolean {
 @Injectable()
 export class TokenDecoder {
   private readonly loaderKeys = new LoaderKeyCache('verify');
+  /** Absent when disabled, or when a decodeKey loader must be asked for every token. */
+  private readonly cache?: VerifiedTokenCache;
 
   constructor(
     @Inject(JWT_EXTENDED_CONFIG) private readonly config: JwtExtendedConfig,
     @Inject(JWT_EXTENDED_LOADERS) private readonly loaders: ResolvedLoaders,
-  ) {}
+  ) {
+    if (config.tokenCacheSize > 0 && !loaders.decodeKey) this.cache = new VerifiedTokenCache(config.tokenCacheSize);
+  }
 
   /** Parses without verifying anything: for reading `kid`, `jti`, `csrf` of a token you hold. */
   parseUnverified(token: unknown): UnverifiedToken {
@@ -42,15 +54,32 @@ export class TokenDecoder {
     token: unknown,
     options: DecodeTokenOptions = {},
   ): Promise<VerifiedJwt<Claims>> {
+    const cache = options.allowExpired ? undefined : this.cache;
+    const cached = cache && typeof token === 'string' ? cache.get(token, Date.now() / 1000) : undefined;
+    if (cached) {
+      this.checkCsrf(cached.header, cached.payload, options.csrfValue);
+      // Copies: a handler changing its payload must not change what the next request sees.
+      return { header: { ...cached.header }, payload: { ...cached.payload } as JwtPayload<Claims> };
+    }
+
     const unverified = this.parseUnverified(token);
     const alg = this.allowedAlgorithm(unverified.header);
-    const key = await this.verificationKey(alg, unverified);
+    const key = this.loaders.decodeKey ? await this.loaderKey(alg, unverified) : this.configKey(alg);
     if (!verifySignature(alg, key, unverified.signingInput, unverified.signature)) {
       throw this.invalid('Signature verification failed');
     }
     const { header, payload } = unverified;
-    this.checkClaims(header, payload, options);
-    return { header, payload: this.withDefaults(payload) as JwtPayload<Claims> };
+    this.checkRegisteredClaims(header, payload, options);
+    const decoded = this.withDefaults(payload);
+    for (const value of Object.values(header)) freezeNested(value);
+    if (cache) {
+      const exp = own(payload, 'exp');
+      cache.set(token as string, header, decoded, typeof exp === 'number' ? exp + this.config.decodeLeeway : Number.POSITIVE_INFINITY);
+    }
+    this.checkCsrf(header, decoded, options.csrfValue);
+    return cache
+      ? { header: { ...header }, payload: { ...decoded } as JwtPayload<Claims> }
+      : { header, payload: decoded as JwtPayload<Claims> };
   }
 
   private invalid(reason: string, header?: JwtHeader, payload?: Record<string, unknown>): JwtDecodeException {
@@ -77,28 +106,29 @@ export class TokenDecoder {
     return alg as JwtAlgorithm;
   }
 
-  private async verificationKey(alg: JwtAlgorithm, token: UnverifiedToken) {
-    const loader = this.loaders.decodeKey;
-    if (loader) {
-      const supplied = await settleLoader(
-        loader.decodeKey(token.header, token.payload),
-        'decodeKey',
-        this.config.loaderTimeout,
-        this.config.errorMessageKey,
-      );
-      try {
-        return this.loaderKeys.import(supplied, alg, 'decode key');
-      } catch {
-        throw this.invalid('Invalid key for the token algorithm');
-      }
+  private async loaderKey(alg: JwtAlgorithm, token: UnverifiedToken) {
+    const supplied = await settleLoader(
+      this.loaders.decodeKey!.decodeKey(token.header, token.payload),
+      'decodeKey',
+      this.config.loaderTimeout,
+      this.config.errorMessageKey,
+    );
+    try {
+      return this.loaderKeys.import(supplied, alg, 'decode key');
+    } catch {
+      throw this.invalid('Invalid key for the token algorithm');
     }
+  }
+
+  private configKey(alg: JwtAlgorithm) {
     const key = isSymmetric(alg) ? this.config.keys.secret : this.config.keys.public;
     // Start-up validation guarantees a key for every allowed algorithm; this is defence in depth.
     if (!key) throw this.invalid('The specified alg value is not allowed');
     return key;
   }
 
-  private checkClaims(header: JwtHeader, payload: Record<string, unknown>, options: DecodeTokenOptions): void {
+  /** What is true of the token whoever presents it: time window, audience, issuer, identity. */
+  private checkRegisteredClaims(header: JwtHeader, payload: Record<string, unknown>, options: DecodeTokenOptions): void {
     const { decodeLeeway: leeway, identityClaim } = this.config;
     const now = Date.now() / 1000;
     const exp = own(payload, 'exp');
@@ -129,12 +159,19 @@ export class TokenDecoder {
     if (this.config.verifySub && Object.hasOwn(payload, 'sub') && typeof payload.sub !== 'string') {
       throw this.invalid('Subject must be a string', header, payload);
     }
-    if (options.csrfValue !== undefined) {
-      const csrf = own(payload, 'csrf');
-      if (csrf === undefined) throw this.invalid('Missing claim: csrf', header, payload);
-      if (typeof csrf !== 'string' || !sameSecret(csrf, options.csrfValue)) {
-        throw new CsrfException('CSRF double submit tokens do not match', this.exceptionOptions(header, payload));
-      }
+  }
+
+  /** The double-submit check: per request, never cached. */
+  private checkCsrf(header: JwtHeader, payload: JwtPayload, csrfValue: string | undefined): void {
+    if (csrfValue === undefined) return;
+    const csrf = own(payload, 'csrf');
+    if (csrf === undefined) throw this.invalid('Missing claim: csrf', header, payload);
+    if (typeof csrf !== 'string' || !sameSecret(csrf, csrfValue)) {
+      throw new CsrfException('CSRF double submit tokens do not match', {
+        messageKey: this.config.errorMessageKey,
+        jwtHeader: header,
+        jwtPayload: payload,
+      });
     }
   }
 
@@ -144,8 +181,9 @@ export class TokenDecoder {
     return Array.isArray(aud) && aud.some((item) => typeof item === 'string' && expected.includes(item));
   }
 
-  /** Flask's defaults for claims its own tokens always carry. */
+  /** Flask's defaults for claims its own tokens always carry; nested values read-only. */
   private withDefaults(payload: Record<string, unknown>): JwtPayload {
+    for (const value of Object.values(payload)) freezeNested(value);
     return {
       ...payload,
       type: Object.hasOwn(payload, 'type') ? payload.type : 'access',

@@ -7,6 +7,12 @@ import { JwtExtendedModule, type JwtExtendedLoaders, type JwtExtendedOptions, Jw
 export type AdapterName = 'express' | 'fastify';
 export const ADAPTERS: AdapterName[] = ['express', 'fastify'];
 
+/**
+ * CI runs the e2e and security suites twice: with the verified-token cache (default)
+ * and without it (TEST_TOKEN_CACHE_SIZE=0), so the fast path passes the same tests.
+ */
+const TOKEN_CACHE = process.env.TEST_TOKEN_CACHE_SIZE === undefined ? {} : { tokenCacheSize: Number(process.env.TEST_TOKEN_CACHE_SIZE) };
+
 /** A 32-byte secret: long enough for HS256. */
 export const SECRET = 'test-secret-that-is-32-bytes-long!!';
 
@@ -36,7 +42,7 @@ export async function createTestApp(adapter: AdapterName, setup: TestAppSetup): 
   const moduleRef = await Test.createTestingModule({
     imports: [
       ...(setup.imports ?? []),
-      setup.module ?? JwtExtendedModule.forRoot({ secretKey: SECRET, ...setup.options, loaders: setup.loaders }),
+      setup.module ?? JwtExtendedModule.forRoot({ secretKey: SECRET, ...TOKEN_CACHE, ...setup.options, loaders: setup.loaders }),
     ],
     controllers: setup.controllers ?? [],
     providers: setup.providers ?? [],

@@ -1,0 +1,44 @@
+/**
+ * `npm run bench`: micro (sign/verify), HTTP (Fastify and Express), and blocklist scale.
+ * Ratios are the result: absolute numbers on a shared 2-core machine are noise.
+ * BENCH=micro|http|scale runs one part; BENCH_ADAPTER=fastify|express one adapter;
+ * BENCH_QUICK=1 shortens every part.
+ */
+import { runHttp } from './http.js';
+import { runMicro } from './micro.js';
+import { runScale } from './scale.js';
+
+const only = process.env.BENCH;
+const quick = process.env.BENCH_QUICK === '1';
+const out = (line = '') => console.log(line);
+
+out(`# nestjs-jwt-extended benchmarks — ${new Date().toISOString()}, Node ${process.version}, ${quick ? 'quick' : 'full'} run`);
+const verdicts: string[] = [];
+const check = (ok: boolean, text: string) => verdicts.push(`${ok ? 'MET    ' : 'NOT MET'}  ${text}`);
+
+if (!only || only === 'micro') {
+  out('\n## Sign and verify (ops/s, median of alternating rounds)\n');
+  out(await runMicro(quick ? 3 : 7, quick ? 80 : 200));
+}
+if (!only || only === 'http') {
+  const adapters = (process.env.BENCH_ADAPTER ? [process.env.BENCH_ADAPTER] : ['fastify', 'express']) as ('fastify' | 'express')[];
+  for (const adapter of adapters) {
+    out(`\n## HTTP on ${adapter} (autocannon, 50 connections, separate process, 127.0.0.1)\n`);
+    const { text, ratios } = await runHttp(adapter, quick ? 1 : 3, quick ? 2 : 5, 50);
+    out(text);
+    out(`\nraw-HMAC reference guard: ${ratios.hmacToOpen.toFixed(2)}× /open`);
+    if (adapter === 'fastify') {
+      check(ratios.toOpen >= 0.6, `fastify: @JwtRequired() ${ratios.toOpen.toFixed(2)}× /open (target ≥ 0.6)`);
+      check(ratios.toPassport >= 8, `fastify: @JwtRequired() ${ratios.toPassport.toFixed(2)}× passport-jwt (target ≥ 8)`);
+      check(ratios.toJose >= 1.3, `fastify: @JwtRequired() ${ratios.toJose.toFixed(2)}× hand-written jose guard (target ≥ 1.3)`);
+    } else {
+      check(ratios.toOpen >= 0.9, `express: @JwtRequired() ${ratios.toOpen.toFixed(2)}× /open (target ≥ 0.9)`);
+    }
+  }
+}
+if (!only || only === 'scale') {
+  out('\n## Guard verification with an in-memory blocklist of growing size\n');
+  out(await runScale(quick ? 3 : 5, quick ? 80 : 200));
+}
+if (verdicts.length) out(`\n## Targets\n\n${verdicts.map((v) => `    ${v}`).join('\n')}`);
+process.exit(0);

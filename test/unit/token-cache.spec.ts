@@ -1,0 +1,82 @@
+import { Injectable } from '@nestjs/common';
+import { afterEach, describe, expect, it, jest } from '@jest/globals';
+import { CsrfException, type DecodeKeyLoader, ExpiredTokenException } from '../../lib/index.js';
+import { SECRET } from '../support/app.js';
+import { createService } from '../support/service.js';
+
+describe('verified-token cache', () => {
+  afterEach(() => {
+    jest.useRealTimers();
+  });
+
+  it('never returns a token at or after its exp, even when it was cached', async () => {
+    jest.useFakeTimers({ now: new Date('2026-06-01T00:00:00Z'), doNotFake: ['nextTick', 'setImmediate', 'queueMicrotask'] });
+    const jwt = await createService({ secretKey: SECRET });
+    const token = await jwt.createAccessToken('x', { expiresDelta: 10 });
+    await expect(jwt.decodeToken(token)).resolves.toMatchObject({ sub: 'x' });
+    await expect(jwt.decodeToken(token)).resolves.toMatchObject({ sub: 'x' }); // served from the cache
+    jest.setSystemTime(Date.now() + 10_000);
+    await expect(jwt.decodeToken(token)).rejects.toBeInstanceOf(ExpiredTokenException);
+  });
+
+  it('honours the leeway the same way as the slow path', async () => {
+    jest.useFakeTimers({ now: new Date('2026-06-01T00:00:00Z'), doNotFake: ['nextTick', 'setImmediate', 'queueMicrotask'] });
+    const jwt = await createService({ secretKey: SECRET, decodeLeeway: 5 });
+    const token = await jwt.createAccessToken('x', { expiresDelta: 10 });
+    await jwt.decodeToken(token);
+    jest.setSystemTime(Date.now() + 14_000);
+    await expect(jwt.decodeToken(token)).resolves.toMatchObject({ sub: 'x' });
+    jest.setSystemTime(Date.now() + 1_000);
+    await expect(jwt.decodeToken(token)).rejects.toBeInstanceOf(ExpiredTokenException);
+  });
+
+  it('checks CSRF on every call, hit or miss', async () => {
+    const jwt = await createService({ secretKey: SECRET });
+    const token = await jwt.createAccessToken('x');
+    const csrf = jwt.getCsrfToken(token);
+    await expect(jwt.decodeToken(token, { csrfValue: csrf })).resolves.toBeTruthy();
+    await expect(jwt.decodeToken(token, { csrfValue: 'wrong' })).rejects.toBeInstanceOf(CsrfException);
+    await expect(jwt.decodeToken(token, { csrfValue: csrf })).resolves.toBeTruthy();
+  });
+
+  it('hands out copies: changing one result never changes the next; nested claims are read-only', async () => {
+    const jwt = await createService({ secretKey: SECRET });
+    const token = await jwt.createAccessToken('x', { additionalClaims: { roles: ['user'] } });
+    const first = await jwt.decodeToken(token);
+    first.sub = 'admin';
+    expect(() => (first.roles as string[]).push('admin')).toThrow(TypeError);
+    const second = await jwt.decodeToken(token);
+    expect(second).toMatchObject({ sub: 'x', roles: ['user'] });
+  });
+
+  it('allowExpired bypasses it, and so does a decodeKey loader (asked for every token)', async () => {
+    let calls = 0;
+    @Injectable()
+    class Keys implements DecodeKeyLoader {
+      decodeKey() {
+        calls++;
+        return SECRET;
+      }
+    }
+    const jwt = await createService({ secretKey: SECRET }, { decodeKey: Keys });
+    const token = await jwt.createAccessToken('x');
+    await jwt.decodeToken(token);
+    await jwt.decodeToken(token);
+    expect(calls).toBe(2);
+  });
+
+  it('tokenCacheSize: 0 disables it; a negative or fractional size is refused', async () => {
+    const jwt = await createService({ secretKey: SECRET, tokenCacheSize: 0 });
+    const token = await jwt.createAccessToken('x');
+    await expect(jwt.decodeToken(token)).resolves.toMatchObject({ sub: 'x' });
+    await expect(createService({ secretKey: SECRET, tokenCacheSize: -1 })).rejects.toThrow(/"tokenCacheSize"/);
+    await expect(createService({ secretKey: SECRET, tokenCacheSize: 1.5 })).rejects.toThrow(/"tokenCacheSize"/);
+  });
+
+  it('stays bounded: the oldest entry leaves first, and evicted tokens still verify', async () => {
+    const jwt = await createService({ secretKey: SECRET, tokenCacheSize: 2 });
+    const tokens = await Promise.all(['a', 'b', 'c'].map((id) => jwt.createAccessToken(id)));
+    for (const token of tokens) await jwt.decodeToken(token);
+    for (const [i, token] of tokens.entries()) await expect(jwt.decodeToken(token)).resolves.toMatchObject({ sub: ['a', 'b', 'c'][i] });
+  });
+});
