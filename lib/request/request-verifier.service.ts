@@ -25,7 +25,7 @@ function describeIdentity(identity: unknown): string {
 /** Flask's `verify_jwt_in_request`: find, decode and check the token, then load the user. */
 @Injectable()
 export class RequestVerifier {
-  private readonly emptyState: JwtRequestState;
+  private readonly userLookupConfigured: boolean;
 
   constructor(
     @Inject(JWT_EXTENDED_CONFIG) private readonly config: JwtExtendedConfig,
@@ -33,20 +33,18 @@ export class RequestVerifier {
     private readonly extractor: TokenExtractor,
     private readonly decoder: TokenDecoder,
   ) {
-    this.emptyState = Object.freeze({
-      header: {},
-      payload: {},
-      location: null,
-      identity: null,
-      user: null,
-      userLookupConfigured: Boolean(loaders.userLookup),
-    });
+    this.userLookupConfigured = Boolean(loaders.userLookup);
+  }
+
+  /** What a request without a token sees: fresh objects, so handlers never share them. */
+  private emptyState(): JwtRequestState {
+    return { header: {}, payload: {}, location: null, identity: null, user: null, userLookupConfigured: this.userLookupConfigured };
   }
 
   async verify(req: HttpRequestLike, options: JwtRequiredOptions = {}): Promise<VerifiedJwt | null> {
     // CORS preflight carries no credentials by design (Fetch standard); let it through unverified.
     if (req.method === 'OPTIONS' && readHeader(req, 'access-control-request-method') !== undefined) {
-      setJwtState(req, this.emptyState);
+      setJwtState(req, this.emptyState());
       return null;
     }
     const locations = this.locations(options.locations);
@@ -54,7 +52,7 @@ export class RequestVerifier {
     const found = this.extractor.extract(req, locations, refresh);
     if ('missing' in found) {
       if (options.optional) {
-        setJwtState(req, this.emptyState);
+        setJwtState(req, this.emptyState());
         return null;
       }
       throw new NoAuthorizationException(found.missing, { messageKey: this.config.errorMessageKey });
@@ -84,7 +82,7 @@ export class RequestVerifier {
       location: found.location,
       identity,
       user,
-      userLookupConfigured: this.emptyState.userLookupConfigured,
+      userLookupConfigured: this.userLookupConfigured,
     });
     if (this.loaders.userLookup) req.user = user;
     return { header, payload };
