@@ -18,6 +18,7 @@ export interface FoundToken {
  */
 type LocationResult = FoundToken | { missing: string };
 
+const EDGE_COMMAS_AND_SPACES = /^[\s,]+|[\s,]+$/g;
 const JSON_CONTENT_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i;
 
 /** Finds the token of a request in the configured locations: the one path for the guard and `verifyJwtInRequest`. */
@@ -58,9 +59,7 @@ export class TokenExtractor {
 
   private fromHeader(req: HttpRequestLike): LocationResult {
     const { headerName, headerType } = this.config;
-    const raw = readHeader(req, headerName)
-      ?.trim()
-      .replace(/^[\s,]+|[\s,]+$/g, '');
+    const raw = readHeader(req, headerName)?.replace(EDGE_COMMAS_AND_SPACES, '');
     if (!raw) return { missing: `Missing ${headerName} Header` };
 
     if (headerType === '') {
@@ -73,16 +72,21 @@ export class TokenExtractor {
 
     // The header may carry several credentials: "Basic x, Bearer <JWT>" (RFC 7235 §4.2).
     const type = headerType.toLowerCase();
-    const matching = raw
-      .split(/,\s*/)
-      .map((credential) => credential.trim())
-      .filter((credential) => credential.split(/\s+/, 1)[0].toLowerCase() === type);
-    if (matching.length !== 1) {
+    let credential = '';
+    let found = 0;
+    for (const part of raw.includes(',') ? raw.split(',') : [raw]) {
+      const candidate = part.trim();
+      if (candidate.split(/\s/, 1)[0].toLowerCase() === type) {
+        credential = candidate;
+        found++;
+      }
+    }
+    if (found !== 1) {
       return {
         missing: `Missing '${headerType}' type in '${headerName}' header. Expected '${headerName}: ${headerType} <JWT>'`,
       };
     }
-    const parts = matching[0].split(/\s+/);
+    const parts = credential.split(/\s+/);
     if (parts.length !== 2) {
       throw new InvalidHeaderException(`Bad ${headerName} header. Expected '${headerName}: ${headerType} <JWT>'`, {
         messageKey: this.messageKey,
