@@ -46,8 +46,14 @@ export const DEFAULT_USER_REVOCATION_TTL = 2592000;
  */
 export function userCutoff(): { cutoff: number; wait: Promise<void> } {
   const cutoff = Math.floor(Date.now() / 1000) + 1;
-  const wait = new Promise<void>((resolve) => setTimeout(resolve, cutoff * 1000 - Date.now()).unref());
-  return { cutoff, wait };
+  return { cutoff, wait: untilWallClock(cutoff * 1000) };
+}
+
+/** Resolves once `Date.now()` reaches `ms`. Timers run on a monotonic clock and may fire a little early by the wall clock: check and wait again. */
+async function untilWallClock(ms: number): Promise<void> {
+  while (Date.now() < ms) {
+    await new Promise<void>((resolve) => setTimeout(resolve, ms - Date.now() + 1));
+  }
 }
 
 /** A token is cut off when it was issued before the cut-off, or carries no usable `iat`. */
