@@ -1,0 +1,5 @@
+// The README's recipe for CommonJS-mode Jest: let ts-jest transform this ESM package.
+module.exports = {
+  transform: { '^.+\\.[tj]s$': 'ts-jest' },
+  transformIgnorePatterns: ['/node_modules/(?!nestjs-jwt-extended/)'],
+};
