@@ -1,0 +1,54 @@
+import { Controller, Get, Module, UseGuards } from '@nestjs/common';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import request from 'supertest';
+import { JwtExtendedModule, JwtExtendedService, JwtGuard, JwtIdentity } from '../../lib/index.js';
+import { ADAPTERS, SECRET, createTestApp, type TestApp } from '../support/app.js';
+
+@Controller()
+class PlainGuardController {
+  @Get('plain')
+  @UseGuards(JwtGuard)
+  plain(@JwtIdentity() id: unknown) {
+    return { id };
+  }
+}
+
+/** A feature module that imports a non-global JwtExtendedModule itself. */
+@Module({
+  imports: [JwtExtendedModule.forRoot({ secretKey: SECRET, isGlobal: false })],
+  controllers: [PlainGuardController],
+})
+class FeatureModule {}
+
+describe.each(ADAPTERS)('module scope and the bare guard (%s)', (adapter) => {
+  let t: TestApp;
+  beforeAll(async () => {
+    // the app's own JwtExtendedModule is absent: only the feature module's (non-global) one exists
+    t = await createTestApp(adapter, { module: { module: class Root {}, imports: [FeatureModule] } });
+  });
+  afterAll(() => t.close());
+
+  it('@UseGuards(JwtGuard) protects with default options inside a module that imports JwtExtendedModule', async () => {
+    await request(t.url).get('/plain').expect(401, { msg: 'Missing Authorization Header' });
+    const token = await t.app.select(FeatureModule).get(JwtExtendedService).createAccessToken('scoped');
+    await request(t.url).get('/plain').set('Authorization', `Bearer ${token}`).expect(200, { id: 'scoped' });
+    await request(t.url)
+      .get('/plain')
+      .set('Authorization', `Bearer ${await t.app.select(FeatureModule).get(JwtExtendedService).createRefreshToken('scoped')}`)
+      .expect(422, { msg: 'Only non-refresh tokens are allowed' });
+  });
+});
+
+describe('isGlobal: false', () => {
+  it('a module that does not import it cannot inject JwtExtendedService (bootstrap fails)', async () => {
+    @Controller()
+    class NeedsService {
+      constructor(readonly jwt: JwtExtendedService) {}
+    }
+    @Module({ controllers: [NeedsService] })
+    class OtherModule {}
+    const { Test } = await import('@nestjs/testing');
+    const compile = Test.createTestingModule({ imports: [FeatureModule, OtherModule] }).compile();
+    await expect(compile).rejects.toThrow(/JwtExtendedService/);
+  });
+});
