@@ -1,4 +1,4 @@
-import { Body, Controller, Get, Post } from '@nestjs/common';
+import { Body, Controller, Get, Post, Put } from '@nestjs/common';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import request from 'supertest';
 import { JwtIdentity, JwtLocation, JwtRequired, type JwtExtendedOptions } from '../../lib/index.js';
@@ -25,6 +25,18 @@ class LocationsController {
   refresh(@JwtIdentity() id: unknown, @JwtLocation() location: unknown) {
     handlerRuns++;
     return { id, location };
+  }
+  @Put('protected')
+  @JwtRequired()
+  putProtected(@JwtIdentity() id: unknown) {
+    handlerRuns++;
+    return { id };
+  }
+  @Put('refresh')
+  @JwtRequired({ refresh: true })
+  putRefresh(@JwtIdentity() id: unknown) {
+    handlerRuns++;
+    return { id };
   }
   @Get('only-query')
   @JwtRequired({ locations: 'query_string' })
@@ -381,6 +393,91 @@ describe.each(ADAPTERS)('token locations (%s)', (adapter) => {
         false,
       );
       await expectResponse(request(t.url).get('/only-query').query({ jwt: token }), 200, { location: 'query_string' }, true);
+    });
+  });
+
+  describe('custom names for every request-side option', () => {
+    let t: TestApp;
+    let access: string;
+    let refresh: string;
+    beforeAll(async () => {
+      t = await createTestApp(adapter, {
+        controllers: [LocationsController],
+        options: {
+          tokenLocation: ['cookies', 'query_string', 'json'],
+          csrfCheckForm: true,
+          accessCsrfFieldName: 'xsrf_a',
+          refreshCsrfFieldName: 'xsrf_r',
+          csrfMethods: ['get', 'PUT'],
+          queryStringName: 'token',
+          jsonKey: 'at',
+          refreshJsonKey: 'rt',
+          maxTokenLength: 600,
+        },
+      });
+      access = await t.jwt.createAccessToken('alice');
+      refresh = await t.jwt.createRefreshToken('alice');
+    });
+    afterAll(() => t.close());
+
+    it('csrfMethods decides which methods need the CSRF value (case-insensitive)', async () => {
+      const cookie = `access_token_cookie=${access}`;
+      await expectResponse(request(t.url).get('/protected').set('Cookie', cookie), 401, { msg: 'Missing CSRF token' }, false);
+      await expectResponse(
+        request(t.url).get('/protected').set('Cookie', cookie).set('X-CSRF-TOKEN', t.jwt.getCsrfToken(access)),
+        200,
+        { id: 'alice', location: 'cookies' },
+        true,
+      );
+      // POST is not in csrfMethods here
+      await expectResponse(request(t.url).post('/protected').set('Cookie', cookie), 201, { id: 'alice', location: 'cookies' }, true);
+    });
+
+    it('reads the configured CSRF form fields, access and refresh', async () => {
+      const put = (path: string, cookie: string, form: Record<string, string>) =>
+        request(t.url).put(path).set('Cookie', cookie).type('form').send(form);
+      const accessCookie = `access_token_cookie=${access}`;
+      const refreshCookie = `refresh_token_cookie=${refresh}`;
+      await expectResponse(put('/protected', accessCookie, { xsrf_a: t.jwt.getCsrfToken(access) }), 200, { id: 'alice' }, true);
+      await expectResponse(
+        put('/protected', accessCookie, { csrf_token: t.jwt.getCsrfToken(access) }),
+        401,
+        { msg: 'Missing CSRF token' },
+        false,
+      );
+      await expectResponse(put('/refresh', refreshCookie, { xsrf_r: t.jwt.getCsrfToken(refresh) }), 200, { id: 'alice' }, true);
+      await expectResponse(
+        put('/refresh', refreshCookie, { xsrf_a: t.jwt.getCsrfToken(refresh) }),
+        401,
+        { msg: 'Missing CSRF token' },
+        false,
+      );
+    });
+
+    it('reads the configured query parameter and JSON keys', async () => {
+      await expectResponse(request(t.url).get('/protected').query({ token: access }), 200, { id: 'alice', location: 'query_string' }, true);
+      await expectResponse(
+        request(t.url).post('/protected').send({ at: access }),
+        201,
+        { id: 'alice', location: 'json', body: { at: access } },
+        true,
+      );
+      await expectResponse(request(t.url).post('/refresh').send({ rt: refresh }), 201, { id: 'alice', location: 'json' }, true);
+      await expectResponse(
+        request(t.url).post('/refresh').send({ refresh_token: refresh }),
+        401,
+        {
+          msg:
+            'Missing JWT in cookies, query_string or json (Missing cookie "refresh_token_cookie"; ' +
+            'Missing \'token\' query parameter; Missing "rt" key in json data.)',
+        },
+        false,
+      );
+    });
+
+    it('refuses tokens longer than maxTokenLength', async () => {
+      const long = await t.jwt.createAccessToken('alice', { additionalClaims: { pad: 'x'.repeat(600) } });
+      await expectResponse(request(t.url).get('/protected').query({ token: long }), 422, { msg: 'Token is too long' }, false);
     });
   });
 });
