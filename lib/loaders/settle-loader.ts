@@ -1,4 +1,5 @@
 import { HttpException, HttpStatus } from '@nestjs/common';
+import { withDeadline } from './deadline.js';
 
 /** A request-time loader did not answer within `loaderTimeout`: the request fails closed. */
 export class LoaderTimeoutException extends HttpException {
@@ -17,10 +18,5 @@ export function settleLoader<T>(result: T | Promise<T>, role: string, timeoutMs:
   if (timeoutMs === 0 || !(result instanceof Promise || typeof (result as { then?: unknown })?.then === 'function')) {
     return result;
   }
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new LoaderTimeoutException(role, timeoutMs, messageKey)), timeoutMs);
-    timer.unref();
-  });
-  return Promise.race([result, deadline]).finally(() => clearTimeout(timer));
+  return withDeadline(result as PromiseLike<T>, timeoutMs, () => new LoaderTimeoutException(role, timeoutMs, messageKey));
 }

@@ -1,5 +1,6 @@
 import { Logger, ServiceUnavailableException } from '@nestjs/common';
 import type { Redis } from 'ioredis';
+import { withDeadline } from '../../loaders/deadline.js';
 import type { JwtHeader, JwtPayload } from '../../tokens/jwt.interfaces.js';
 import {
   DEFAULT_USER_REVOCATION_TTL,
@@ -83,18 +84,11 @@ export class RedisBlocklist implements RevocationStore {
 
   /** Bounds a Redis call in time and turns any failure into a 503 (logged without token data). */
   private async call<T>(what: 'check' | 'revoke', command: Promise<T>): Promise<T> {
-    let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`no answer within ${this.timeout} ms`)), this.timeout);
-      timer.unref();
-    });
     try {
-      return await Promise.race([command, deadline]);
+      return await withDeadline(command, this.timeout, () => new Error(`no answer within ${this.timeout} ms`));
     } catch (error) {
       logger.error(`Redis ${what} failed: ${(error as Error).message}`);
       throw new ServiceUnavailableException({ msg: 'Token revocation store unavailable' });
-    } finally {
-      clearTimeout(timer);
     }
   }
 }
