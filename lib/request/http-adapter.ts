@@ -17,9 +17,13 @@ export interface HttpRequestLike {
 /** An Express `Response`, a Fastify `FastifyReply`, or a Node `ServerResponse`. */
 export type HttpResponseLike = object;
 
-/** A header value; repeated headers are joined with ', ' as RFC 9110 §5.3 allows. */
-export function readHeader(req: HttpRequestLike, name: string): string | undefined {
-  const value = req.headers[name.toLowerCase()];
+/**
+ * A header value by its lower-case name (Node lower-cases incoming names; callers
+ * lower-case configured names once, not per request). Repeated headers are joined
+ * with ', ' as RFC 9110 §5.3 allows.
+ */
+export function readHeader(req: HttpRequestLike, lowerCaseName: string): string | undefined {
+  const value = req.headers[lowerCaseName];
   return Array.isArray(value) ? value.join(', ') : value;
 }
 

@@ -25,9 +25,16 @@ const JSON_CONTENT_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i;
 @Injectable()
 export class TokenExtractor {
   private readonly messageKey: string;
+  // Configured header names, lower-cased once: incoming names are lower-case.
+  private readonly headerKey: string;
+  private readonly accessCsrfHeaderKey: string;
+  private readonly refreshCsrfHeaderKey: string;
 
   constructor(@Inject(JWT_EXTENDED_CONFIG) private readonly config: JwtExtendedConfig) {
     this.messageKey = config.errorMessageKey;
+    this.headerKey = config.headerName.toLowerCase();
+    this.accessCsrfHeaderKey = config.accessCsrfHeaderName.toLowerCase();
+    this.refreshCsrfHeaderKey = config.refreshCsrfHeaderName.toLowerCase();
   }
 
   /** The first token found in `locations`, in order; or the combined "missing" message. */
@@ -59,7 +66,7 @@ export class TokenExtractor {
 
   private fromHeader(req: HttpRequestLike): LocationResult {
     const { headerName, headerType } = this.config;
-    const raw = readHeader(req, headerName)?.replace(EDGE_COMMAS_AND_SPACES, '');
+    const raw = readHeader(req, this.headerKey)?.replace(EDGE_COMMAS_AND_SPACES, '');
     if (!raw) return { missing: `Missing ${headerName} Header` };
 
     if (headerType === '') {
@@ -103,7 +110,7 @@ export class TokenExtractor {
     if (!config.cookieCsrfProtect || !config.csrfMethods.has((req.method ?? 'GET').toUpperCase())) {
       return { token, location: 'cookies' };
     }
-    let csrfValue = readHeader(req, refresh ? config.refreshCsrfHeaderName : config.accessCsrfHeaderName);
+    let csrfValue = readHeader(req, refresh ? this.refreshCsrfHeaderKey : this.accessCsrfHeaderKey);
     if (!csrfValue && config.csrfCheckForm) {
       const body = readBody(req);
       const field = refresh ? config.refreshCsrfFieldName : config.accessCsrfFieldName;
