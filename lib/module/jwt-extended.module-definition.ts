@@ -48,13 +48,13 @@ function loaderEntries(loaders: JwtExtendedLoaders | undefined): [LoaderRole, Ty
  * the module's `imports` provide), and maps roles to instances, checking at start-up
  * that each instance has its role's method.
  */
-function loaderClasses(loaders: JwtExtendedLoaders | undefined): Type[] {
-  return [...new Set(loaderEntries(loaders).map(([, loader]) => loader))];
+/** Each loader class once, however many roles it fills. */
+function uniqueClasses(entries: [LoaderRole, Type][]): Type[] {
+  return [...new Set(entries.map(([, loader]) => loader))];
 }
 
-function loaderProviders(loaders: JwtExtendedLoaders | undefined): Provider[] {
-  const entries = loaderEntries(loaders);
-  const classes = loaderClasses(loaders);
+function loaderProviders(entries: [LoaderRole, Type][]): Provider[] {
+  const classes = uniqueClasses(entries);
   const providers: Provider[] = [
     ...classes,
     {
@@ -84,11 +84,14 @@ export const { ConfigurableModuleClass, MODULE_OPTIONS_TOKEN, OPTIONS_TYPE, ASYN
   new ConfigurableModuleBuilder<JwtExtendedOptions>({ moduleName: 'JwtExtended' })
     .setClassMethodName('forRoot')
     .setFactoryMethodName('createJwtExtendedOptions')
-    .setExtras<JwtExtendedModuleExtras>({ isGlobal: true, loaders: undefined }, (definition, extras) => ({
-      ...definition,
-      global: extras.isGlobal,
-      providers: [...(definition.providers ?? []), ...loaderProviders(extras.loaders)],
-      // Loader classes are exported so the app can inject them (e.g. a blocklist store to revoke tokens).
-      exports: [...(definition.exports ?? []), ...loaderClasses(extras.loaders)],
-    }))
+    .setExtras<JwtExtendedModuleExtras>({ isGlobal: true, loaders: undefined }, (definition, extras) => {
+      const entries = loaderEntries(extras.loaders);
+      return {
+        ...definition,
+        global: extras.isGlobal,
+        providers: [...(definition.providers ?? []), ...loaderProviders(entries)],
+        // Loader classes are exported so the app can inject them (e.g. a blocklist store to revoke tokens).
+        exports: [...(definition.exports ?? []), ...uniqueClasses(entries)],
+      };
+    })
     .build();
