@@ -65,6 +65,7 @@ export {
   InvalidQueryParamException,
   JwtDecodeException,
   JwtExtendedException,
+  JwtUnavailableException,
   NoAuthorizationException,
   RevokedTokenException,
   UserClaimsVerificationException,

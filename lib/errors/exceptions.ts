@@ -106,3 +106,13 @@ export class UserLookupException extends JwtExtendedException {
     super(message, HttpStatus.UNAUTHORIZED, options);
   }
 }
+
+/**
+ * Something the library depends on did not answer (a loader past `loaderTimeout`, a
+ * revocation store, a key set): the request fails closed. 503.
+ */
+export class JwtUnavailableException extends JwtExtendedException {
+  constructor(message: string, options?: JwtExceptionOptions) {
+    super(message, HttpStatus.SERVICE_UNAVAILABLE, options);
+  }
+}

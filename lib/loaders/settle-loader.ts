@@ -1,12 +1,13 @@
-import { HttpException, HttpStatus } from '@nestjs/common';
+import { JwtUnavailableException } from '../errors/exceptions.js';
 import { withDeadline } from './deadline.js';
 
 /** A request-time loader did not answer within `loaderTimeout`: the request fails closed. */
-export class LoaderTimeoutException extends HttpException {
+export class LoaderTimeoutException extends JwtUnavailableException {
+  /** Which loader, and how long it had: for logs, never sent to the client. */
+  readonly detail: string;
   constructor(role: string, timeoutMs: number, messageKey: string) {
-    super({ [messageKey]: 'Service Unavailable' }, HttpStatus.SERVICE_UNAVAILABLE, {
-      description: `The ${role} loader did not answer within ${timeoutMs} ms`,
-    });
+    super('Service Unavailable', { messageKey });
+    this.detail = `The ${role} loader did not answer within ${timeoutMs} ms`;
   }
 }
 
