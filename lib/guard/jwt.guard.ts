@@ -9,14 +9,17 @@ import { type HttpRequestLike, viewLocals } from '../request/http-adapter.js';
 import { getJwtState, isGuarded, markGuarded } from '../request/jwt-request-state.js';
 import { RequestVerifier } from '../request/request-verifier.service.js';
 
+/** `@UseGuards(JwtGuard)` without `@JwtRequired()`: the defaults. */
+const DEFAULT_OPTIONS: JwtRequiredOptions = Object.freeze({});
+
 /**
  * Protects a route: applied by `@JwtRequired()`, or by `@UseGuards(JwtGuard)` with
- * default options. Handler options override class options.
+ * default options. A handler's options replace its class's as a whole.
  */
 @Injectable()
 export class JwtGuard implements CanActivate {
-  // Options per handler: metadata never changes after start-up, so read it once.
-  private readonly optionsCache = new WeakMap<object, JwtRequiredOptions>();
+  // Per (controller class, handler), cached: two WeakMap reads per request beat Reflector's metadata walk.
+  private readonly optionsCache = new WeakMap<object, WeakMap<object, JwtRequiredOptions>>();
 
   /** @internal Created by Nest. */
   constructor(
@@ -43,14 +46,19 @@ export class JwtGuard implements CanActivate {
   }
 
   private optionsFor(context: ExecutionContext): JwtRequiredOptions {
+    const controller = context.getClass();
     const handler = context.getHandler();
-    let options = this.optionsCache.get(handler);
+    let byHandler = this.optionsCache.get(controller);
+    if (!byHandler) {
+      byHandler = new WeakMap();
+      this.optionsCache.set(controller, byHandler);
+    }
+    let options = byHandler.get(handler);
     if (!options) {
-      options = {
-        ...this.reflector.get<JwtRequiredOptions | undefined>(JWT_REQUIRED_METADATA, context.getClass()),
-        ...this.reflector.get<JwtRequiredOptions | undefined>(JWT_REQUIRED_METADATA, handler),
-      };
-      this.optionsCache.set(handler, options);
+      // Nearest declaration wins, no merge; class metadata is read through the prototype chain.
+      options =
+        this.reflector.getAllAndOverride<JwtRequiredOptions | undefined>(JWT_REQUIRED_METADATA, [handler, controller]) ?? DEFAULT_OPTIONS;
+      byHandler.set(handler, options);
     }
     return options;
   }

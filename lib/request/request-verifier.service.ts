@@ -14,7 +14,7 @@ import { JWT_EXTENDED_CONFIG, JWT_EXTENDED_LOADERS } from '../module/constants.j
 import type { JwtExtendedConfig } from '../module/jwt-extended-config.js';
 import type { JwtHeader, JwtPayload, TokenLocation, VerifiedJwt } from '../tokens/jwt.interfaces.js';
 import { TokenDecoder } from '../tokens/token-decoder.service.js';
-import { type HttpRequestLike, readHeader } from './http-adapter.js';
+import type { HttpRequestLike } from './http-adapter.js';
 import { type JwtRequestState, setJwtState } from './jwt-request-state.js';
 import { TokenExtractor } from './token-extractor.service.js';
 
@@ -42,11 +42,6 @@ export class RequestVerifier {
   }
 
   async verify(req: HttpRequestLike, options: JwtRequiredOptions = {}): Promise<VerifiedJwt | null> {
-    // CORS preflight carries no credentials by design (Fetch standard); let it through unverified.
-    if (req.method === 'OPTIONS' && readHeader(req, 'access-control-request-method') !== undefined) {
-      setJwtState(req, this.emptyState());
-      return null;
-    }
     const locations = this.locations(options.locations);
     const refresh = options.refresh === true;
     const found = this.extractor.extract(req, locations, refresh);

@@ -303,15 +303,14 @@ describe.each(ADAPTERS)('route protection (%s)', (adapter) => {
   it('optional: a bad token still fails', () =>
     expectResponse(request(t.url).get('/optional').set('Authorization', 'Bearer x.y.z'), 422, { msg: 'Invalid header padding' }, null));
 
-  it('CORS preflight passes unverified; other OPTIONS requests are verified', async () => {
-    const preflight = await request(t.url)
-      .options('/preflight')
-      .set('Origin', 'http://x.test')
-      .set('Access-Control-Request-Method', 'POST');
-    expect(preflight.status).toBeLessThan(300);
-    const plain = await request(t.url).options('/preflight');
-    expect(plain.status).toBe(401);
-    await expectResponse(request(t.url).post('/preflight'), 401, { msg: 'Missing Authorization Header' }, null);
+  it('OPTIONS requests are verified like any other, preflight headers or not', async () => {
+    const missing = { msg: 'Missing Authorization Header' };
+    const preflightLike = () =>
+      request(t.url).options('/preflight').set('Origin', 'http://x.test').set('Access-Control-Request-Method', 'POST');
+    await expectResponse(preflightLike(), 401, missing, null);
+    await expectResponse(request(t.url).options('/preflight'), 401, missing, null);
+    await expectResponse(request(t.url).post('/preflight'), 401, missing, null);
+    await expectResponse(preflightLike().set(bearer(access)), 200, { ok: true }, 'preflight');
   });
 
   it('handler options override class options', async () => {
