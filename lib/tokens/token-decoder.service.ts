@@ -114,7 +114,7 @@ export class TokenDecoder {
       this.config.errorMessageKey,
     );
     try {
-      return this.loaderKeys.import(supplied, alg, 'decode key');
+      return this.loaderKeys.import(supplied, alg);
     } catch {
       throw this.invalid('Invalid key for the token algorithm');
     }

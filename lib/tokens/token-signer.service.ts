@@ -107,7 +107,7 @@ export class TokenSigner {
   private async signingKey(identity: unknown): Promise<KeyObject> {
     const { algorithm, keys } = this.config;
     if (this.loaders.encodeKey) {
-      return this.loaderKeys.import(await this.loaders.encodeKey.encodeKey(identity), algorithm, 'the encodeKey loader key');
+      return this.loaderKeys.import(await this.loaders.encodeKey.encodeKey(identity), algorithm);
     }
     const key = isSymmetric(algorithm) ? keys.secret : keys.private;
     if (!key) {
