@@ -49,6 +49,7 @@ export interface JwtExtendedConfig {
   refreshJsonKey: string;
   exposeCurrentUserToViews: boolean;
   maxTokenLength: number;
+  /** Milliseconds, 0 to 2^31−1; 0 means no deadline. */
   loaderTimeout: number;
   tokenCacheSize: number;
 }

@@ -100,6 +100,9 @@ const KNOWN_OPTIONS = new Set<string>([
   'cookieSameSite',
 ]);
 
+// Node turns a timer delay above 2^31−1 ms into 1 ms: a longer deadline would fire at once.
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 // RFC 7230 token characters: valid in header names and cookie names alike.
 const HTTP_TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 // Characters a cookie attribute value (Path, Domain) may not hold.
@@ -194,10 +197,12 @@ function finiteNumber(
   options: JwtExtendedOptions,
   key: 'decodeLeeway' | 'maxTokenLength' | 'loaderTimeout' | 'tokenCacheSize',
   min: number,
+  max = Number.MAX_VALUE,
 ): number {
   const value = pick(options, key);
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < min) {
-    fail(key, `must be a finite number >= ${min}, got ${JSON.stringify(value) ?? String(value)}`);
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) {
+    const range = max === Number.MAX_VALUE ? `>= ${min}` : `>= ${min} and <= ${max}`;
+    fail(key, `must be a finite number ${range}, got ${JSON.stringify(value) ?? String(value)}`);
   }
   return value;
 }
@@ -362,7 +367,7 @@ export function resolveConfig(options: JwtExtendedOptions, loaders: KeyLoaderPre
     refreshJsonKey: text(options, 'refreshJsonKey'),
     exposeCurrentUserToViews: bool(options, 'exposeCurrentUserToViews'),
     maxTokenLength,
-    loaderTimeout: finiteNumber(options, 'loaderTimeout', 0),
+    loaderTimeout: finiteNumber(options, 'loaderTimeout', 0, MAX_TIMER_MS),
     tokenCacheSize,
   };
   return { config, warnings: riskWarnings(config) };

@@ -76,6 +76,11 @@ describe('start-up validation', () => {
     ['empty decodeAudience', { secretKey: SECRET, decodeAudience: [] }, 'decodeAudience', /non-empty/],
     ['maxTokenLength 0', { secretKey: SECRET, maxTokenLength: 0 }, 'maxTokenLength', />= 1/],
     ['negative loaderTimeout', { secretKey: SECRET, loaderTimeout: -5 }, 'loaderTimeout', />= 0/],
+    // Node turns a delay over 2^31−1 ms into 1 ms: such a deadline would fail every loader call at once.
+    ['loaderTimeout of 2^31 ms', { secretKey: SECRET, loaderTimeout: 2 ** 31 }, 'loaderTimeout', /<= 2147483647/],
+    ['loaderTimeout of 30 days', { secretKey: SECRET, loaderTimeout: 30 * 86400 * 1000 }, 'loaderTimeout', /<= 2147483647/],
+    ['infinite loaderTimeout', { secretKey: SECRET, loaderTimeout: Infinity }, 'loaderTimeout', /finite/],
+    ['NaN loaderTimeout', { secretKey: SECRET, loaderTimeout: Number.NaN }, 'loaderTimeout', /finite/],
     ['an unknown option (typo)', { secretKey: SECRET, secretkey: SECRET }, 'secretkey', /not an option/],
     ['empty errorMessageKey', { secretKey: SECRET, errorMessageKey: '' }, 'errorMessageKey', /empty/],
   ];
@@ -86,6 +91,12 @@ describe('start-up validation', () => {
     expect((error as JwtExtendedConfigError).option).toBe(option);
     expect(error.message).toContain(`"${option}"`);
     expect(error.message).toMatch(problem);
+  });
+
+  it('accepts loaderTimeout from 0 (no deadline) to 2^31−1 ms', async () => {
+    for (const loaderTimeout of [0, 1, 2 ** 31 - 1]) {
+      await expect(createService({ secretKey: SECRET, loaderTimeout })).resolves.toBeInstanceOf(JwtExtendedService);
+    }
   });
 
   it('never puts the secret in the error message', async () => {
