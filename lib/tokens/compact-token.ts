@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { JwtDecodeException } from '../errors/exceptions.js';
 import type { JwtHeader } from './jwt.interfaces.js';
 
@@ -10,19 +11,37 @@ export interface UnverifiedToken {
 }
 
 const BASE64URL = /^[A-Za-z0-9_-]+$/;
+const BASE64URL_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+/** Bits of the last character that carry no data, by `length % 4` (RFC 4648 §3.5: they must be zero). */
+const UNUSED_BITS: Record<number, number> = { 2: 0b1111, 3: 0b11 };
 
 /** `obj[key]` if `key` is an own property: a claim named `constructor` never reads the prototype. */
 export function own(obj: object, key: string): unknown {
   return Object.hasOwn(obj, key) ? (obj as Record<string, unknown>)[key] : undefined;
 }
 
-function decodeJsonObject(segment: string, what: string, messageKey: string): Record<string, unknown> {
-  if (!BASE64URL.test(segment) || segment.length % 4 === 1) {
-    throw new JwtDecodeException(`Invalid ${what} padding`, { messageKey });
+/**
+ * The bytes of a canonical base64url segment, else `undefined`: only the URL alphabet, no
+ * padding, no impossible length, and no set unused bits in the last character (otherwise
+ * several spellings decode to the same bytes). Constant work beyond the one linear scan.
+ */
+function decodeBase64url(segment: string): Buffer | undefined {
+  const remainder = segment.length % 4;
+  if (remainder === 1 || !BASE64URL.test(segment)) return undefined;
+  if (remainder !== 0 && (BASE64URL_ALPHABET.indexOf(segment[segment.length - 1]) & UNUSED_BITS[remainder]) !== 0) {
+    return undefined;
   }
+  return Buffer.from(segment, 'base64url');
+}
+
+function decodeJsonObject(segment: string, what: string, messageKey: string): Record<string, unknown> {
+  const bytes = decodeBase64url(segment);
+  if (bytes === undefined) throw new JwtDecodeException(`Invalid ${what} padding`, { messageKey });
+  // RFC 7515 §5.2: the JSON is UTF-8; a lenient decoder would turn invalid sequences into U+FFFD.
+  if (!isUtf8(bytes)) throw new JwtDecodeException(`Invalid ${what} string: must be UTF-8`, { messageKey });
   let value: unknown;
   try {
-    value = JSON.parse(Buffer.from(segment, 'base64url').toString('utf8'));
+    value = JSON.parse(bytes.toString('utf8'));
   } catch {
     throw new JwtDecodeException(`Invalid ${what} string`, { messageKey });
   }
@@ -50,14 +69,7 @@ export function parseCompactToken(token: unknown, maxLength: number, messageKey:
 
   const header = decodeJsonObject(token.slice(0, firstDot), 'header', messageKey) as JwtHeader;
   const payload = decodeJsonObject(token.slice(firstDot + 1, secondDot), 'payload', messageKey);
-  const signaturePart = token.slice(secondDot + 1);
-  if (!BASE64URL.test(signaturePart) || signaturePart.length % 4 === 1) {
-    throw new JwtDecodeException('Invalid crypto padding', { messageKey });
-  }
-  return {
-    header,
-    payload,
-    signingInput: token.slice(0, secondDot),
-    signature: Buffer.from(signaturePart, 'base64url'),
-  };
+  const signature = decodeBase64url(token.slice(secondDot + 1));
+  if (signature === undefined) throw new JwtDecodeException('Invalid crypto padding', { messageKey });
+  return { header, payload, signingInput: token.slice(0, secondDot), signature };
 }
