@@ -9,6 +9,7 @@ export interface JwtExtendedConfig {
   algorithm: JwtAlgorithm;
   /** `algorithm` plus `decodeAlgorithms`. */
   allowedAlgorithms: ReadonlySet<JwtAlgorithm>;
+  /** `decodeAudience`, else `encodeAudience`; absent: a token carrying `aud` is refused. */
   decodeAudience?: readonly string[];
   decodeIssuer?: string;
   decodeLeeway: number;

@@ -328,7 +328,8 @@ export function resolveConfig(options: JwtExtendedOptions, loaders: KeyLoaderPre
     refreshTokenExpires: lifetime(options, 'refreshTokenExpires'),
     algorithm,
     allowedAlgorithms,
-    decodeAudience: stringList(options.decodeAudience, 'decodeAudience'),
+    // Tokens this app issues must verify here; with neither set, any `aud` is foreign (RFC 7519 §4.1.3).
+    decodeAudience: stringList(options.decodeAudience, 'decodeAudience') ?? stringList(options.encodeAudience, 'encodeAudience'),
     decodeIssuer: optionalText(options.decodeIssuer, 'decodeIssuer'),
     decodeLeeway: finiteNumber(options, 'decodeLeeway', 0),
     encodeAudience: stringList(options.encodeAudience, 'encodeAudience') ? options.encodeAudience : undefined,

@@ -161,7 +161,9 @@ export class TokenDecoder {
     if (typeof nbf === 'number' && nbf > now + leeway) throw this.invalid('The token is not yet valid (nbf)', header, payload);
     if (typeof iat === 'number' && iat > now + leeway) throw this.invalid('The token is not yet valid (iat)', header, payload);
 
-    if (this.config.decodeAudience && !this.audienceMatches(own(payload, 'aud'))) {
+    // With no audience of its own, this app is not the recipient of a token addressed to anyone (RFC 7519 §4.1.3).
+    const aud = own(payload, 'aud');
+    if (this.config.decodeAudience ? !this.audienceMatches(aud) : aud !== undefined) {
       throw this.invalid('Invalid audience', header, payload);
     }
     if (this.config.decodeIssuer !== undefined && own(payload, 'iss') !== this.config.decodeIssuer) {
