@@ -20,25 +20,23 @@ export function own(obj: object, key: string): unknown {
   return Object.hasOwn(obj, key) ? (obj as Record<string, unknown>)[key] : undefined;
 }
 
+/** Base64url in the URL alphabet, unpadded, of a length some bytes encode to. */
+function isBase64url(segment: string): boolean {
+  return segment.length % 4 !== 1 && BASE64URL.test(segment);
+}
+
 /**
- * The bytes of a canonical base64url segment, else `undefined`: only the URL alphabet, no
- * padding, no impossible length, and no set unused bits in the last character (otherwise
- * several spellings decode to the same bytes). Constant work beyond the one linear scan.
+ * No set unused bits in the last character (RFC 4648 §3.5): otherwise several spellings
+ * decode to the same bytes. Constant work.
  */
-function decodeBase64url(segment: string): Buffer | undefined {
-  const remainder = segment.length % 4;
-  if (remainder === 1 || !BASE64URL.test(segment)) return undefined;
-  if (remainder !== 0 && (BASE64URL_ALPHABET.indexOf(segment[segment.length - 1]) & UNUSED_BITS[remainder]) !== 0) {
-    return undefined;
-  }
-  return Buffer.from(segment, 'base64url');
+function isCanonicalBase64url(segment: string): boolean {
+  const unused = UNUSED_BITS[segment.length % 4];
+  return unused === undefined || (BASE64URL_ALPHABET.indexOf(segment[segment.length - 1]) & unused) === 0;
 }
 
 function decodeJsonObject(segment: string, what: string, messageKey: string): Record<string, unknown> {
-  const bytes = decodeBase64url(segment);
-  if (bytes === undefined) throw new JwtDecodeException(`Invalid ${what} padding`, { messageKey });
-  // RFC 7515 §5.2: the JSON is UTF-8; a lenient decoder would turn invalid sequences into U+FFFD.
-  if (!isUtf8(bytes)) throw new JwtDecodeException(`Invalid ${what} string: must be UTF-8`, { messageKey });
+  if (!isBase64url(segment)) throw new JwtDecodeException(`Invalid ${what} padding`, { messageKey });
+  const bytes = Buffer.from(segment, 'base64url');
   let value: unknown;
   try {
     value = JSON.parse(bytes.toString('utf8'));
@@ -48,6 +46,10 @@ function decodeJsonObject(segment: string, what: string, messageKey: string): Re
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new JwtDecodeException(`Invalid ${what} string: must be a json object`, { messageKey });
   }
+  // Checked once the JSON parsed, so a segment that is not JSON at all keeps its plain reason.
+  // RFC 7515 §5.2: the JSON is UTF-8; toString('utf8') would have turned invalid sequences into U+FFFD.
+  if (!isUtf8(bytes)) throw new JwtDecodeException(`Invalid ${what} string: must be UTF-8`, { messageKey });
+  if (!isCanonicalBase64url(segment)) throw new JwtDecodeException(`Invalid ${what} padding`, { messageKey });
   return value as Record<string, unknown>;
 }
 
@@ -69,7 +71,9 @@ export function parseCompactToken(token: unknown, maxLength: number, messageKey:
 
   const header = decodeJsonObject(token.slice(0, firstDot), 'header', messageKey) as JwtHeader;
   const payload = decodeJsonObject(token.slice(firstDot + 1, secondDot), 'payload', messageKey);
-  const signature = decodeBase64url(token.slice(secondDot + 1));
-  if (signature === undefined) throw new JwtDecodeException('Invalid crypto padding', { messageKey });
-  return { header, payload, signingInput: token.slice(0, secondDot), signature };
+  const signature = token.slice(secondDot + 1);
+  if (!isBase64url(signature) || !isCanonicalBase64url(signature)) {
+    throw new JwtDecodeException('Invalid crypto padding', { messageKey });
+  }
+  return { header, payload, signingInput: token.slice(0, secondDot), signature: Buffer.from(signature, 'base64url') };
 }
