@@ -20,7 +20,7 @@ export function isSymmetric(alg: JwtAlgorithm): alg is SymmetricAlgorithm {
 }
 
 /** RFC 7518 §3.2: an HMAC key must be at least as long as the hash output. */
-export const MIN_SECRET_BYTES: Record<SymmetricAlgorithm, number> = { HS256: 32, HS384: 48, HS512: 64 };
+const MIN_SECRET_BYTES: Record<SymmetricAlgorithm, number> = { HS256: 32, HS384: 48, HS512: 64 };
 
 function describe(input: unknown): string {
   if (input === null) return 'null';
@@ -36,7 +36,7 @@ function isJwkLike(value: unknown): boolean {
   return Object.hasOwn(value, 'keys') && Array.isArray(keys) && keys.some(isJwkLike);
 }
 
-/** Parsers of DER a public key (SPKI, PKCS#1) or a certificate comes in; each throws on anything else. */
+/** Parsers for the DER forms of a public key (SPKI, PKCS#1) and of a certificate; each throws on anything else. */
 const DER_PARSERS: ((der: Buffer) => unknown)[] = [
   (der) => createPublicKey({ key: der, format: 'der', type: 'spki' }),
   (der) => createPublicKey({ key: der, format: 'der', type: 'pkcs1' }),
@@ -62,7 +62,7 @@ const HEX_TEXT = /^(?:[0-9a-fA-F]{2})+$/;
 /**
  * What kind of key material `bytes` is, when it is recognisably a key, a certificate or a JWK,
  * in any spelling: such material is often public, and an HMAC keyed with a public value lets
- * anyone sign tokens. Random secrets never match (each test needs a structure random bytes lack).
+ * anyone sign tokens. Random secrets do not match: each test needs structure that random bytes lack.
  */
 function keyMaterialKind(bytes: Buffer): string | undefined {
   const text = bytes.toString('utf8');
