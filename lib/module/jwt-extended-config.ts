@@ -9,6 +9,7 @@ export interface JwtExtendedConfig {
   algorithm: JwtAlgorithm;
   /** `algorithm` plus `decodeAlgorithms`. */
   allowedAlgorithms: ReadonlySet<JwtAlgorithm>;
+  /** `decodeAudience`, else `encodeAudience`; absent: a token carrying `aud` is refused. */
   decodeAudience?: readonly string[];
   decodeIssuer?: string;
   decodeLeeway: number;
@@ -49,6 +50,7 @@ export interface JwtExtendedConfig {
   refreshJsonKey: string;
   exposeCurrentUserToViews: boolean;
   maxTokenLength: number;
+  /** Milliseconds, 0 to 2^31−1; 0 means no deadline. */
   loaderTimeout: number;
   tokenCacheSize: number;
 }

@@ -18,7 +18,10 @@ export interface JwtExtendedOptions {
   algorithm?: JwtAlgorithm;
   /** `JWT_DECODE_ALGORITHMS`: algorithms accepted when decoding. Default `[algorithm]`; `algorithm` is always allowed. */
   decodeAlgorithms?: JwtAlgorithm[];
-  /** `JWT_DECODE_AUDIENCE`: when set, the `aud` claim must match one of these. */
+  /**
+   * `JWT_DECODE_AUDIENCE`: the `aud` claim must match one of these. Default `encodeAudience`; with
+   * neither set, a token carrying any `aud` claim is refused (422 `Invalid audience`).
+   */
   decodeAudience?: string | string[];
   /** `JWT_DECODE_ISSUER`: when set, the `iss` claim must equal it. */
   decodeIssuer?: string;
@@ -34,7 +37,10 @@ export interface JwtExtendedOptions {
   errorMessageKey?: string;
   /** `JWT_IDENTITY_CLAIM`: claim holding the identity. Default `'sub'`. */
   identityClaim?: string;
-  /** `JWT_SECRET_KEY`: HMAC secret for HS*; at least as long as the hash output (32/48/64 bytes). */
+  /**
+   * `JWT_SECRET_KEY`: HMAC secret for HS*; at least as long as the hash output (32/48/64 bytes).
+   * Key material (PEM, certificate, JWK, DER), as a string or as bytes, is refused.
+   */
   secretKey?: string | Uint8Array;
   /** `JWT_PRIVATE_KEY`: signing key for RS*, PS*, ES*, EdDSA. */
   privateKey?: Exclude<JwtKey, Uint8Array>;
@@ -42,7 +48,7 @@ export interface JwtExtendedOptions {
   publicKey?: Exclude<JwtKey, Uint8Array>;
   /** `JWT_TOKEN_LOCATION`: where tokens are looked for, in order of precedence. Default `['headers']`. */
   tokenLocation?: TokenLocation | TokenLocation[];
-  /** `JWT_VERIFY_SUB`: the `sub` claim must be a string. Default `true`. */
+  /** `JWT_VERIFY_SUB`: the `sub` claim must be a string, when decoding and when creating tokens. Default `true`. */
   verifySub?: boolean;
   /** `JWT_HEADER_NAME`. Default `'Authorization'`. */
   headerName?: string;
@@ -103,7 +109,7 @@ export interface JwtExtendedOptions {
   /**
    * Milliseconds a request-time loader (blocklist, token verification, user lookup,
    * decode key) may take before the request fails closed with 503. Default `5000`;
-   * `0` disables the timeout.
+   * `0` disables the timeout; at most 2147483647 (2^31−1, the longest timer Node keeps).
    */
   loaderTimeout?: number;
   /**

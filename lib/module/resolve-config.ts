@@ -9,7 +9,15 @@ import {
   TOKEN_LOCATIONS,
   type TokenLocation,
 } from '../tokens/jwt.interfaces.js';
-import { KeyError, MIN_SECRET_BYTES, assertKeyFitsAlgorithm, isSymmetric, toPrivateKey, toPublicKey, toSecretKey } from '../tokens/keys.js';
+import {
+  KeyError,
+  assertKeyFitsAlgorithm,
+  assertSecretFitsAlgorithm,
+  isSymmetric,
+  toPrivateKey,
+  toPublicKey,
+  toSecretKey,
+} from '../tokens/keys.js';
 import type { JwtExtendedConfig } from './jwt-extended-config.js';
 import type { CookieSameSite, JwtExtendedOptions, TokenLifetime } from './jwt-extended-options.interface.js';
 
@@ -91,6 +99,9 @@ const KNOWN_OPTIONS = new Set<string>([
   'cookieDomain',
   'cookieSameSite',
 ]);
+
+// Node turns a timer delay above 2^31−1 ms into 1 ms: a longer deadline would fire at once.
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 // RFC 7230 token characters: valid in header names and cookie names alike.
 const HTTP_TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
@@ -186,10 +197,12 @@ function finiteNumber(
   options: JwtExtendedOptions,
   key: 'decodeLeeway' | 'maxTokenLength' | 'loaderTimeout' | 'tokenCacheSize',
   min: number,
+  max = Number.MAX_VALUE,
 ): number {
   const value = pick(options, key);
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < min) {
-    fail(key, `must be a finite number >= ${min}, got ${JSON.stringify(value) ?? String(value)}`);
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) {
+    const range = max === Number.MAX_VALUE ? `>= ${min}` : `>= ${min} and <= ${max}`;
+    fail(key, `must be a finite number ${range}, got ${JSON.stringify(value) ?? String(value)}`);
   }
   return value;
 }
@@ -203,20 +216,15 @@ function sameSite(value: unknown): CookieSameSite | undefined {
   return normalized;
 }
 
-function keyFailure(option: string, error: unknown): never {
-  if (error instanceof KeyError) fail(option, error.message.replace(/^\S+ /, ''));
-  throw error;
-}
-
 /** Signs and verifies a probe: a private and public key that do not belong together fail here. */
 function assertKeyPair(alg: AsymmetricAlgorithm, privateKey: KeyObject, publicKey: KeyObject): void {
   const probe = 'nestjs-jwt-extended key pair self-test';
   if (!verifySignature(alg, publicKey, probe, createSignature(alg, privateKey, probe))) {
-    fail('publicKey', 'does not match privateKey (a token signed with privateKey would not verify)');
+    throw new KeyError('publicKey', 'does not match privateKey (a token signed with privateKey would not verify)');
   }
 }
 
-function importKeys(
+function importConfiguredKeys(
   options: JwtExtendedOptions,
   algorithm: JwtAlgorithm,
   allowed: ReadonlySet<JwtAlgorithm>,
@@ -227,37 +235,18 @@ function importKeys(
   const asymmetric = [...allowed].filter((alg): alg is AsymmetricAlgorithm => !isSymmetric(alg));
 
   if (options.secretKey !== undefined) {
-    try {
-      keys.secret = toSecretKey(options.secretKey, 'secretKey');
-    } catch (error) {
-      keyFailure('secretKey', error);
-    }
-    for (const alg of symmetric) {
-      const size = keys.secret.symmetricKeySize ?? 0;
-      if (size < MIN_SECRET_BYTES[alg]) {
-        fail('secretKey', `is ${size} bytes; ${alg} needs at least ${MIN_SECRET_BYTES[alg]} random bytes (RFC 7518 §3.2)`);
-      }
-    }
+    const secret = toSecretKey(options.secretKey, 'secretKey');
+    for (const alg of symmetric) assertSecretFitsAlgorithm(secret, alg, 'secretKey');
+    keys.secret = secret;
   } else if (symmetric.length > 0 && !loaders.decodeKey) {
     fail('secretKey', `is required for ${symmetric.join(', ')} (or provide a decodeKey loader)`);
   }
 
-  if (options.privateKey !== undefined) {
-    try {
-      keys.private = toPrivateKey(options.privateKey, 'privateKey');
-    } catch (error) {
-      keyFailure('privateKey', error);
-    }
-  }
-  if (options.publicKey !== undefined) {
-    try {
-      keys.public = toPublicKey(options.publicKey, 'publicKey');
-    } catch (error) {
-      keyFailure('publicKey', error);
-    }
-  } else if (keys.private) {
-    keys.public = toPublicKey(keys.private, 'privateKey');
-  }
+  if (options.privateKey !== undefined) keys.private = toPrivateKey(options.privateKey, 'privateKey');
+  // Without publicKey the verification key is derived from privateKey, so privateKey is the option at fault.
+  const publicSource = options.publicKey === undefined ? 'privateKey' : 'publicKey';
+  if (options.publicKey !== undefined) keys.public = toPublicKey(options.publicKey, 'publicKey');
+  else if (keys.private) keys.public = toPublicKey(keys.private, 'privateKey');
 
   if (asymmetric.length > 0 && !keys.public && !loaders.decodeKey) {
     fail(
@@ -266,15 +255,26 @@ function importKeys(
     );
   }
   for (const alg of asymmetric) {
-    try {
-      if (keys.public) assertKeyFitsAlgorithm(keys.public, alg, 'publicKey');
-      if (keys.private && alg === algorithm) assertKeyFitsAlgorithm(keys.private, alg, 'privateKey');
-    } catch (error) {
-      keyFailure(options.publicKey === undefined ? 'privateKey' : 'publicKey', error);
-    }
+    if (keys.private && alg === algorithm) assertKeyFitsAlgorithm(keys.private, alg, 'privateKey');
+    if (keys.public) assertKeyFitsAlgorithm(keys.public, alg, publicSource);
   }
   if (!isSymmetric(algorithm) && keys.private && keys.public) assertKeyPair(algorithm, keys.private, keys.public);
   return keys;
+}
+
+/** Imports the configured keys once; a key that does not fit fails start-up naming its own option. */
+function importKeys(
+  options: JwtExtendedOptions,
+  algorithm: JwtAlgorithm,
+  allowed: ReadonlySet<JwtAlgorithm>,
+  loaders: KeyLoaderPresence,
+): JwtExtendedConfig['keys'] {
+  try {
+    return importConfiguredKeys(options, algorithm, allowed, loaders);
+  } catch (error) {
+    if (error instanceof KeyError) fail(error.option, error.problem);
+    throw error;
+  }
 }
 
 /**
@@ -328,7 +328,8 @@ export function resolveConfig(options: JwtExtendedOptions, loaders: KeyLoaderPre
     refreshTokenExpires: lifetime(options, 'refreshTokenExpires'),
     algorithm,
     allowedAlgorithms,
-    decodeAudience: stringList(options.decodeAudience, 'decodeAudience'),
+    // Tokens this app issues must verify here; with neither set, any `aud` is foreign (RFC 7519 §4.1.3).
+    decodeAudience: stringList(options.decodeAudience, 'decodeAudience') ?? stringList(options.encodeAudience, 'encodeAudience'),
     decodeIssuer: optionalText(options.decodeIssuer, 'decodeIssuer'),
     decodeLeeway: finiteNumber(options, 'decodeLeeway', 0),
     encodeAudience: stringList(options.encodeAudience, 'encodeAudience') ? options.encodeAudience : undefined,
@@ -367,7 +368,7 @@ export function resolveConfig(options: JwtExtendedOptions, loaders: KeyLoaderPre
     refreshJsonKey: text(options, 'refreshJsonKey'),
     exposeCurrentUserToViews: bool(options, 'exposeCurrentUserToViews'),
     maxTokenLength,
-    loaderTimeout: finiteNumber(options, 'loaderTimeout', 0),
+    loaderTimeout: finiteNumber(options, 'loaderTimeout', 0, MAX_TIMER_MS),
     tokenCacheSize,
   };
   return { config, warnings: riskWarnings(config) };

@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { JwtDecodeException } from '../errors/exceptions.js';
 import type { JwtHeader } from './jwt.interfaces.js';
 
@@ -10,25 +11,45 @@ export interface UnverifiedToken {
 }
 
 const BASE64URL = /^[A-Za-z0-9_-]+$/;
+const BASE64URL_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+/** Bits of the last character that carry no data, by `length % 4` (RFC 4648 §3.5: they must be zero). */
+const UNUSED_BITS: Record<number, number> = { 2: 0b1111, 3: 0b11 };
 
 /** `obj[key]` if `key` is an own property: a claim named `constructor` never reads the prototype. */
 export function own(obj: object, key: string): unknown {
   return Object.hasOwn(obj, key) ? (obj as Record<string, unknown>)[key] : undefined;
 }
 
+/** Base64url in the URL alphabet, unpadded, of a length some bytes encode to. */
+function isBase64url(segment: string): boolean {
+  return segment.length % 4 !== 1 && BASE64URL.test(segment);
+}
+
+/**
+ * No set unused bits in the last character (RFC 4648 §3.5): otherwise several spellings
+ * decode to the same bytes. Constant work.
+ */
+function isCanonicalBase64url(segment: string): boolean {
+  const unused = UNUSED_BITS[segment.length % 4];
+  return unused === undefined || (BASE64URL_ALPHABET.indexOf(segment[segment.length - 1]) & unused) === 0;
+}
+
 function decodeJsonObject(segment: string, what: string, messageKey: string): Record<string, unknown> {
-  if (!BASE64URL.test(segment) || segment.length % 4 === 1) {
-    throw new JwtDecodeException(`Invalid ${what} padding`, { messageKey });
-  }
+  if (!isBase64url(segment)) throw new JwtDecodeException(`Invalid ${what} padding`, { messageKey });
+  const bytes = Buffer.from(segment, 'base64url');
   let value: unknown;
   try {
-    value = JSON.parse(Buffer.from(segment, 'base64url').toString('utf8'));
+    value = JSON.parse(bytes.toString('utf8'));
   } catch {
     throw new JwtDecodeException(`Invalid ${what} string`, { messageKey });
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new JwtDecodeException(`Invalid ${what} string: must be a json object`, { messageKey });
   }
+  // Checked once the JSON parsed, so a segment that is not JSON at all keeps its plain reason.
+  // RFC 7515 §5.2: the JSON is UTF-8; toString('utf8') would have turned invalid sequences into U+FFFD.
+  if (!isUtf8(bytes)) throw new JwtDecodeException(`Invalid ${what} string: must be UTF-8`, { messageKey });
+  if (!isCanonicalBase64url(segment)) throw new JwtDecodeException(`Invalid ${what} padding`, { messageKey });
   return value as Record<string, unknown>;
 }
 
@@ -50,14 +71,9 @@ export function parseCompactToken(token: unknown, maxLength: number, messageKey:
 
   const header = decodeJsonObject(token.slice(0, firstDot), 'header', messageKey) as JwtHeader;
   const payload = decodeJsonObject(token.slice(firstDot + 1, secondDot), 'payload', messageKey);
-  const signaturePart = token.slice(secondDot + 1);
-  if (!BASE64URL.test(signaturePart) || signaturePart.length % 4 === 1) {
+  const signature = token.slice(secondDot + 1);
+  if (!isBase64url(signature) || !isCanonicalBase64url(signature)) {
     throw new JwtDecodeException('Invalid crypto padding', { messageKey });
   }
-  return {
-    header,
-    payload,
-    signingInput: token.slice(0, secondDot),
-    signature: Buffer.from(signaturePart, 'base64url'),
-  };
+  return { header, payload, signingInput: token.slice(0, secondDot), signature: Buffer.from(signature, 'base64url') };
 }

@@ -19,11 +19,15 @@ export interface DecodeTokenOptions {
   allowExpired?: boolean;
 }
 
-/** Nested claim values are shared by every request that presents the same token: make them read-only. */
+/** Nested claim values are shared by every copy of a verified token (and by the cache): make them read-only. */
 function freezeNested(value: unknown): void {
   if (typeof value !== 'object' || value === null || Object.isFrozen(value)) return;
   Object.freeze(value);
   for (const item of Object.values(value)) freezeNested(item);
+}
+
+function freezeValues(object: object): void {
+  for (const value of Object.values(object)) freezeNested(value);
 }
 
 /** Constant time whatever the lengths: both sides are hashed to 32 bytes first. */
@@ -31,7 +35,12 @@ function sameSecret(a: string, b: string): boolean {
   return timingSafeEqual(createHash('sha256').update(a).digest(), createHash('sha256').update(b).digest());
 }
 
-/** Verifies a compact JWS and its registered claims; the §6 exceptions on every failure. */
+/**
+ * Verifies a compact JWS and its registered claims; the §6 exceptions on every failure.
+ * Every result and every exception gets header and payload objects of its own (nested
+ * values frozen), with the cache on or off: nothing user code does to them reaches
+ * another request.
+ */
 @Injectable()
 export class TokenDecoder {
   private readonly loaderKeys = new LoaderKeyCache('verify');
@@ -42,7 +51,9 @@ export class TokenDecoder {
     @Inject(JWT_EXTENDED_CONFIG) private readonly config: JwtExtendedConfig,
     @Inject(JWT_EXTENDED_LOADERS) private readonly loaders: ResolvedLoaders,
   ) {
-    if (config.tokenCacheSize > 0 && !loaders.decodeKey) this.cache = new VerifiedTokenCache(config.tokenCacheSize);
+    if (config.tokenCacheSize > 0 && !loaders.decodeKey) {
+      this.cache = new VerifiedTokenCache(config.tokenCacheSize, config.decodeLeeway);
+    }
   }
 
   /** Parses without verifying anything: for reading `kid`, `jti`, `csrf` of a token you hold. */
@@ -50,18 +61,24 @@ export class TokenDecoder {
     return parseCompactToken(token, this.config.maxTokenLength, this.config.errorMessageKey);
   }
 
+  /** `verify`, served from the verified-token cache where it can be, then the per-request CSRF check. */
   async decode<Claims extends object = Record<string, unknown>>(
     token: unknown,
     options: DecodeTokenOptions = {},
   ): Promise<VerifiedJwt<Claims>> {
-    const cache = options.allowExpired ? undefined : this.cache;
-    const cached = cache && typeof token === 'string' ? cache.get(token, Date.now() / 1000) : undefined;
-    if (cached) {
-      this.checkCsrf(cached.header, cached.payload, options.csrfValue);
-      // Copies: a handler changing its payload must not change what the next request sees.
-      return { header: { ...cached.header }, payload: { ...cached.payload } as JwtPayload<Claims> };
+    const allowExpired = options.allowExpired === true;
+    const cache = allowExpired ? undefined : this.cache;
+    let jwt = cache && typeof token === 'string' ? cache.get(token, Date.now() / 1000) : undefined;
+    if (!jwt) {
+      jwt = await this.verify(token, allowExpired);
+      cache?.set(token as string, jwt);
     }
+    this.checkCsrf(jwt.header, jwt.payload, options.csrfValue);
+    return jwt as VerifiedJwt<Claims>;
+  }
 
+  /** Signature and registered claims: what is true of the token whoever presents it. */
+  private async verify(token: unknown, allowExpired: boolean): Promise<VerifiedJwt> {
     const unverified = this.parseUnverified(token);
     const alg = this.allowedAlgorithm(unverified.header);
     const key = this.loaders.decodeKey ? await this.loaderKey(alg, unverified) : this.configKey(alg);
@@ -69,17 +86,9 @@ export class TokenDecoder {
       throw this.invalid('Signature verification failed');
     }
     const { header, payload } = unverified;
-    this.checkRegisteredClaims(header, payload, options);
-    const decoded = this.withDefaults(payload);
-    for (const value of Object.values(header)) freezeNested(value);
-    if (cache) {
-      const exp = own(payload, 'exp');
-      cache.set(token as string, header, decoded, typeof exp === 'number' ? exp + this.config.decodeLeeway : Number.POSITIVE_INFINITY);
-    }
-    this.checkCsrf(header, decoded, options.csrfValue);
-    return cache
-      ? { header: { ...header }, payload: { ...decoded } as JwtPayload<Claims> }
-      : { header, payload: decoded as JwtPayload<Claims> };
+    this.checkRegisteredClaims(header, payload, allowExpired);
+    freezeValues(header);
+    return { header, payload: this.withDefaults(payload) };
   }
 
   private invalid(reason: string, header?: JwtHeader, payload?: Record<string, unknown>): JwtDecodeException {
@@ -106,15 +115,18 @@ export class TokenDecoder {
     return alg as JwtAlgorithm;
   }
 
-  private async loaderKey(alg: JwtAlgorithm, token: UnverifiedToken) {
+  private async loaderKey(alg: JwtAlgorithm, { header, payload }: UnverifiedToken) {
+    // The loader gets copies: whatever it does to them, the checks below read the token as sent.
+    freezeValues(header);
+    freezeValues(payload);
     const supplied = await settleLoader(
-      this.loaders.decodeKey!.decodeKey(token.header, token.payload),
+      this.loaders.decodeKey!.decodeKey({ ...header }, { ...payload }),
       'decodeKey',
       this.config.loaderTimeout,
       this.config.errorMessageKey,
     );
     try {
-      return this.loaderKeys.import(supplied, alg, 'decode key');
+      return this.loaderKeys.import(supplied, alg);
     } catch {
       throw this.invalid('Invalid key for the token algorithm');
     }
@@ -128,7 +140,7 @@ export class TokenDecoder {
   }
 
   /** What is true of the token whoever presents it: time window, audience, issuer, identity. */
-  private checkRegisteredClaims(header: JwtHeader, payload: Record<string, unknown>, options: DecodeTokenOptions): void {
+  private checkRegisteredClaims(header: JwtHeader, payload: Record<string, unknown>, allowExpired: boolean): void {
     const { decodeLeeway: leeway, identityClaim } = this.config;
     const now = Date.now() / 1000;
     const exp = own(payload, 'exp');
@@ -143,13 +155,15 @@ export class TokenDecoder {
         throw this.invalid(`The ${name} claim must be a finite number`, header, payload);
       }
     }
-    if (typeof exp === 'number' && exp <= now - leeway && !options.allowExpired) {
+    if (typeof exp === 'number' && exp <= now - leeway && !allowExpired) {
       throw new ExpiredTokenException(this.exceptionOptions(header, payload));
     }
     if (typeof nbf === 'number' && nbf > now + leeway) throw this.invalid('The token is not yet valid (nbf)', header, payload);
     if (typeof iat === 'number' && iat > now + leeway) throw this.invalid('The token is not yet valid (iat)', header, payload);
 
-    if (this.config.decodeAudience && !this.audienceMatches(own(payload, 'aud'))) {
+    // With no audience of its own, this app is not the recipient of a token addressed to anyone (RFC 7519 §4.1.3).
+    const aud = own(payload, 'aud');
+    if (this.config.decodeAudience ? !this.audienceMatches(aud) : aud !== undefined) {
       throw this.invalid('Invalid audience', header, payload);
     }
     if (this.config.decodeIssuer !== undefined && own(payload, 'iss') !== this.config.decodeIssuer) {
@@ -161,17 +175,14 @@ export class TokenDecoder {
     }
   }
 
-  /** The double-submit check: per request, never cached. */
+  /** The double-submit check: per request, never cached. Its exceptions carry this request's own objects. */
   private checkCsrf(header: JwtHeader, payload: JwtPayload, csrfValue: string | undefined): void {
     if (csrfValue === undefined) return;
     const csrf = own(payload, 'csrf');
-    if (csrf === undefined) throw this.invalid('Missing claim: csrf', header, payload);
+    const context = { messageKey: this.config.errorMessageKey, jwtHeader: header, jwtPayload: payload };
+    if (csrf === undefined) throw new JwtDecodeException('Missing claim: csrf', context);
     if (typeof csrf !== 'string' || !sameSecret(csrf, csrfValue)) {
-      throw new CsrfException('CSRF double submit tokens do not match', {
-        messageKey: this.config.errorMessageKey,
-        jwtHeader: header,
-        jwtPayload: payload,
-      });
+      throw new CsrfException('CSRF double submit tokens do not match', context);
     }
   }
 
@@ -181,9 +192,9 @@ export class TokenDecoder {
     return Array.isArray(aud) && aud.some((item) => typeof item === 'string' && expected.includes(item));
   }
 
-  /** Flask's defaults for claims its own tokens always carry; nested values read-only. */
+  /** A new object with Flask's defaults for claims its own tokens always carry; nested values read-only. */
   private withDefaults(payload: Record<string, unknown>): JwtPayload {
-    for (const value of Object.values(payload)) freezeNested(value);
+    freezeValues(payload);
     return {
       ...payload,
       type: Object.hasOwn(payload, 'type') ? payload.type : 'access',

@@ -78,10 +78,27 @@ export class TokenSigner {
       // Defined, not assigned: a claim named "__proto__" stays a claim.
       Object.defineProperty(payload, name, { value, enumerable: true, writable: true, configurable: true });
     }
+    if (config.verifySub) this.assertStringSub(payload, Object.hasOwn(claims, 'sub'));
 
     assertJsonSerializable(header, 'token header');
     assertJsonSerializable(payload, 'token payload');
     return signCompact(config.algorithm, await this.signingKey(identity), header, payload);
+  }
+
+  /**
+   * The decoder refuses a token whose `sub` is not a string while `verifySub` is on, whatever
+   * `identityClaim` is (§8): refuse to create one, rather than hand out a token no request accepts.
+   */
+  private assertStringSub(payload: Record<string, unknown>, fromAdditionalClaims: boolean): void {
+    if (!Object.hasOwn(payload, 'sub') || typeof payload.sub === 'string') return;
+    const got = payload.sub === null ? 'null' : typeof payload.sub;
+    if (fromAdditionalClaims) {
+      throw new TypeError(`the additional claim "sub" must be a string while verifySub is on, got ${got}`);
+    }
+    throw new TypeError(
+      `the identity must be a string (it becomes the "sub" claim and verifySub is on), got ${got}: ` +
+        'pass a string, or add a userIdentity loader that returns one',
+    );
   }
 
   private lifetime(type: TokenType, expiresDelta: CreateRefreshTokenOptions['expiresDelta']): number | false {
@@ -107,7 +124,7 @@ export class TokenSigner {
   private async signingKey(identity: unknown): Promise<KeyObject> {
     const { algorithm, keys } = this.config;
     if (this.loaders.encodeKey) {
-      return this.loaderKeys.import(await this.loaders.encodeKey.encodeKey(identity), algorithm, 'the encodeKey loader key');
+      return this.loaderKeys.import(await this.loaders.encodeKey.encodeKey(identity), algorithm);
     }
     const key = isSymmetric(algorithm) ? keys.secret : keys.private;
     if (!key) {

@@ -1,4 +1,5 @@
-import type { JwtHeader, JwtPayload } from './jwt.interfaces.js';
+import { own } from './compact-token.js';
+import type { JwtHeader, JwtPayload, VerifiedJwt } from './jwt.interfaces.js';
 
 interface Entry {
   header: JwtHeader;
@@ -13,27 +14,37 @@ interface Entry {
  * signature check. An entry is never returned at or after its expiry. Only what is
  * true of the token itself is cached: type, freshness, CSRF, revocation, claims
  * verification and user lookup are checked on every request.
+ *
+ * Entries never leave the cache: `set` stores copies and `get` hands out copies, so
+ * nothing a caller does to a header or payload reaches a later request. Nested claim
+ * values are shared, so the caller must have frozen them.
  */
 export class VerifiedTokenCache {
   private readonly entries = new Map<string, Entry>();
 
-  constructor(private readonly maxEntries: number) {}
+  constructor(
+    private readonly maxEntries: number,
+    /** `decodeLeeway`, in seconds: an entry lives as long as the decoder would accept its token. */
+    private readonly leeway: number,
+  ) {}
 
-  get(token: string, nowSeconds: number): Entry | undefined {
+  get(token: string, nowSeconds: number): VerifiedJwt | undefined {
     const entry = this.entries.get(token);
     if (entry === undefined) return undefined;
     if (nowSeconds >= entry.expiresAt) {
       this.entries.delete(token);
       return undefined;
     }
-    return entry;
+    return { header: { ...entry.header }, payload: { ...entry.payload } };
   }
 
-  set(token: string, header: JwtHeader, payload: JwtPayload, expiresAt: number): void {
+  set(token: string, { header, payload }: VerifiedJwt): void {
     if (this.entries.size >= this.maxEntries) {
       // Oldest first: Map keeps insertion order.
       this.entries.delete(this.entries.keys().next().value!);
     }
-    this.entries.set(token, { header, payload, expiresAt });
+    const exp = own(payload, 'exp');
+    const expiresAt = typeof exp === 'number' ? exp + this.leeway : Number.POSITIVE_INFINITY;
+    this.entries.set(token, { header: { ...header }, payload: { ...payload }, expiresAt });
   }
 }

@@ -38,10 +38,8 @@ describe('decoder property: random input is always refused with a library except
           () => 'accepted',
           (error: unknown) => (error instanceof JwtExtendedException ? error.getStatus() : `unexpected ${String(error)}`),
         );
-        // base64url has slack bits in its last character: an edit there can decode to the same bytes
-        if (outcome === 'accepted')
-          expect(Buffer.from(candidate.split('.')[2] ?? '', 'base64url')).toEqual(Buffer.from(token.split('.')[2], 'base64url'));
-        else expect([401, 422]).toContain(outcome);
+        // Segments must be canonical base64url: no other spelling of the token is accepted.
+        expect([401, 422]).toContain(outcome);
       }),
       { numRuns: 2000 },
     );

@@ -1,7 +1,7 @@
 import { Injectable, Module } from '@nestjs/common';
 import { describe, expect, it } from '@jest/globals';
 import { Test } from '@nestjs/testing';
-import { generateKeyPairSync } from 'node:crypto';
+import { type KeyObject, createSecretKey, generateKeyPairSync } from 'node:crypto';
 import { JwtExtendedConfigError, JwtExtendedModule, type JwtExtendedOptions, JwtExtendedService } from '../../lib/index.js';
 import { SECRET } from '../support/app.js';
 import { createService, keyPair } from '../support/service.js';
@@ -76,6 +76,11 @@ describe('start-up validation', () => {
     ['empty decodeAudience', { secretKey: SECRET, decodeAudience: [] }, 'decodeAudience', /non-empty/],
     ['maxTokenLength 0', { secretKey: SECRET, maxTokenLength: 0 }, 'maxTokenLength', />= 1/],
     ['negative loaderTimeout', { secretKey: SECRET, loaderTimeout: -5 }, 'loaderTimeout', />= 0/],
+    // Node turns a delay over 2^31−1 ms into 1 ms: such a deadline would fail every loader call at once.
+    ['loaderTimeout of 2^31 ms', { secretKey: SECRET, loaderTimeout: 2 ** 31 }, 'loaderTimeout', /<= 2147483647/],
+    ['loaderTimeout of 30 days', { secretKey: SECRET, loaderTimeout: 30 * 86400 * 1000 }, 'loaderTimeout', /<= 2147483647/],
+    ['infinite loaderTimeout', { secretKey: SECRET, loaderTimeout: Infinity }, 'loaderTimeout', /finite/],
+    ['NaN loaderTimeout', { secretKey: SECRET, loaderTimeout: Number.NaN }, 'loaderTimeout', /finite/],
     ['an unknown option (typo)', { secretKey: SECRET, secretkey: SECRET }, 'secretkey', /not an option/],
     ['empty errorMessageKey', { secretKey: SECRET, errorMessageKey: '' }, 'errorMessageKey', /empty/],
   ];
@@ -86,6 +91,12 @@ describe('start-up validation', () => {
     expect((error as JwtExtendedConfigError).option).toBe(option);
     expect(error.message).toContain(`"${option}"`);
     expect(error.message).toMatch(problem);
+  });
+
+  it('accepts loaderTimeout from 0 (no deadline) to 2^31−1 ms', async () => {
+    for (const loaderTimeout of [0, 1, 2 ** 31 - 1]) {
+      await expect(createService({ secretKey: SECRET, loaderTimeout })).resolves.toBeInstanceOf(JwtExtendedService);
+    }
   });
 
   it('never puts the secret in the error message', async () => {
@@ -134,6 +145,134 @@ describe('start-up validation', () => {
     expect(warnings.join('\n')).toMatch(/CSRF/);
     expect(warnings.join('\n')).toMatch(/query string/);
     expect(warnings.join('\n')).toMatch(/never expire/);
+  });
+});
+
+describe('key errors name the key at fault', () => {
+  const pem = (key: KeyObject, type: 'spki' | 'pkcs8') => key.export({ format: 'pem', type }).toString();
+  const rsa = keyPair('rsa');
+  const ec256 = keyPair('ec256');
+  const ec384 = keyPair('ec384');
+  const ed = keyPair('ed25519');
+  const weak = keyPair('rsa1024');
+  // Each option in turn is the wrong one while the others are right.
+  const cases: [string, JwtExtendedOptions, string, RegExp][] = [
+    [
+      'EC privateKey, RSA publicKey for RS256',
+      { algorithm: 'RS256', privateKey: ec256.privateKey, publicKey: rsa.publicKey },
+      'privateKey',
+      /ec key; RS256 needs an RSA key/,
+    ],
+    [
+      'RSA privateKey, EC publicKey for RS256',
+      { algorithm: 'RS256', privateKey: rsa.privateKey, publicKey: ec256.publicKey },
+      'publicKey',
+      /ec key; RS256 needs an RSA key/,
+    ],
+    [
+      '1024-bit privateKey, 2048-bit publicKey',
+      { algorithm: 'PS256', privateKey: weak.privateKey, publicKey: rsa.publicKey },
+      'privateKey',
+      /1024-bit/,
+    ],
+    [
+      '2048-bit privateKey, 1024-bit publicKey',
+      { algorithm: 'PS256', privateKey: rsa.privateKey, publicKey: weak.publicKey },
+      'publicKey',
+      /1024-bit/,
+    ],
+    [
+      'P-384 privateKey, P-256 publicKey for ES256',
+      { algorithm: 'ES256', privateKey: ec384.privateKey, publicKey: ec256.publicKey },
+      'privateKey',
+      /secp384r1 key; ES256/,
+    ],
+    [
+      'P-256 privateKey, P-384 publicKey for ES256',
+      { algorithm: 'ES256', privateKey: ec256.privateKey, publicKey: ec384.publicKey },
+      'publicKey',
+      /secp384r1 key; ES256/,
+    ],
+    [
+      'Ed25519 privateKey, RSA publicKey for EdDSA',
+      { algorithm: 'EdDSA', privateKey: ed.privateKey, publicKey: rsa.publicKey },
+      'publicKey',
+      /EdDSA needs/,
+    ],
+    [
+      'RSA privateKey PEM, Ed25519 publicKey PEM for EdDSA',
+      { algorithm: 'EdDSA', privateKey: pem(rsa.privateKey, 'pkcs8'), publicKey: pem(ed.publicKey, 'spki') },
+      'privateKey',
+      /EdDSA needs/,
+    ],
+    [
+      'unparsable privateKey, good publicKey',
+      { algorithm: 'RS256', privateKey: 'not a key', publicKey: rsa.publicKey },
+      'privateKey',
+      /not a valid private key/,
+    ],
+    [
+      'good privateKey, unparsable publicKey',
+      { algorithm: 'RS256', privateKey: rsa.privateKey, publicKey: 'not a key' },
+      'publicKey',
+      /not a valid public key/,
+    ],
+    [
+      'public KeyObject as privateKey',
+      { algorithm: 'RS256', privateKey: rsa.publicKey, publicKey: rsa.publicKey },
+      'privateKey',
+      /must be a private key/,
+    ],
+    [
+      'secret KeyObject as publicKey',
+      { algorithm: 'RS256', privateKey: rsa.privateKey, publicKey: createSecretKey(Buffer.alloc(32)) },
+      'publicKey',
+      /public or private key/,
+    ],
+    [
+      'publicKey that does not fit a decode algorithm',
+      { algorithm: 'RS256', privateKey: rsa.privateKey, publicKey: rsa.publicKey, decodeAlgorithms: ['ES256'] },
+      'publicKey',
+      /ES256 needs an EC key/,
+    ],
+    [
+      'derived public key that does not fit a decode algorithm',
+      { algorithm: 'RS256', privateKey: rsa.privateKey, decodeAlgorithms: ['ES256'] },
+      'privateKey',
+      /ES256 needs an EC key/,
+    ],
+    [
+      'key material as secretKey beside good asymmetric keys',
+      {
+        algorithm: 'RS256',
+        privateKey: rsa.privateKey,
+        publicKey: rsa.publicKey,
+        decodeAlgorithms: ['HS256'],
+        secretKey: pem(rsa.publicKey, 'spki'),
+      },
+      'secretKey',
+      /PEM/,
+    ],
+    [
+      'short secretKey beside good asymmetric keys',
+      { algorithm: 'RS256', privateKey: rsa.privateKey, decodeAlgorithms: ['HS256'], secretKey: new Uint8Array(31) },
+      'secretKey',
+      /31 bytes/,
+    ],
+    [
+      'a key pair that does not match',
+      { algorithm: 'ES256', privateKey: ec256.privateKey, publicKey: generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).publicKey },
+      'publicKey',
+      /does not match privateKey/,
+    ],
+  ];
+
+  it.each(cases)('%s', async (_name, options, option, problem) => {
+    const error = await startupError(options);
+    expect(error).toBeInstanceOf(JwtExtendedConfigError);
+    expect((error as JwtExtendedConfigError).option).toBe(option);
+    expect(error.message).toMatch(new RegExp(`^JwtExtendedModule: option "${option}" `));
+    expect(error.message).toMatch(problem);
   });
 });
 
