@@ -106,6 +106,11 @@ export function readQueryParam(req: HttpRequestLike, name: string): unknown {
   return values.length > 1 ? values : values[0];
 }
 
+/** The request method, upper-case; a request-like object without one counts as `GET`. */
+export function requestMethod(req: HttpRequestLike): string {
+  return req.method === undefined ? 'GET' : req.method.toUpperCase();
+}
+
 /** The parsed body (Express body-parser and Fastify both put it on `body`). */
 export function readBody(req: HttpRequestLike): unknown {
   return req.body;

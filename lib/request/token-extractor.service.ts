@@ -3,7 +3,16 @@ import { CsrfException, InvalidHeaderException, InvalidQueryParamException, JwtD
 import { JWT_EXTENDED_CONFIG } from '../module/constants.js';
 import type { JwtExtendedConfig } from '../module/jwt-extended-config.js';
 import type { TokenLocation } from '../tokens/jwt.interfaces.js';
-import { type HttpRequestLike, isJsonContentType, isWhitespace, readBody, readCookie, readHeader, readQueryParam } from './http-adapter.js';
+import {
+  type HttpRequestLike,
+  isJsonContentType,
+  isWhitespace,
+  readBody,
+  readCookie,
+  readHeader,
+  readQueryParam,
+  requestMethod,
+} from './http-adapter.js';
 
 /** A token found in a request, with the CSRF value that came with it (cookie tokens only). */
 export interface FoundToken {
@@ -46,6 +55,8 @@ export class TokenExtractor {
   private readonly missingHeader: string;
   private readonly missingHeaderType: string;
   private readonly badHeader: string;
+  /** `csrfMethods`, plus HEAD when GET is among them: a HEAD request runs the GET handler. */
+  private readonly csrfMethods: ReadonlySet<string>;
 
   constructor(@Inject(JWT_EXTENDED_CONFIG) private readonly config: JwtExtendedConfig) {
     const { headerName, headerType } = config;
@@ -60,6 +71,7 @@ export class TokenExtractor {
       headerType === ''
         ? `Bad ${headerName} header. Expected '${headerName}: <JWT>'`
         : `Bad ${headerName} header. Expected '${headerName}: ${headerType} <JWT>'`;
+    this.csrfMethods = config.csrfMethods.has('GET') ? new Set([...config.csrfMethods, 'HEAD']) : config.csrfMethods;
   }
 
   /** The first token found in `locations`, in order; or the combined "missing" message. */
@@ -154,7 +166,7 @@ export class TokenExtractor {
     const cookieName = refresh ? config.refreshCookieName : config.accessCookieName;
     const token = readCookie(req, cookieName);
     if (!token) return { missing: `Missing cookie "${cookieName}"` };
-    if (!config.cookieCsrfProtect || !config.csrfMethods.has((req.method ?? 'GET').toUpperCase())) {
+    if (!config.cookieCsrfProtect || !this.csrfMethods.has(requestMethod(req))) {
       return { token, location: 'cookies' };
     }
     let csrfValue = readHeader(req, refresh ? this.refreshCsrfHeaderKey : this.accessCsrfHeaderKey);
