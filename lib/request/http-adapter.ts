@@ -111,9 +111,15 @@ export function requestMethod(req: HttpRequestLike): string {
   return req.method === undefined ? 'GET' : req.method.toUpperCase();
 }
 
-/** The parsed body (Express body-parser and Fastify both put it on `body`). */
+/**
+ * Methods whose body is never read. Fastify does not parse it and Express would: ignoring it on
+ * both keeps the adapters alike (RFC 9110 gives a GET, HEAD or TRACE body no meaning).
+ */
+const BODYLESS_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'TRACE']);
+
+/** The parsed body (Express body-parser and Fastify both put it on `body`); none for bodyless methods. */
 export function readBody(req: HttpRequestLike): unknown {
-  return req.body;
+  return BODYLESS_METHODS.has(requestMethod(req)) ? undefined : req.body;
 }
 
 const APPLICATION = 'application/';

@@ -203,6 +203,7 @@ export class TokenExtractor {
       return { missing: 'Invalid content-type. Must be application/json.' };
     }
     const key = refresh ? this.config.refreshJsonKey : this.config.jsonKey;
+    // A GET, HEAD or TRACE request has no body token (readBody): the key is missing, as from an empty body.
     const body = readBody(req);
     const value =
       body && typeof body === 'object' && !Array.isArray(body) && Object.hasOwn(body, key)

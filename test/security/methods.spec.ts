@@ -1,5 +1,6 @@
 import { Controller, Get, Head, Post } from '@nestjs/common';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { request as httpRequest } from 'node:http';
 import request from 'supertest';
 import { JwtExtendedException, type JwtExtendedOptions, JwtExtendedService, JwtIdentity, JwtRequired } from '../../lib/index.js';
 import { ADAPTERS, SECRET, createTestApp, type TestApp } from '../support/app.js';
@@ -134,5 +135,139 @@ describe('which methods csrfMethods covers', () => {
     const jwt = await createService({ secretKey: SECRET, tokenLocation: 'cookies', csrfMethods: ['GET'] });
     const cookie = `access_token_cookie=${await jwt.createAccessToken('alice')}`;
     expect(await answer(jwt, { headers: { cookie } })).toBe('CsrfException: Missing CSRF token');
+  });
+});
+
+@Controller('json')
+class JsonController {
+  @Get()
+  @JwtRequired()
+  get(@JwtIdentity() id: unknown) {
+    runs.push('json get');
+    return { id };
+  }
+  @Post()
+  @JwtRequired()
+  post(@JwtIdentity() id: unknown) {
+    runs.push('json post');
+    return { id };
+  }
+}
+
+/** A HEAD request with a JSON body, sent with node:http (superagent does not send HEAD bodies as given). */
+function headWithBody(url: string, body: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(
+      url,
+      { method: 'HEAD', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+/*
+ * Fastify never parses a GET or HEAD body and Express does: on both, such a request has no
+ * JSON-body token (CONTRACT §17). The json location then answers as for a body without the key.
+ */
+describe.each(ADAPTERS)('GET and HEAD bodies (%s)', (adapter) => {
+  const MISSING_KEY = { msg: 'Missing "access_token" key in json data.' };
+
+  async function expectResponse(test: request.Test, status: number, body: unknown, ran: string[]) {
+    runs.length = 0;
+    const res = await test;
+    expect({ status: res.status, body: res.body, runs }).toEqual({ status, body, runs: ran });
+  }
+
+  describe("tokenLocation ['json']", () => {
+    let t: TestApp;
+    let access: string;
+    beforeAll(async () => {
+      t = await createTestApp(adapter, { controllers: [JsonController], options: { tokenLocation: 'json' } });
+      access = await t.jwt.createAccessToken('alice');
+    });
+    afterAll(() => t.close());
+
+    it('a GET with a JSON body holding the token: the key is missing, the handler never runs', () =>
+      expectResponse(request(t.url).get('/json').send({ access_token: access }), 401, MISSING_KEY, []));
+    it('a HEAD with a JSON body holding the token: 401, the handler never runs', async () => {
+      runs.length = 0;
+      const status = await headWithBody(`${t.url}/json`, JSON.stringify({ access_token: access }));
+      expect({ status, runs }).toEqual({ status: 401, runs: [] });
+    });
+    it('a GET without a JSON content-type still says so', () =>
+      expectResponse(request(t.url).get('/json'), 401, { msg: 'Invalid content-type. Must be application/json.' }, []));
+    it('a POST with the same body is accepted', () =>
+      expectResponse(request(t.url).post('/json').send({ access_token: access }), 201, { id: 'alice' }, ['json post']));
+  });
+
+  describe("tokenLocation ['json', 'query_string']", () => {
+    let t: TestApp;
+    let access: string;
+    beforeAll(async () => {
+      t = await createTestApp(adapter, { controllers: [JsonController], options: { tokenLocation: ['json', 'query_string'] } });
+      access = await t.jwt.createAccessToken('alice');
+    });
+    afterAll(() => t.close());
+
+    it('a GET body token is a missing token: the next location decides', async () => {
+      const bob = await t.jwt.createAccessToken('bob');
+      await expectResponse(request(t.url).get('/json').query({ jwt: bob }).send({ access_token: access }), 200, { id: 'bob' }, [
+        'json get',
+      ]);
+      await expectResponse(
+        request(t.url).get('/json').send({ access_token: access }),
+        401,
+        { msg: `Missing JWT in json or query_string (${MISSING_KEY.msg}; Missing 'jwt' query parameter)` },
+        [],
+      );
+    });
+  });
+
+  describe('the CSRF form field of a GET (csrfCheckForm, GET in csrfMethods)', () => {
+    let t: TestApp;
+    let access: string;
+    beforeAll(async () => {
+      t = await createTestApp(adapter, {
+        controllers: [MethodsController],
+        options: { tokenLocation: 'cookies', csrfMethods: ['GET', 'POST'], csrfCheckForm: true },
+      });
+      access = await t.jwt.createAccessToken('alice');
+    });
+    afterAll(() => t.close());
+
+    it('is not read from a GET body; a POST form field and a GET header are', async () => {
+      const cookie = `access_token_cookie=${access}`;
+      const form = { csrf_token: t.jwt.getCsrfToken(access) };
+      await expectResponse(
+        request(t.url).get('/page').set('Cookie', cookie).type('form').send(form),
+        401,
+        { msg: 'Missing CSRF token' },
+        [],
+      );
+      await expectResponse(request(t.url).post('/page').set('Cookie', cookie).type('form').send(form), 201, { id: 'alice' }, ['post']);
+      await expectResponse(request(t.url).get('/page').set('Cookie', cookie).set('X-CSRF-TOKEN', form.csrf_token), 200, { id: 'alice' }, [
+        'page',
+      ]);
+    });
+  });
+});
+
+describe('bodyless methods through verifyJwtInRequest', () => {
+  it('GET, HEAD and TRACE (any casing, or no method) have no body token; other methods do', async () => {
+    const jwt = await createService({ secretKey: SECRET, tokenLocation: 'json' });
+    const access = await jwt.createAccessToken('alice');
+    const req = (method: string | undefined) => ({
+      ...(method === undefined ? {} : { method }),
+      headers: { 'content-type': 'application/json' },
+      body: { access_token: access },
+    });
+    const missing = 'NoAuthorizationException: Missing "access_token" key in json data.';
+    for (const method of ['GET', 'get', 'HEAD', 'TRACE', undefined]) expect(await answer(jwt, req(method))).toBe(missing);
+    for (const method of ['POST', 'put', 'PATCH', 'DELETE', 'OPTIONS']) expect(await answer(jwt, req(method))).toBe('accepted');
   });
 });
