@@ -1,6 +1,6 @@
 import { type CanActivate, type ExecutionContext, Inject, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import type { JwtRequiredOptions } from '../decorators/jwt-required-options.interface.js';
+import type { ValidatedJwtRequiredOptions } from '../decorators/jwt-required-options.interface.js';
 import { JwtExtendedException } from '../errors/exceptions.js';
 import { ErrorResponder } from '../errors/error-responder.service.js';
 import { JWT_EXTENDED_CONFIG, JWT_REQUIRED_METADATA } from '../module/constants.js';
@@ -16,7 +16,7 @@ import { RequestVerifier } from '../request/request-verifier.service.js';
 @Injectable()
 export class JwtGuard implements CanActivate {
   // Options per handler: metadata never changes after start-up, so read it once.
-  private readonly optionsCache = new WeakMap<object, JwtRequiredOptions>();
+  private readonly optionsCache = new WeakMap<object, ValidatedJwtRequiredOptions>();
 
   /** @internal Created by Nest. */
   constructor(
@@ -42,13 +42,13 @@ export class JwtGuard implements CanActivate {
     return true;
   }
 
-  private optionsFor(context: ExecutionContext): JwtRequiredOptions {
+  private optionsFor(context: ExecutionContext): ValidatedJwtRequiredOptions {
     const handler = context.getHandler();
     let options = this.optionsCache.get(handler);
     if (!options) {
       options = {
-        ...this.reflector.get<JwtRequiredOptions | undefined>(JWT_REQUIRED_METADATA, context.getClass()),
-        ...this.reflector.get<JwtRequiredOptions | undefined>(JWT_REQUIRED_METADATA, handler),
+        ...this.reflector.get<ValidatedJwtRequiredOptions | undefined>(JWT_REQUIRED_METADATA, context.getClass()),
+        ...this.reflector.get<ValidatedJwtRequiredOptions | undefined>(JWT_REQUIRED_METADATA, handler),
       };
       this.optionsCache.set(handler, options);
     }

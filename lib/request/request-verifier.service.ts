@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { JwtRequiredOptions } from '../decorators/jwt-required-options.interface.js';
+import type { ValidatedJwtRequiredOptions } from '../decorators/jwt-required-options.interface.js';
 import {
   FreshTokenRequiredException,
   NoAuthorizationException,
@@ -12,7 +12,7 @@ import type { ResolvedLoaders } from '../loaders/jwt-extended-loaders.interface.
 import { settleLoader } from '../loaders/settle-loader.js';
 import { JWT_EXTENDED_CONFIG, JWT_EXTENDED_LOADERS } from '../module/constants.js';
 import type { JwtExtendedConfig } from '../module/jwt-extended-config.js';
-import type { JwtHeader, JwtPayload, TokenLocation, VerifiedJwt } from '../tokens/jwt.interfaces.js';
+import type { JwtHeader, JwtPayload, VerifiedJwt } from '../tokens/jwt.interfaces.js';
 import { TokenDecoder } from '../tokens/token-decoder.service.js';
 import { type HttpRequestLike, readHeader } from './http-adapter.js';
 import { type JwtRequestState, setJwtState } from './jwt-request-state.js';
@@ -41,15 +41,15 @@ export class RequestVerifier {
     return { header: {}, payload: {}, location: null, identity: null, user: null, userLookupConfigured: this.userLookupConfigured };
   }
 
-  async verify(req: HttpRequestLike, options: JwtRequiredOptions = {}): Promise<VerifiedJwt | null> {
+  /** `options` come from `validateJwtRequiredOptions` (the decorator or `verifyJwtInRequest`): nothing to normalise here. */
+  async verify(req: HttpRequestLike, options: ValidatedJwtRequiredOptions): Promise<VerifiedJwt | null> {
     // CORS preflight carries no credentials by design (Fetch standard); let it through unverified.
     if (req.method === 'OPTIONS' && readHeader(req, 'access-control-request-method') !== undefined) {
       setJwtState(req, this.emptyState());
       return null;
     }
-    const locations = this.locations(options.locations);
     const refresh = options.refresh === true;
-    const found = this.extractor.extract(req, locations, refresh);
+    const found = this.extractor.extract(req, options.locations ?? this.config.tokenLocation, refresh);
     if ('missing' in found) {
       if (options.optional) {
         setJwtState(req, this.emptyState());
@@ -86,11 +86,6 @@ export class RequestVerifier {
     });
     if (this.loaders.userLookup) req.user = user;
     return { header, payload };
-  }
-
-  private locations(locations: JwtRequiredOptions['locations']): readonly TokenLocation[] {
-    if (locations === undefined) return this.config.tokenLocation;
-    return Array.isArray(locations) ? locations : [locations];
   }
 
   /** Fresh only when exactly `true`, or a finite timestamp still in the future. */
