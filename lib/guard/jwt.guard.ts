@@ -5,8 +5,8 @@ import { JwtExtendedException } from '../errors/exceptions.js';
 import { ErrorResponder } from '../errors/error-responder.service.js';
 import { JWT_EXTENDED_CONFIG, JWT_REQUIRED_METADATA } from '../module/constants.js';
 import type { JwtExtendedConfig } from '../module/jwt-extended-config.js';
-import { type HttpRequestLike, viewLocals } from '../request/http-adapter.js';
-import { getJwtState, isGuarded, markGuarded } from '../request/jwt-request-state.js';
+import type { HttpRequestLike } from '../request/http-adapter.js';
+import { isGuarded, markGuarded } from '../request/jwt-request-state.js';
 import { RequestVerifier } from '../request/request-verifier.service.js';
 
 /**
@@ -36,9 +36,8 @@ export class JwtGuard implements CanActivate {
       throw error instanceof JwtExtendedException ? await this.errors.toResponse(error) : error;
     }
     markGuarded(req);
-    if (this.config.exposeCurrentUserToViews) {
-      viewLocals(http.getResponse<object>()).currentUser = getJwtState(req)?.user ?? null;
-    }
+    // The view locals mirror this verification and any later one of the request (verifyJwtInRequest).
+    if (this.config.exposeCurrentUserToViews) this.verifier.bindResponse(req, http.getResponse<object>());
     return true;
   }
 

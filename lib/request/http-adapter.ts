@@ -179,3 +179,51 @@ export function viewLocals(res: HttpResponseLike): Record<string, unknown> {
   holder.locals ??= {};
   return holder.locals;
 }
+
+/**
+ * The Node request under an adapter's wrapper. On Fastify, Nest middleware gets the raw Node
+ * request and guards and handlers the FastifyRequest around it (`request.raw`): what the library
+ * keeps per request lives on the raw one so that both see it. Express and Node requests, and
+ * plain request-like objects, are their own.
+ */
+export function nodeRequest(req: HttpRequestLike): HttpRequestLike {
+  const raw = req.raw;
+  return typeof raw === 'object' && raw !== null && 'headers' in raw ? (raw as HttpRequestLike) : req;
+}
+
+/** The response Express links to its request (`req.res`); Node and Fastify requests have none. */
+export function linkedResponse(req: HttpRequestLike): HttpResponseLike | undefined {
+  const res = req.res;
+  return typeof res === 'object' && res !== null ? res : undefined;
+}
+
+/** The few members of Nest's `AbstractHttpAdapter` the library uses. */
+export interface HttpAdapterLike {
+  getType(): string;
+  getInstance<T>(): T;
+}
+
+interface FastifyHooks {
+  addHook(name: 'preHandler', hook: (request: HttpRequestLike, reply: HttpResponseLike, done: (error?: Error) => void) => void): unknown;
+}
+
+/**
+ * On Fastify, runs `hook` for every request after Nest middleware and before the route's guards
+ * and handler, with the FastifyRequest and reply. Express needs none: its middleware and handlers
+ * share one request and one response object.
+ */
+export function addFastifyPreHandler(
+  adapter: HttpAdapterLike | undefined,
+  hook: (request: HttpRequestLike, reply: HttpResponseLike) => void,
+): void {
+  if (adapter?.getType() !== 'fastify') return;
+  adapter.getInstance<FastifyHooks>().addHook('preHandler', (request, reply, done) => {
+    try {
+      hook(request, reply);
+    } catch (error) {
+      done(error as Error);
+      return;
+    }
+    done();
+  });
+}

@@ -1,4 +1,5 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, type OnModuleInit, Optional } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
 import type { ValidatedJwtRequiredOptions } from '../decorators/jwt-required-options.interface.js';
 import {
   FreshTokenRequiredException,
@@ -14,8 +15,8 @@ import { JWT_EXTENDED_CONFIG, JWT_EXTENDED_LOADERS } from '../module/constants.j
 import type { JwtExtendedConfig } from '../module/jwt-extended-config.js';
 import type { JwtHeader, JwtPayload, VerifiedJwt } from '../tokens/jwt.interfaces.js';
 import { TokenDecoder } from '../tokens/token-decoder.service.js';
-import { type HttpRequestLike, readHeader } from './http-adapter.js';
-import { type JwtRequestState, setJwtState } from './jwt-request-state.js';
+import { type HttpRequestLike, type HttpResponseLike, addFastifyPreHandler, readHeader } from './http-adapter.js';
+import { type JwtRequestState, type StateMirrors, adoptJwtState, publishJwtState, setJwtState } from './jwt-request-state.js';
 import { TokenExtractor } from './token-extractor.service.js';
 
 function describeIdentity(identity: unknown): string {
@@ -24,16 +25,34 @@ function describeIdentity(identity: unknown): string {
 
 /** Flask's `verify_jwt_in_request`: find, decode and check the token, then load the user. */
 @Injectable()
-export class RequestVerifier {
+export class RequestVerifier implements OnModuleInit {
   private readonly userLookupConfigured: boolean;
+  private readonly mirrors: StateMirrors;
 
   constructor(
     @Inject(JWT_EXTENDED_CONFIG) private readonly config: JwtExtendedConfig,
     @Inject(JWT_EXTENDED_LOADERS) private readonly loaders: ResolvedLoaders,
     private readonly extractor: TokenExtractor,
     private readonly decoder: TokenDecoder,
+    @Optional() private readonly adapterHost?: HttpAdapterHost,
   ) {
     this.userLookupConfigured = Boolean(loaders.userLookup);
+    this.mirrors = { user: this.userLookupConfigured, viewLocals: config.exposeCurrentUserToViews };
+  }
+
+  /**
+   * On Fastify, Nest middleware verifies the raw request: a hook before the guards hands that
+   * state on to the FastifyRequest (`request.user`) and the reply (view locals). Only installed
+   * when there is something to hand on.
+   */
+  onModuleInit(): void {
+    if (!this.mirrors.user && !this.mirrors.viewLocals) return;
+    addFastifyPreHandler(this.adapterHost?.httpAdapter, (request, reply) => adoptJwtState(request, reply, this.mirrors));
+  }
+
+  /** The guard's response: its view locals follow this request's verifications from now on. */
+  bindResponse(req: HttpRequestLike, res: HttpResponseLike): void {
+    adoptJwtState(req, res, this.mirrors);
   }
 
   /** What a request without a token sees: fresh objects, so handlers never share them. */
@@ -52,7 +71,7 @@ export class RequestVerifier {
     const found = this.extractor.extract(req, options.locations ?? this.config.tokenLocation, refresh);
     if ('missing' in found) {
       if (options.optional) {
-        setJwtState(req, this.emptyState());
+        publishJwtState(req, this.emptyState(), this.mirrors);
         return null;
       }
       throw new NoAuthorizationException(found.missing, { messageKey: this.config.errorMessageKey });
@@ -76,15 +95,8 @@ export class RequestVerifier {
     }
     const identity = payload[this.config.identityClaim];
     const user = await this.lookupUser(header, payload, identity, context);
-    setJwtState(req, {
-      header,
-      payload,
-      location: found.location,
-      identity,
-      user,
-      userLookupConfigured: this.userLookupConfigured,
-    });
-    if (this.loaders.userLookup) req.user = user;
+    const state = { header, payload, location: found.location, identity, user, userLookupConfigured: this.userLookupConfigured };
+    publishJwtState(req, state, this.mirrors);
     return { header, payload };
   }
 

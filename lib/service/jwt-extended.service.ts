@@ -91,10 +91,13 @@ export class JwtExtendedService {
   }
 
   /**
-   * Flask `verify_jwt_in_request`: what `@JwtRequired()` does, callable anywhere a
-   * request is at hand. Resolves `null` for an optional request without a token.
-   * Rejects with a `TypeError` for options `@JwtRequired()` would refuse; otherwise errors
-   * are the library's exceptions, which error loaders shape when they reach Nest.
+   * Flask `verify_jwt_in_request`: what `@JwtRequired()` does, callable anywhere a request is
+   * at hand — a handler, a custom guard, or Nest middleware (on Fastify too, where middleware
+   * gets the raw request: the handler sees the same state). Resolves `null` for an optional
+   * request without a token. Each call replaces the request's whole state: `getJwt`,
+   * `getCurrentUser`, `request.user` and the view locals then describe this call's token.
+   * Rejects with a `TypeError` for options `@JwtRequired()` would refuse; otherwise errors are
+   * the library's exceptions, which error loaders shape when they reach Nest.
    */
   async verifyJwtInRequest<Claims extends object = Record<string, unknown>>(
     request: object,

@@ -1,7 +1,14 @@
-import { Controller, Get, Param, Req } from '@nestjs/common';
+import { Controller, Get, Injectable, Param, Req, Res } from '@nestjs/common';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import request from 'supertest';
-import { FreshTokenRequiredException, JwtExtendedService, JwtRequired, type JwtRequiredOptions } from '../../lib/index.js';
+import {
+  FreshTokenRequiredException,
+  JwtExtendedService,
+  type JwtPayload,
+  JwtRequired,
+  type JwtRequiredOptions,
+  type UserLookupLoader,
+} from '../../lib/index.js';
 import { ADAPTERS, SECRET, createTestApp, type TestApp } from '../support/app.js';
 import { createService } from '../support/service.js';
 
@@ -133,4 +140,141 @@ describe.each(ADAPTERS)('verifyJwtInRequest options in a handler (%s)', (adapter
     const res = await request(t.url).get('/manual/valid').set('Authorization', `Bearer ${token}`);
     expect({ status: res.status, body: res.body, runs }).toEqual({ status: 200, body: { sub: 'alice' }, runs: ['valid'] });
   });
+});
+
+const USERS: Record<string, { name: string }> = { alice: { name: 'Alice' }, bob: { name: 'Bob' } };
+
+@Injectable()
+class Users implements UserLookupLoader {
+  lookupUser(_header: unknown, payload: JwtPayload) {
+    return USERS[String(payload.sub)] ?? null;
+  }
+}
+
+interface Holder {
+  user?: unknown;
+  locals?: Record<string, unknown>;
+}
+
+/**
+ * Verifies a request several times (the guard, then the handler): after each call every way of
+ * reading the state must describe that call.
+ */
+@Controller('again')
+class AgainController {
+  constructor(private readonly jwt: JwtExtendedService) {}
+
+  private snapshot(req: Holder, res: Holder) {
+    return {
+      identity: this.jwt.getJwtIdentity(req),
+      sub: this.jwt.getJwt(req).sub ?? null,
+      location: this.jwt.getJwtRequestLocation(req),
+      user: this.jwt.getCurrentUser(req),
+      requestUser: req.user,
+      viewLocals: res.locals?.currentUser,
+    };
+  }
+
+  @Get('guard-then-optional-none')
+  @JwtRequired()
+  async optionalNone(@Req() req: Holder, @Res({ passthrough: true }) res: Holder) {
+    const before = this.snapshot(req, res);
+    const verified = await this.jwt.verifyJwtInRequest(req, { optional: true, locations: 'cookies' });
+    runs.push('optional-none');
+    return { before, verified, after: this.snapshot(req, res) };
+  }
+
+  @Get('guard-then-other-token')
+  @JwtRequired()
+  async otherToken(@Req() req: Holder, @Res({ passthrough: true }) res: Holder) {
+    const before = this.snapshot(req, res);
+    await this.jwt.verifyJwtInRequest(req, { locations: 'query_string' });
+    runs.push('other-token');
+    return { before, after: this.snapshot(req, res) };
+  }
+
+  @Get('twice')
+  async twice(@Req() req: Holder, @Res({ passthrough: true }) res: Holder) {
+    await this.jwt.verifyJwtInRequest(req, { locations: 'headers' });
+    const first = this.snapshot(req, res);
+    await this.jwt.verifyJwtInRequest(req, { locations: 'cookies', optional: true });
+    const second = this.snapshot(req, res);
+    await this.jwt.verifyJwtInRequest(req, { locations: 'query_string' });
+    runs.push('twice');
+    return { first, second, third: this.snapshot(req, res) };
+  }
+
+  /** A call that fails leaves the previous verification in place, whole. */
+  @Get('guard-then-failure')
+  @JwtRequired()
+  async failure(@Req() req: Holder, @Res({ passthrough: true }) res: Holder) {
+    const error = await this.jwt.verifyJwtInRequest(req, { fresh: true }).catch((e: Error) => e.name);
+    runs.push('failure');
+    return { error, after: this.snapshot(req, res) };
+  }
+}
+
+describe.each(ADAPTERS)('each verification replaces the whole request state (%s)', (adapter) => {
+  let t: TestApp;
+  let alice: string;
+  let bob: string;
+  const ALICE = {
+    identity: 'alice',
+    sub: 'alice',
+    location: 'headers',
+    user: { name: 'Alice' },
+    requestUser: { name: 'Alice' },
+    viewLocals: { name: 'Alice' },
+  };
+  const EMPTY = { identity: null, sub: null, location: null, user: null, requestUser: null, viewLocals: null };
+  const BOB_QUERY = {
+    identity: 'bob',
+    sub: 'bob',
+    location: 'query_string',
+    user: { name: 'Bob' },
+    requestUser: { name: 'Bob' },
+    viewLocals: { name: 'Bob' },
+  };
+
+  beforeAll(async () => {
+    t = await createTestApp(adapter, {
+      controllers: [AgainController],
+      loaders: { userLookup: Users },
+      options: { tokenLocation: ['headers', 'cookies', 'query_string'], exposeCurrentUserToViews: true },
+    });
+    alice = await t.jwt.createAccessToken('alice');
+    bob = await t.jwt.createAccessToken('bob');
+  });
+  afterAll(() => t.close());
+
+  async function expectResponse(test: request.Test, body: unknown, ran: string) {
+    runs.length = 0;
+    const res = await test;
+    expect({ status: res.status, body: res.body, runs }).toEqual({ status: 200, body, runs: [ran] });
+  }
+
+  it('the guard, then an optional call that finds no token: everything empty', () =>
+    expectResponse(
+      request(t.url).get('/again/guard-then-optional-none').set('Authorization', `Bearer ${alice}`),
+      { before: ALICE, verified: null, after: EMPTY },
+      'optional-none',
+    ));
+  it('the guard, then a call that finds another token: everything that token', () =>
+    expectResponse(
+      request(t.url).get('/again/guard-then-other-token').set('Authorization', `Bearer ${alice}`).query({ jwt: bob }),
+      { before: ALICE, after: BOB_QUERY },
+      'other-token',
+    ));
+  it('three calls in a handler: token, none, another token', () =>
+    expectResponse(
+      request(t.url).get('/again/twice').set('Authorization', `Bearer ${alice}`).query({ jwt: bob }),
+      { first: ALICE, second: EMPTY, third: BOB_QUERY },
+      'twice',
+    ));
+  it('a call that fails leaves the previous state whole', () =>
+    expectResponse(
+      request(t.url).get('/again/guard-then-failure').set('Authorization', `Bearer ${alice}`),
+      { error: 'FreshTokenRequiredException', after: ALICE },
+      'failure',
+    ));
 });
