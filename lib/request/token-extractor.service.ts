@@ -124,19 +124,19 @@ export class TokenExtractor {
     let credentialStart = -1;
     let credentialEnd = -1;
     let found = 0;
-    for (let partStart = start; partStart <= end;) {
+    for (let partStart = start; partStart < end;) {
+      // Commas and whitespace between credentials: skipped in one run (a part of them never holds the type).
+      while (partStart < end && isCommaOrWhitespace(value.charCodeAt(partStart))) partStart++;
       let partEnd = value.indexOf(',', partStart);
       if (partEnd < 0 || partEnd > end) partEnd = end;
-      let s = partStart;
-      let e = partEnd;
-      while (s < e && isWhitespace(value.charCodeAt(s))) s++;
-      while (e > s && isWhitespace(value.charCodeAt(e - 1))) e--;
-      if (this.startsWithType(value, s, e)) {
-        credentialStart = s;
-        credentialEnd = e;
+      let trimmedEnd = partEnd;
+      while (trimmedEnd > partStart && isWhitespace(value.charCodeAt(trimmedEnd - 1))) trimmedEnd--;
+      if (this.startsWithType(value, partStart, trimmedEnd)) {
+        credentialStart = partStart;
+        credentialEnd = trimmedEnd;
         found++;
       }
-      partStart = partEnd + 1;
+      partStart = partEnd;
     }
     if (found !== 1) return { missing: this.missingHeaderType };
     // The part is trimmed: after the type comes one run of whitespace, then the token, then nothing.
