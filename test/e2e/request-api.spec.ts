@@ -44,12 +44,12 @@ describe('verifyJwtInRequest validates its options like @JwtRequired()', () => {
   });
 
   it.each(REFUSED)('rejects %s with a TypeError, before reading the request', async (_, options, message) => {
-    const request = req();
-    await expect(jwt.verifyJwtInRequest(request, options as JwtRequiredOptions)).rejects.toThrow(TypeError);
-    await expect(jwt.verifyJwtInRequest(request, options as JwtRequiredOptions)).rejects.toThrow(message);
-    await expect(jwt.verifyJwtInRequest(request, options as JwtRequiredOptions)).rejects.toThrow(/^verifyJwtInRequest\(\): /);
+    const incoming = req();
+    await expect(jwt.verifyJwtInRequest(incoming, options as JwtRequiredOptions)).rejects.toThrow(TypeError);
+    await expect(jwt.verifyJwtInRequest(incoming, options as JwtRequiredOptions)).rejects.toThrow(message);
+    await expect(jwt.verifyJwtInRequest(incoming, options as JwtRequiredOptions)).rejects.toThrow(/^verifyJwtInRequest\(\): /);
     // nothing was verified: the request has no state
-    expect(() => jwt.getJwt(request)).toThrow(/@JwtRequired\(\)/);
+    expect(() => jwt.getJwt(incoming)).toThrow(/@JwtRequired\(\)/);
   });
 
   it.each(REFUSED)('@JwtRequired() refuses %s when applied', (_, options, message) => {
