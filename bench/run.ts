@@ -1,11 +1,13 @@
 /**
- * `npm run bench`: micro (sign/verify), HTTP (Fastify and Express), and blocklist scale.
+ * `npm run bench`: micro (sign/verify), HTTP (Fastify and Express), blocklist scale, and
+ * header parsing cost against header size.
  * Ratios are the result: absolute numbers on a shared 2-core machine are noise.
- * BENCH=micro|http|scale runs one part; BENCH_ADAPTER=fastify|express one adapter;
+ * BENCH=micro|http|scale|parse runs one part; BENCH_ADAPTER=fastify|express one adapter;
  * BENCH_QUICK=1 shortens every part.
  */
 import { runHttp } from './http.js';
 import { runMicro } from './micro.js';
+import { runParse } from './parse.js';
 import { runScale } from './scale.js';
 
 const only = process.env.BENCH;
@@ -39,6 +41,10 @@ if (!only || only === 'http') {
 if (!only || only === 'scale') {
   out('\n## Guard verification with an in-memory blocklist of growing size\n');
   out(await runScale(quick ? 3 : 5, quick ? 80 : 200));
+}
+if (!only || only === 'parse') {
+  out('\n## Header parsing cost against header size (verifyJwtInRequest, hostile padding around a valid token)\n');
+  out(await runParse(quick ? 3 : 5, quick ? 80 : 200));
 }
 if (verdicts.length) out(`\n## Targets\n\n${verdicts.map((v) => `    ${v}`).join('\n')}`);
 process.exit(0);

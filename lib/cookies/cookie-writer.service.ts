@@ -4,7 +4,7 @@ import type { JwtExtendedConfig } from '../module/jwt-extended-config.js';
 import { type HttpResponseLike, appendSetCookie } from '../request/http-adapter.js';
 
 export interface SetCookieOptions {
-  /** Max-Age in seconds; overrides `sessionCookie`. */
+  /** Max-Age: whole seconds, 0 to 34560000 (400 days); overrides `sessionCookie`. */
   maxAge?: number;
   /** Overrides `cookieDomain`. */
   domain?: string;
@@ -17,6 +17,8 @@ export interface UnsetCookieOptions {
 
 /** Flask's `JWT_SESSION_COOKIE = False` lifetime: one year. */
 const PERSISTENT_MAX_AGE = 31540000;
+/** 400 days: browsers cap cookie lifetimes there (RFC 6265bis §5.6.1); a longer one only looks valid. */
+const MAX_COOKIE_AGE = 34560000;
 const FORBIDDEN_IN_ATTRIBUTE = /[;\s\u0000-\u001f\u007f]/;
 
 interface CookieSpec {
@@ -33,8 +35,11 @@ export class CookieWriter {
 
   setTokenCookies(res: HttpResponseLike, refresh: boolean, token: string, csrf: string | undefined, options: SetCookieOptions = {}): void {
     const { maxAge, domain } = options;
-    if (maxAge !== undefined && (!Number.isFinite(maxAge) || maxAge < 0)) {
-      throw new TypeError(`maxAge must be a number of seconds >= 0, got ${maxAge}`);
+    // Anything else writes a cookie that lies: `Expires=Invalid Date` (1e21), or Max-Age=0 with a future Expires (0.5).
+    if (maxAge !== undefined && !(Number.isInteger(maxAge) && maxAge >= 0 && maxAge <= MAX_COOKIE_AGE)) {
+      throw new TypeError(
+        `maxAge must be a whole number of seconds from 0 to ${MAX_COOKIE_AGE} (400 days), got ${typeof maxAge === 'string' ? JSON.stringify(maxAge) : String(maxAge)}`,
+      );
     }
     const lifetime = maxAge ?? (this.config.sessionCookie ? undefined : PERSISTENT_MAX_AGE);
     for (const spec of this.cookies(refresh, token, csrf)) {
@@ -79,7 +84,7 @@ export class CookieWriter {
     let cookie = `${spec.name}=${spec.value}; Path=${spec.path}`;
     if (domain) cookie += `; Domain=${domain}`;
     if (maxAge !== undefined) {
-      cookie += `; Max-Age=${Math.floor(maxAge)}`;
+      cookie += `; Max-Age=${maxAge}`;
       if (maxAge === 0) cookie += '; Expires=Thu, 01 Jan 1970 00:00:00 GMT';
       else cookie += `; Expires=${new Date(Date.now() + maxAge * 1000).toUTCString()}`;
     }

@@ -15,3 +15,16 @@ export interface JwtRequiredOptions {
   /** Skip the `blocklist` loader for this route. */
   skipRevocationCheck?: boolean;
 }
+
+/**
+ * `JwtRequiredOptions` after `validateJwtRequiredOptions`: known keys with boolean flags, and
+ * `locations` as a non-empty list. Frozen; what the guard and the verifier use. Internal.
+ */
+export interface ValidatedJwtRequiredOptions {
+  readonly optional?: boolean;
+  readonly fresh?: boolean;
+  readonly refresh?: boolean;
+  readonly locations?: readonly TokenLocation[];
+  readonly verifyType?: boolean;
+  readonly skipRevocationCheck?: boolean;
+}

@@ -2,28 +2,53 @@ import { SetMetadata, UseGuards, applyDecorators } from '@nestjs/common';
 import { JwtGuard } from '../guard/jwt.guard.js';
 import { JWT_REQUIRED_METADATA } from '../module/constants.js';
 import { TOKEN_LOCATIONS, type TokenLocation } from '../tokens/jwt.interfaces.js';
-import type { JwtRequiredOptions } from './jwt-required-options.interface.js';
+import type { JwtRequiredOptions, ValidatedJwtRequiredOptions } from './jwt-required-options.interface.js';
 
-const OPTION_NAMES = new Set(['optional', 'fresh', 'refresh', 'locations', 'verifyType', 'skipRevocationCheck']);
+type Flag = 'optional' | 'fresh' | 'refresh' | 'verifyType' | 'skipRevocationCheck';
+const FLAGS: ReadonlySet<string> = new Set<Flag>(['optional', 'fresh', 'refresh', 'verifyType', 'skipRevocationCheck']);
+const OPTION_NAMES = [...FLAGS, 'locations'].join(', ');
+const NO_OPTIONS: ValidatedJwtRequiredOptions = Object.freeze({});
 
-function validate(options: JwtRequiredOptions): JwtRequiredOptions {
-  for (const key of Object.keys(options)) {
-    if (!OPTION_NAMES.has(key)) throw new TypeError(`@JwtRequired(): unknown option "${key}"`);
+function describe(value: unknown): string {
+  return typeof value === 'string' ? JSON.stringify(value) : Array.isArray(value) ? 'an array' : String(value);
+}
+
+function locationList(value: unknown, caller: string): readonly TokenLocation[] {
+  const list: unknown[] = Array.isArray(value) ? value : [value];
+  const invalid = list.find((location) => !TOKEN_LOCATIONS.includes(location as TokenLocation));
+  if (list.length === 0 || invalid !== undefined || new Set(list).size !== list.length) {
+    const problem = list.length === 0 ? 'is empty' : invalid !== undefined ? `has ${describe(invalid)}` : 'names a location twice';
+    throw new TypeError(`${caller}: option "locations" ${problem}; use one or more of ${TOKEN_LOCATIONS.join(', ')}`);
   }
-  if (options.locations !== undefined) {
-    const list: unknown[] = Array.isArray(options.locations) ? options.locations : [options.locations];
-    if (list.length === 0 || list.some((l) => !TOKEN_LOCATIONS.includes(l as TokenLocation))) {
-      throw new TypeError(`@JwtRequired(): locations must be some of ${TOKEN_LOCATIONS.join(', ')}`);
-    }
-    return { ...options, locations: list as TokenLocation[] };
+  return Object.freeze(list as TokenLocation[]);
+}
+
+/**
+ * Checks the options of `@JwtRequired()` (when the decorator is applied) and of
+ * `verifyJwtInRequest()` (per call) the same way, and normalises them once: a misspelt key, a
+ * non-boolean flag or an unknown location would otherwise silently change what is verified.
+ * Keys whose value is `undefined` count as absent.
+ */
+export function validateJwtRequiredOptions(options: unknown, caller: string): ValidatedJwtRequiredOptions {
+  if (options === undefined) return NO_OPTIONS;
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw new TypeError(`${caller}: options must be an object, got ${describe(options)}`);
   }
-  return options;
+  const validated: { -readonly [K in keyof ValidatedJwtRequiredOptions]: ValidatedJwtRequiredOptions[K] } = {};
+  for (const [key, value] of Object.entries(options)) {
+    if (key !== 'locations' && !FLAGS.has(key)) throw new TypeError(`${caller}: unknown option "${key}"; use ${OPTION_NAMES}`);
+    if (value === undefined) continue;
+    if (key === 'locations') validated.locations = locationList(value, caller);
+    else if (typeof value === 'boolean') validated[key as Flag] = value;
+    else throw new TypeError(`${caller}: option "${key}" must be a boolean, got ${describe(value)}`);
+  }
+  return Object.freeze(validated);
 }
 
 /**
  * Flask `@jwt_required()`: on a handler or a controller class. Applies `JwtGuard`
- * itself; options on a handler override those on its class.
+ * itself; a handler's options replace its class's as a whole.
  */
 export function JwtRequired(options: JwtRequiredOptions = {}): ClassDecorator & MethodDecorator {
-  return applyDecorators(SetMetadata(JWT_REQUIRED_METADATA, validate(options)), UseGuards(JwtGuard));
+  return applyDecorators(SetMetadata(JWT_REQUIRED_METADATA, validateJwtRequiredOptions(options, '@JwtRequired()')), UseGuards(JwtGuard));
 }

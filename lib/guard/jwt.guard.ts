@@ -1,16 +1,16 @@
 import { type CanActivate, type ExecutionContext, Inject, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import type { JwtRequiredOptions } from '../decorators/jwt-required-options.interface.js';
+import type { ValidatedJwtRequiredOptions } from '../decorators/jwt-required-options.interface.js';
 import { JwtExtendedException } from '../errors/exceptions.js';
 import { ErrorResponder } from '../errors/error-responder.service.js';
 import { JWT_EXTENDED_CONFIG, JWT_REQUIRED_METADATA } from '../module/constants.js';
 import type { JwtExtendedConfig } from '../module/jwt-extended-config.js';
-import { type HttpRequestLike, viewLocals } from '../request/http-adapter.js';
-import { getJwtState, isGuarded, markGuarded } from '../request/jwt-request-state.js';
+import type { HttpRequestLike } from '../request/http-adapter.js';
+import { isGuarded, markGuarded } from '../request/jwt-request-state.js';
 import { RequestVerifier } from '../request/request-verifier.service.js';
 
 /** `@UseGuards(JwtGuard)` without `@JwtRequired()`: the defaults. */
-const DEFAULT_OPTIONS: JwtRequiredOptions = Object.freeze({});
+const DEFAULT_OPTIONS: ValidatedJwtRequiredOptions = Object.freeze({});
 
 /**
  * Protects a route: applied by `@JwtRequired()`, or by `@UseGuards(JwtGuard)` with
@@ -19,7 +19,7 @@ const DEFAULT_OPTIONS: JwtRequiredOptions = Object.freeze({});
 @Injectable()
 export class JwtGuard implements CanActivate {
   // Per (controller class, handler), cached: two WeakMap reads per request beat Reflector's metadata walk.
-  private readonly optionsCache = new WeakMap<object, WeakMap<object, JwtRequiredOptions>>();
+  private readonly optionsCache = new WeakMap<object, WeakMap<object, ValidatedJwtRequiredOptions>>();
 
   /** @internal Created by Nest. */
   constructor(
@@ -39,13 +39,12 @@ export class JwtGuard implements CanActivate {
       throw error instanceof JwtExtendedException ? await this.errors.toResponse(error) : error;
     }
     markGuarded(req);
-    if (this.config.exposeCurrentUserToViews) {
-      viewLocals(http.getResponse<object>()).currentUser = getJwtState(req)?.user ?? null;
-    }
+    // The view locals mirror this verification and any later one of the request (verifyJwtInRequest).
+    if (this.config.exposeCurrentUserToViews) this.verifier.bindResponse(req, http.getResponse<object>());
     return true;
   }
 
-  private optionsFor(context: ExecutionContext): JwtRequiredOptions {
+  private optionsFor(context: ExecutionContext): ValidatedJwtRequiredOptions {
     const controller = context.getClass();
     const handler = context.getHandler();
     let byHandler = this.optionsCache.get(controller);
@@ -57,7 +56,8 @@ export class JwtGuard implements CanActivate {
     if (!options) {
       // Nearest declaration wins, no merge; class metadata is read through the prototype chain.
       options =
-        this.reflector.getAllAndOverride<JwtRequiredOptions | undefined>(JWT_REQUIRED_METADATA, [handler, controller]) ?? DEFAULT_OPTIONS;
+        this.reflector.getAllAndOverride<ValidatedJwtRequiredOptions | undefined>(JWT_REQUIRED_METADATA, [handler, controller]) ??
+        DEFAULT_OPTIONS;
       byHandler.set(handler, options);
     }
     return options;

@@ -1,5 +1,5 @@
 import type { JwtHeader, JwtPayload, TokenLocation } from '../tokens/jwt.interfaces.js';
-import type { HttpRequestLike } from './http-adapter.js';
+import { type HttpRequestLike, type HttpResponseLike, linkedResponse, nodeRequest, viewLocals } from './http-adapter.js';
 
 /** What verification leaves on the request. Never on a singleton: requests never share it. */
 export interface JwtRequestState {
@@ -12,16 +12,56 @@ export interface JwtRequestState {
   userLookupConfigured: boolean;
 }
 
-// A private symbol: nothing in a request (headers, body, query) can forge it.
+/** Where a verification is mirrored besides the state itself; fixed by the configuration at start-up. */
+export interface StateMirrors {
+  /** `request.user` (when a `userLookup` loader is configured). */
+  user: boolean;
+  /** The view locals' `currentUser` (`exposeCurrentUserToViews`). */
+  viewLocals: boolean;
+}
+
+// Private symbols: nothing in a request (headers, body, query) can forge them.
 const STATE = Symbol('nestjs-jwt-extended.state');
 const GUARDED = Symbol('nestjs-jwt-extended.guarded');
+const VIEW_RESPONSE = Symbol('nestjs-jwt-extended.view-response');
 
+// The state lives on the Node request (see nodeRequest): Fastify middleware and handlers then share it.
 export function setJwtState(req: HttpRequestLike, state: JwtRequestState): void {
-  req[STATE] = state;
+  nodeRequest(req)[STATE] = state;
 }
 
 export function getJwtState(req: HttpRequestLike): JwtRequestState | undefined {
-  return req[STATE] as JwtRequestState | undefined;
+  return nodeRequest(req)[STATE] as JwtRequestState | undefined;
+}
+
+/**
+ * Replaces the whole verification state of a request, and its mirrors: `getJwt` & co.,
+ * `request.user` and the view locals then always tell the same story, however many times
+ * the request is verified (guard, middleware, handler).
+ */
+export function publishJwtState(req: HttpRequestLike, state: JwtRequestState, mirrors: StateMirrors): void {
+  const node = nodeRequest(req);
+  node[STATE] = state;
+  if (mirrors.user) {
+    req.user = state.user;
+    node.user = state.user;
+  }
+  if (mirrors.viewLocals) {
+    const res = (node[VIEW_RESPONSE] as HttpResponseLike | undefined) ?? linkedResponse(node);
+    if (res) viewLocals(res).currentUser = state.user ?? null;
+  }
+}
+
+/**
+ * Called with a request and its response where both are at hand (the guard, the Fastify hook):
+ * the response's view locals mirror the request's state from now on, and `request.user` catches
+ * up with a state that middleware left on the raw request.
+ */
+export function adoptJwtState(req: HttpRequestLike, res: HttpResponseLike, mirrors: StateMirrors): void {
+  const node = nodeRequest(req);
+  if (mirrors.viewLocals) node[VIEW_RESPONSE] = res;
+  const state = node[STATE] as JwtRequestState | undefined;
+  if (state) publishJwtState(req, state, mirrors);
 }
 
 /** `@JwtRequired()` on a class and a handler applies the guard twice; the second pass is a no-op. */

@@ -1,5 +1,6 @@
-import { Inject, Injectable } from '@nestjs/common';
-import type { JwtRequiredOptions } from '../decorators/jwt-required-options.interface.js';
+import { Inject, Injectable, type OnModuleInit, Optional } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
+import type { ValidatedJwtRequiredOptions } from '../decorators/jwt-required-options.interface.js';
 import {
   FreshTokenRequiredException,
   NoAuthorizationException,
@@ -12,10 +13,11 @@ import type { ResolvedLoaders } from '../loaders/jwt-extended-loaders.interface.
 import { settleLoader } from '../loaders/settle-loader.js';
 import { JWT_EXTENDED_CONFIG, JWT_EXTENDED_LOADERS } from '../module/constants.js';
 import type { JwtExtendedConfig } from '../module/jwt-extended-config.js';
-import type { JwtHeader, JwtPayload, TokenLocation, VerifiedJwt } from '../tokens/jwt.interfaces.js';
+import type { JwtHeader, JwtPayload, VerifiedJwt } from '../tokens/jwt.interfaces.js';
 import { TokenDecoder } from '../tokens/token-decoder.service.js';
-import type { HttpRequestLike } from './http-adapter.js';
-import { type JwtRequestState, setJwtState } from './jwt-request-state.js';
+import type { HttpRequestLike, HttpResponseLike } from './http-adapter.js';
+import { addFastifyPreHandler } from './http-adapter.js';
+import { type JwtRequestState, type StateMirrors, adoptJwtState, publishJwtState } from './jwt-request-state.js';
 import { TokenExtractor } from './token-extractor.service.js';
 
 function describeIdentity(identity: unknown): string {
@@ -24,16 +26,34 @@ function describeIdentity(identity: unknown): string {
 
 /** Flask's `verify_jwt_in_request`: find, decode and check the token, then load the user. */
 @Injectable()
-export class RequestVerifier {
+export class RequestVerifier implements OnModuleInit {
   private readonly userLookupConfigured: boolean;
+  private readonly mirrors: StateMirrors;
 
   constructor(
     @Inject(JWT_EXTENDED_CONFIG) private readonly config: JwtExtendedConfig,
     @Inject(JWT_EXTENDED_LOADERS) private readonly loaders: ResolvedLoaders,
     private readonly extractor: TokenExtractor,
     private readonly decoder: TokenDecoder,
+    @Optional() private readonly adapterHost?: HttpAdapterHost,
   ) {
     this.userLookupConfigured = Boolean(loaders.userLookup);
+    this.mirrors = { user: this.userLookupConfigured, viewLocals: config.exposeCurrentUserToViews };
+  }
+
+  /**
+   * On Fastify, Nest middleware verifies the raw request: a hook before the guards hands that
+   * state on to the FastifyRequest (`request.user`) and the reply (view locals). Only installed
+   * when there is something to hand on.
+   */
+  onModuleInit(): void {
+    if (!this.mirrors.user && !this.mirrors.viewLocals) return;
+    addFastifyPreHandler(this.adapterHost?.httpAdapter, (request, reply) => adoptJwtState(request, reply, this.mirrors));
+  }
+
+  /** The guard's response: its view locals follow this request's verifications from now on. */
+  bindResponse(req: HttpRequestLike, res: HttpResponseLike): void {
+    adoptJwtState(req, res, this.mirrors);
   }
 
   /** What a request without a token sees: fresh objects, so handlers never share them. */
@@ -41,13 +61,13 @@ export class RequestVerifier {
     return { header: {}, payload: {}, location: null, identity: null, user: null, userLookupConfigured: this.userLookupConfigured };
   }
 
-  async verify(req: HttpRequestLike, options: JwtRequiredOptions = {}): Promise<VerifiedJwt | null> {
-    const locations = this.locations(options.locations);
+  /** `options` come from `validateJwtRequiredOptions` (the decorator or `verifyJwtInRequest`): nothing to normalise here. */
+  async verify(req: HttpRequestLike, options: ValidatedJwtRequiredOptions): Promise<VerifiedJwt | null> {
     const refresh = options.refresh === true;
-    const found = this.extractor.extract(req, locations, refresh);
+    const found = this.extractor.extract(req, options.locations ?? this.config.tokenLocation, refresh);
     if ('missing' in found) {
       if (options.optional) {
-        setJwtState(req, this.emptyState());
+        publishJwtState(req, this.emptyState(), this.mirrors);
         return null;
       }
       throw new NoAuthorizationException(found.missing, { messageKey: this.config.errorMessageKey });
@@ -71,21 +91,9 @@ export class RequestVerifier {
     }
     const identity = payload[this.config.identityClaim];
     const user = await this.lookupUser(header, payload, identity, context);
-    setJwtState(req, {
-      header,
-      payload,
-      location: found.location,
-      identity,
-      user,
-      userLookupConfigured: this.userLookupConfigured,
-    });
-    if (this.loaders.userLookup) req.user = user;
+    const state = { header, payload, location: found.location, identity, user, userLookupConfigured: this.userLookupConfigured };
+    publishJwtState(req, state, this.mirrors);
     return { header, payload };
-  }
-
-  private locations(locations: JwtRequiredOptions['locations']): readonly TokenLocation[] {
-    if (locations === undefined) return this.config.tokenLocation;
-    return Array.isArray(locations) ? locations : [locations];
   }
 
   /** Fresh only when exactly `true`, or a finite timestamp still in the future. */

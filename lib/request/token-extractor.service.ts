@@ -3,7 +3,16 @@ import { CsrfException, InvalidHeaderException, InvalidQueryParamException, JwtD
 import { JWT_EXTENDED_CONFIG } from '../module/constants.js';
 import type { JwtExtendedConfig } from '../module/jwt-extended-config.js';
 import type { TokenLocation } from '../tokens/jwt.interfaces.js';
-import { type HttpRequestLike, readBody, readCookie, readHeader, readQueryParam } from './http-adapter.js';
+import {
+  type HttpRequestLike,
+  isJsonContentType,
+  isWhitespace,
+  readBody,
+  readCookie,
+  readHeader,
+  readQueryParam,
+  requestMethod,
+} from './http-adapter.js';
 
 /** A token found in a request, with the CSRF value that came with it (cookie tokens only). */
 export interface FoundToken {
@@ -18,23 +27,51 @@ export interface FoundToken {
  */
 type LocationResult = FoundToken | { missing: string };
 
-const EDGE_COMMAS_AND_SPACES = /^[\s,]+|[\s,]+$/g;
-const JSON_CONTENT_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i;
+const COMMA = 0x2c;
 
-/** Finds the token of a request in the configured locations: the one path for the guard and `verifyJwtInRequest`. */
+function isCommaOrWhitespace(code: number): boolean {
+  return code === COMMA || isWhitespace(code);
+}
+
+/** Whether `value` has a whitespace character in [start, end). */
+function hasWhitespace(value: string, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) if (isWhitespace(value.charCodeAt(i))) return true;
+  return false;
+}
+
+/**
+ * Finds the token of a request in the configured locations: the one path for the guard and
+ * `verifyJwtInRequest`. Every input is scanned in one pass, without regular expressions, so a
+ * hostile header costs time linear in its size (a backtracking pattern made it quadratic).
+ */
 @Injectable()
 export class TokenExtractor {
   private readonly messageKey: string;
-  // Configured header names, lower-cased once: incoming names are lower-case.
+  // Configured header names and type, lower-cased once: incoming header names are lower-case.
   private readonly headerKey: string;
+  private readonly headerType: string;
   private readonly accessCsrfHeaderKey: string;
   private readonly refreshCsrfHeaderKey: string;
+  private readonly missingHeader: string;
+  private readonly missingHeaderType: string;
+  private readonly badHeader: string;
+  /** `csrfMethods`, plus HEAD when GET is among them: a HEAD request runs the GET handler. */
+  private readonly csrfMethods: ReadonlySet<string>;
 
   constructor(@Inject(JWT_EXTENDED_CONFIG) private readonly config: JwtExtendedConfig) {
+    const { headerName, headerType } = config;
     this.messageKey = config.errorMessageKey;
-    this.headerKey = config.headerName.toLowerCase();
+    this.headerKey = headerName.toLowerCase();
+    this.headerType = headerType.toLowerCase();
     this.accessCsrfHeaderKey = config.accessCsrfHeaderName.toLowerCase();
     this.refreshCsrfHeaderKey = config.refreshCsrfHeaderName.toLowerCase();
+    this.missingHeader = `Missing ${headerName} Header`;
+    this.missingHeaderType = `Missing '${headerType}' type in '${headerName}' header. Expected '${headerName}: ${headerType} <JWT>'`;
+    this.badHeader =
+      headerType === ''
+        ? `Bad ${headerName} header. Expected '${headerName}: <JWT>'`
+        : `Bad ${headerName} header. Expected '${headerName}: ${headerType} <JWT>'`;
+    this.csrfMethods = config.csrfMethods.has('GET') ? new Set([...config.csrfMethods, 'HEAD']) : config.csrfMethods;
   }
 
   /** The first token found in `locations`, in order; or the combined "missing" message. */
@@ -65,41 +102,63 @@ export class TokenExtractor {
   }
 
   private fromHeader(req: HttpRequestLike): LocationResult {
-    const { headerName, headerType } = this.config;
-    const raw = readHeader(req, this.headerKey)?.replace(EDGE_COMMAS_AND_SPACES, '');
-    if (!raw) return { missing: `Missing ${headerName} Header` };
-
-    if (headerType === '') {
-      const parts = raw.split(/\s+/);
-      if (parts.length !== 1) {
-        throw new InvalidHeaderException(`Bad ${headerName} header. Expected '${headerName}: <JWT>'`, { messageKey: this.messageKey });
-      }
-      return { token: parts[0], location: 'headers' };
+    const value = readHeader(req, this.headerKey) ?? '';
+    // Leading and trailing commas and whitespace are ignored ("Bearer <JWT>, ").
+    let start = 0;
+    let end = value.length;
+    while (start < end && isCommaOrWhitespace(value.charCodeAt(start))) start++;
+    while (end > start && isCommaOrWhitespace(value.charCodeAt(end - 1))) end--;
+    if (start === end) return { missing: this.missingHeader };
+    if (this.headerType === '') {
+      if (hasWhitespace(value, start, end)) throw new InvalidHeaderException(this.badHeader, { messageKey: this.messageKey });
+      return { token: value.slice(start, end), location: 'headers' };
     }
+    return this.typedCredential(value, start, end);
+  }
 
-    // The header may carry several credentials: "Basic x, Bearer <JWT>" (RFC 7235 §4.2).
-    const type = headerType.toLowerCase();
-    let credential = '';
+  /**
+   * The header may carry several comma-separated credentials: "Basic x, Bearer <JWT>" (RFC 7235
+   * §4.2). Exactly one must start with the header type, and be exactly two words.
+   */
+  private typedCredential(value: string, start: number, end: number): LocationResult {
+    let credentialStart = -1;
+    let credentialEnd = -1;
     let found = 0;
-    for (const part of raw.includes(',') ? raw.split(',') : [raw]) {
-      const candidate = part.trim();
-      if (candidate.split(/\s/, 1)[0].toLowerCase() === type) {
-        credential = candidate;
+    for (let partStart = start; partStart < end;) {
+      // Commas and whitespace between credentials: skipped in one run (a part of them never holds the type).
+      while (partStart < end && isCommaOrWhitespace(value.charCodeAt(partStart))) partStart++;
+      let partEnd = value.indexOf(',', partStart);
+      if (partEnd < 0 || partEnd > end) partEnd = end;
+      let trimmedEnd = partEnd;
+      while (trimmedEnd > partStart && isWhitespace(value.charCodeAt(trimmedEnd - 1))) trimmedEnd--;
+      if (this.startsWithType(value, partStart, trimmedEnd)) {
+        credentialStart = partStart;
+        credentialEnd = trimmedEnd;
         found++;
       }
+      partStart = partEnd;
     }
-    if (found !== 1) {
-      return {
-        missing: `Missing '${headerType}' type in '${headerName}' header. Expected '${headerName}: ${headerType} <JWT>'`,
-      };
+    if (found !== 1) return { missing: this.missingHeaderType };
+    // The part is trimmed: after the type comes one run of whitespace, then the token, then nothing.
+    let tokenStart = credentialStart + this.headerType.length;
+    while (tokenStart < credentialEnd && isWhitespace(value.charCodeAt(tokenStart))) tokenStart++;
+    if (tokenStart === credentialEnd || hasWhitespace(value, tokenStart, credentialEnd)) {
+      throw new InvalidHeaderException(this.badHeader, { messageKey: this.messageKey });
     }
-    const parts = credential.split(/\s+/);
-    if (parts.length !== 2) {
-      throw new InvalidHeaderException(`Bad ${headerName} header. Expected '${headerName}: ${headerType} <JWT>'`, {
-        messageKey: this.messageKey,
-      });
+    return { token: value.slice(tokenStart, credentialEnd), location: 'headers' };
+  }
+
+  /** Whether the first word of `value[start, end)` is the header type, compared case-insensitively (ASCII). */
+  private startsWithType(value: string, start: number, end: number): boolean {
+    const type = this.headerType;
+    const wordEnd = start + type.length;
+    if (wordEnd > end || (wordEnd < end && !isWhitespace(value.charCodeAt(wordEnd)))) return false;
+    for (let i = 0; i < type.length; i++) {
+      const code = value.charCodeAt(start + i);
+      // type is lower-case; fold A-Z only
+      if ((code >= 0x41 && code <= 0x5a ? code + 0x20 : code) !== type.charCodeAt(i)) return false;
     }
-    return { token: parts[1], location: 'headers' };
+    return true;
   }
 
   private fromCookie(req: HttpRequestLike, refresh: boolean): LocationResult {
@@ -107,7 +166,7 @@ export class TokenExtractor {
     const cookieName = refresh ? config.refreshCookieName : config.accessCookieName;
     const token = readCookie(req, cookieName);
     if (!token) return { missing: `Missing cookie "${cookieName}"` };
-    if (!config.cookieCsrfProtect || !config.csrfMethods.has((req.method ?? 'GET').toUpperCase())) {
+    if (!config.cookieCsrfProtect || !this.csrfMethods.has(requestMethod(req))) {
       return { token, location: 'cookies' };
     }
     let csrfValue = readHeader(req, refresh ? this.refreshCsrfHeaderKey : this.accessCsrfHeaderKey);
@@ -140,10 +199,11 @@ export class TokenExtractor {
   }
 
   private fromJsonBody(req: HttpRequestLike, refresh: boolean): LocationResult {
-    if (!JSON_CONTENT_TYPE.test(readHeader(req, 'content-type') ?? '')) {
+    if (!isJsonContentType(readHeader(req, 'content-type'))) {
       return { missing: 'Invalid content-type. Must be application/json.' };
     }
     const key = refresh ? this.config.refreshJsonKey : this.config.jsonKey;
+    // A GET, HEAD or TRACE request has no body token (readBody): the key is missing, as from an empty body.
     const body = readBody(req);
     const value =
       body && typeof body === 'object' && !Array.isArray(body) && Object.hasOwn(body, key)

@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { type SetCookieOptions, type UnsetCookieOptions, CookieWriter } from '../cookies/cookie-writer.service.js';
 import type { JwtRequiredOptions } from '../decorators/jwt-required-options.interface.js';
+import { validateJwtRequiredOptions } from '../decorators/jwt-required.decorator.js';
 import { JwtDecodeException } from '../errors/exceptions.js';
 import { JWT_EXTENDED_CONFIG } from '../module/constants.js';
 import type { JwtExtendedConfig } from '../module/jwt-extended-config.js';
@@ -90,15 +91,20 @@ export class JwtExtendedService {
   }
 
   /**
-   * Flask `verify_jwt_in_request`: what `@JwtRequired()` does, callable anywhere a
-   * request is at hand. Resolves `null` for an optional request without a token.
-   * Errors are the library's exceptions; error loaders shape them when they reach Nest.
+   * Flask `verify_jwt_in_request`: what `@JwtRequired()` does, callable anywhere a request is
+   * at hand — a handler, a custom guard, or Nest middleware (on Fastify too, where middleware
+   * gets the raw request: the handler sees the same state). Resolves `null` for an optional
+   * request without a token. Each call replaces the request's whole state: `getJwt`,
+   * `getCurrentUser`, `request.user` and the view locals then describe this call's token.
+   * Rejects with a `TypeError` for options `@JwtRequired()` would refuse; otherwise errors are
+   * the library's exceptions, which error loaders shape when they reach Nest.
    */
-  verifyJwtInRequest<Claims extends object = Record<string, unknown>>(
+  async verifyJwtInRequest<Claims extends object = Record<string, unknown>>(
     request: object,
     options?: JwtRequiredOptions,
   ): Promise<VerifiedJwt<Claims> | null> {
-    return this.verifier.verify(request as HttpRequestLike, options) as Promise<VerifiedJwt<Claims> | null>;
+    const validated = validateJwtRequiredOptions(options, 'verifyJwtInRequest()');
+    return (await this.verifier.verify(request as HttpRequestLike, validated)) as VerifiedJwt<Claims> | null;
   }
 
   /** Flask `get_jwt`: the verified payload (`{}` after an optional request without token). */

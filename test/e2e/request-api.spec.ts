@@ -1,0 +1,280 @@
+import { Controller, Get, Injectable, Param, Req, Res } from '@nestjs/common';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import request from 'supertest';
+import {
+  FreshTokenRequiredException,
+  JwtExtendedService,
+  type JwtPayload,
+  JwtRequired,
+  type JwtRequiredOptions,
+  type UserLookupLoader,
+} from '../../lib/index.js';
+import { ADAPTERS, SECRET, createTestApp, type TestApp } from '../support/app.js';
+import { createService } from '../support/service.js';
+
+const runs: string[] = [];
+
+/** Options that `@JwtRequired()` and `verifyJwtInRequest()` both refuse, and what the message names. */
+const REFUSED: [string, unknown, RegExp][] = [
+  ['a misspelt key', { freshh: true }, /unknown option "freshh"/],
+  ['a key of another API', { maxAge: 60 }, /unknown option "maxAge"/],
+  ['a misspelt location', { locations: ['header'] }, /option "locations" has "header"/],
+  ['a misspelt single location', { locations: 'cookie' }, /option "locations" has "cookie"/],
+  ['no locations', { locations: [] }, /option "locations" is empty/],
+  ['a location twice', { locations: ['headers', 'headers'] }, /option "locations" names a location twice/],
+  ['a non-string location', { locations: [42] }, /option "locations" has 42/],
+  ['null locations', { locations: null }, /option "locations" has null/],
+  ['a string flag', { fresh: 'yes' }, /option "fresh" must be a boolean, got "yes"/],
+  ['a number flag', { optional: 1 }, /option "optional" must be a boolean, got 1/],
+  ['a null flag', { refresh: null }, /option "refresh" must be a boolean, got null/],
+  ['"false" as a string', { verifyType: 'false' }, /option "verifyType" must be a boolean, got "false"/],
+  ['an object flag', { skipRevocationCheck: {} }, /option "skipRevocationCheck" must be a boolean/],
+  ['null options', null, /options must be an object, got null/],
+  ['a string for options', 'headers', /options must be an object, got "headers"/],
+  ['an array for options', ['headers'], /options must be an object, got an array/],
+];
+
+describe('verifyJwtInRequest validates its options like @JwtRequired()', () => {
+  let jwt: JwtExtendedService;
+  let token: string;
+  const req = () => ({ method: 'GET', headers: { authorization: `Bearer ${token}` }, query: { jwt: token } });
+  beforeAll(async () => {
+    jwt = await createService({ secretKey: SECRET, tokenLocation: ['headers', 'query_string'] });
+    token = await jwt.createAccessToken('alice');
+  });
+
+  it.each(REFUSED)('rejects %s with a TypeError, before reading the request', async (_, options, message) => {
+    const incoming = req();
+    await expect(jwt.verifyJwtInRequest(incoming, options as JwtRequiredOptions)).rejects.toThrow(TypeError);
+    await expect(jwt.verifyJwtInRequest(incoming, options as JwtRequiredOptions)).rejects.toThrow(message);
+    await expect(jwt.verifyJwtInRequest(incoming, options as JwtRequiredOptions)).rejects.toThrow(/^verifyJwtInRequest\(\): /);
+    // nothing was verified: the request has no state
+    expect(() => jwt.getJwt(incoming)).toThrow(/@JwtRequired\(\)/);
+  });
+
+  it.each(REFUSED)('@JwtRequired() refuses %s when applied', (_, options, message) => {
+    expect(() => JwtRequired(options as JwtRequiredOptions)).toThrow(TypeError);
+    expect(() => JwtRequired(options as JwtRequiredOptions)).toThrow(message);
+    expect(() => JwtRequired(options as JwtRequiredOptions)).toThrow(/^@JwtRequired\(\): /);
+  });
+
+  it('accepts every valid form, and keys set to undefined count as absent', async () => {
+    const accepted: JwtRequiredOptions[] = [
+      {},
+      { locations: 'headers' },
+      { locations: ['query_string'] },
+      { locations: ['query_string', 'headers'] },
+      { optional: false, fresh: undefined, refresh: false, verifyType: true, skipRevocationCheck: false },
+      { locations: undefined },
+    ];
+    for (const options of accepted) expect((await jwt.verifyJwtInRequest(req(), options))?.payload.sub).toBe('alice');
+    expect((await jwt.verifyJwtInRequest(req()))?.payload.sub).toBe('alice');
+  });
+
+  it('a single location is the only one read', async () => {
+    await jwt.verifyJwtInRequest(req(), { locations: 'query_string' });
+    const only = { method: 'GET', headers: { authorization: `Bearer ${token}` } };
+    expect(await jwt.verifyJwtInRequest(only, { locations: 'query_string', optional: true })).toBeNull();
+  });
+
+  it('fresh: true is enforced (a misspelt key can no longer drop it)', async () => {
+    await expect(jwt.verifyJwtInRequest(req(), { fresh: true })).rejects.toThrow(FreshTokenRequiredException);
+    const fresh = await jwt.createAccessToken('alice', { fresh: true });
+    const freshReq = { method: 'GET', headers: { authorization: `Bearer ${fresh}` } };
+    expect((await jwt.verifyJwtInRequest(freshReq, { fresh: true }))?.payload.sub).toBe('alice');
+  });
+
+  it('the caller keeps its options object: it is read, never changed', async () => {
+    const options: JwtRequiredOptions = { locations: 'headers', optional: true };
+    await jwt.verifyJwtInRequest(req(), options);
+    expect(options).toEqual({ locations: 'headers', optional: true });
+    expect(Object.isFrozen(options)).toBe(false);
+  });
+});
+
+const CASES: Record<string, unknown> = {
+  'no-locations': { locations: [] },
+  misspelt: { locations: ['header'] },
+  freshh: { freshh: true },
+  valid: { locations: ['headers'] },
+};
+
+@Controller()
+class ManualController {
+  constructor(private readonly jwt: JwtExtendedService) {}
+
+  @Get('manual/:case')
+  async manual(@Req() req: object, @Param('case') name: string) {
+    const verified = await this.jwt.verifyJwtInRequest(req, CASES[name] as JwtRequiredOptions);
+    runs.push(name);
+    return { sub: verified?.payload.sub };
+  }
+}
+
+describe.each(ADAPTERS)('verifyJwtInRequest options in a handler (%s)', (adapter) => {
+  let t: TestApp;
+  let token: string;
+  beforeAll(async () => {
+    t = await createTestApp(adapter, { controllers: [ManualController] });
+    token = await t.jwt.createAccessToken('alice');
+  });
+  afterAll(() => t.close());
+
+  it.each(['no-locations', 'misspelt', 'freshh'])(
+    '%s: a 500 that reveals nothing, whatever the token; the handler stops there',
+    async (name) => {
+      runs.length = 0;
+      for (const auth of [`Bearer ${token}`, undefined]) {
+        const test = request(t.url).get(`/manual/${name}`);
+        const res = await (auth === undefined ? test : test.set('Authorization', auth));
+        expect({ status: res.status, body: res.body }).toEqual({
+          status: 500,
+          body: { statusCode: 500, message: 'Internal server error' },
+        });
+      }
+      expect(runs).toEqual([]);
+    },
+  );
+  it('valid options verify as before', async () => {
+    runs.length = 0;
+    const res = await request(t.url).get('/manual/valid').set('Authorization', `Bearer ${token}`);
+    expect({ status: res.status, body: res.body, runs }).toEqual({ status: 200, body: { sub: 'alice' }, runs: ['valid'] });
+  });
+});
+
+const USERS: Record<string, { name: string }> = { alice: { name: 'Alice' }, bob: { name: 'Bob' } };
+
+@Injectable()
+class Users implements UserLookupLoader {
+  lookupUser(_header: unknown, payload: JwtPayload) {
+    return USERS[String(payload.sub)] ?? null;
+  }
+}
+
+interface Holder {
+  user?: unknown;
+  locals?: Record<string, unknown>;
+}
+
+/**
+ * Verifies a request several times (the guard, then the handler): after each call every way of
+ * reading the state must describe that call.
+ */
+@Controller('again')
+class AgainController {
+  constructor(private readonly jwt: JwtExtendedService) {}
+
+  private snapshot(req: Holder, res: Holder) {
+    return {
+      identity: this.jwt.getJwtIdentity(req),
+      sub: this.jwt.getJwt(req).sub ?? null,
+      location: this.jwt.getJwtRequestLocation(req),
+      user: this.jwt.getCurrentUser(req),
+      requestUser: req.user,
+      viewLocals: res.locals?.currentUser,
+    };
+  }
+
+  @Get('guard-then-optional-none')
+  @JwtRequired()
+  async optionalNone(@Req() req: Holder, @Res({ passthrough: true }) res: Holder) {
+    const before = this.snapshot(req, res);
+    const verified = await this.jwt.verifyJwtInRequest(req, { optional: true, locations: 'cookies' });
+    runs.push('optional-none');
+    return { before, verified, after: this.snapshot(req, res) };
+  }
+
+  @Get('guard-then-other-token')
+  @JwtRequired()
+  async otherToken(@Req() req: Holder, @Res({ passthrough: true }) res: Holder) {
+    const before = this.snapshot(req, res);
+    await this.jwt.verifyJwtInRequest(req, { locations: 'query_string' });
+    runs.push('other-token');
+    return { before, after: this.snapshot(req, res) };
+  }
+
+  @Get('twice')
+  async twice(@Req() req: Holder, @Res({ passthrough: true }) res: Holder) {
+    await this.jwt.verifyJwtInRequest(req, { locations: 'headers' });
+    const first = this.snapshot(req, res);
+    await this.jwt.verifyJwtInRequest(req, { locations: 'cookies', optional: true });
+    const second = this.snapshot(req, res);
+    await this.jwt.verifyJwtInRequest(req, { locations: 'query_string' });
+    runs.push('twice');
+    return { first, second, third: this.snapshot(req, res) };
+  }
+
+  /** A call that fails leaves the previous verification in place, whole. */
+  @Get('guard-then-failure')
+  @JwtRequired()
+  async failure(@Req() req: Holder, @Res({ passthrough: true }) res: Holder) {
+    const error = await this.jwt.verifyJwtInRequest(req, { fresh: true }).catch((e: Error) => e.name);
+    runs.push('failure');
+    return { error, after: this.snapshot(req, res) };
+  }
+}
+
+describe.each(ADAPTERS)('each verification replaces the whole request state (%s)', (adapter) => {
+  let t: TestApp;
+  let alice: string;
+  let bob: string;
+  const ALICE = {
+    identity: 'alice',
+    sub: 'alice',
+    location: 'headers',
+    user: { name: 'Alice' },
+    requestUser: { name: 'Alice' },
+    viewLocals: { name: 'Alice' },
+  };
+  const EMPTY = { identity: null, sub: null, location: null, user: null, requestUser: null, viewLocals: null };
+  const BOB_QUERY = {
+    identity: 'bob',
+    sub: 'bob',
+    location: 'query_string',
+    user: { name: 'Bob' },
+    requestUser: { name: 'Bob' },
+    viewLocals: { name: 'Bob' },
+  };
+
+  beforeAll(async () => {
+    t = await createTestApp(adapter, {
+      controllers: [AgainController],
+      loaders: { userLookup: Users },
+      options: { tokenLocation: ['headers', 'cookies', 'query_string'], exposeCurrentUserToViews: true },
+    });
+    alice = await t.jwt.createAccessToken('alice');
+    bob = await t.jwt.createAccessToken('bob');
+  });
+  afterAll(() => t.close());
+
+  async function expectResponse(test: request.Test, body: unknown, ran: string) {
+    runs.length = 0;
+    const res = await test;
+    expect({ status: res.status, body: res.body, runs }).toEqual({ status: 200, body, runs: [ran] });
+  }
+
+  it('the guard, then an optional call that finds no token: everything empty', () =>
+    expectResponse(
+      request(t.url).get('/again/guard-then-optional-none').set('Authorization', `Bearer ${alice}`),
+      { before: ALICE, verified: null, after: EMPTY },
+      'optional-none',
+    ));
+  it('the guard, then a call that finds another token: everything that token', () =>
+    expectResponse(
+      request(t.url).get('/again/guard-then-other-token').set('Authorization', `Bearer ${alice}`).query({ jwt: bob }),
+      { before: ALICE, after: BOB_QUERY },
+      'other-token',
+    ));
+  it('three calls in a handler: token, none, another token', () =>
+    expectResponse(
+      request(t.url).get('/again/twice').set('Authorization', `Bearer ${alice}`).query({ jwt: bob }),
+      { first: ALICE, second: EMPTY, third: BOB_QUERY },
+      'twice',
+    ));
+  it('a call that fails leaves the previous state whole', () =>
+    expectResponse(
+      request(t.url).get('/again/guard-then-failure').set('Authorization', `Bearer ${alice}`),
+      { error: 'FreshTokenRequiredException', after: ALICE },
+      'failure',
+    ));
+});
