@@ -54,7 +54,6 @@ export type {
   UnauthorizedLoader,
   UserLookupErrorLoader,
 } from './loaders/error-loaders.interface.js';
-export { LoaderTimeoutException } from './loaders/settle-loader.js';
 
 // Errors
 export {
@@ -66,6 +65,7 @@ export {
   JwtDecodeException,
   JwtExtendedException,
   JwtUnavailableException,
+  LoaderTimeoutException,
   NoAuthorizationException,
   RevokedTokenException,
   UserClaimsVerificationException,
