@@ -73,6 +73,7 @@ export {
   WrongTokenException,
 } from './errors/exceptions.js';
 export type { JwtExceptionOptions } from './errors/exceptions.js';
+export { JwtErrorFilter } from './errors/jwt-error.filter.js';
 
 // Ready blocklist stores (Redis: `nestjs-jwt-extended/redis`)
 export { InMemoryBlocklist, IN_MEMORY_BLOCKLIST_OPTIONS } from './blocklist/in-memory-blocklist.js';

@@ -214,7 +214,8 @@ type Misbehaviour =
   | 'returns a plain object'
   | 'returns undefined'
   | 'resolves to a non-HttpException'
-  | 'returns a body that cannot be serialised';
+  | 'returns a body that cannot be serialised'
+  | 'returns a status no adapter can send';
 
 function misbehave(mode: Misbehaviour): HttpException | Promise<HttpException> {
   const wrong = <T>(value: T) => value as unknown as HttpException;
@@ -237,6 +238,8 @@ function misbehave(mode: Misbehaviour): HttpException | Promise<HttpException> {
       return Promise.resolve(wrong({ status: 400 }));
     case 'returns a body that cannot be serialised':
       return new HttpException({ big: 10n }, 400);
+    case 'returns a status no adapter can send':
+      return new HttpException({ loader: 'status' }, 99);
   }
 }
 
@@ -252,6 +255,7 @@ const LOGGED: Record<Misbehaviour, RegExp> = {
   'resolves to a non-HttpException': /loader returned object instead of an HttpException/,
   'returns a body that cannot be serialised':
     /loader returned an HttpException whose body cannot be serialised to JSON; the default response was sent/,
+  'returns a status no adapter can send': /The error loader's response could not be sent \(.*\); the default response was sent/,
 };
 
 function misbehavingLoader(mode: Misbehaviour) {
