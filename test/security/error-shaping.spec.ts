@@ -36,6 +36,8 @@ import {
   type JwtPayload,
   type JwtProtectedHeader,
   JwtRequired,
+  JwtUnavailableException,
+  LoaderTimeoutException,
   type NeedsFreshTokenLoader,
   NoAuthorizationException,
   type RevokedTokenLoader,
@@ -723,5 +725,58 @@ describe.each(ADAPTERS)('the CSRF and cookie exceptions (%s)', (adapter) => {
     const token = await t.jwt.createAccessToken('alice', { fresh: true });
     const res = await request(t.url).get('/catch/in-handler').set('Cookie', `access_token_cookie=${token}`);
     expect(res.body).toMatchObject({ class: CsrfException.name, status: 401, body: { msg: 'Missing CSRF token' } });
+  });
+});
+
+@Injectable()
+class HangingBlocklist implements BlocklistLoader {
+  isTokenRevoked(): Promise<boolean> {
+    return new Promise(() => {});
+  }
+}
+
+/** A revocation store whose backend is down, as the ready stores report it. */
+@Injectable()
+class DownBlocklist implements BlocklistLoader {
+  isTokenRevoked(): boolean {
+    throw new JwtUnavailableException('Token revocation store unavailable', { messageKey: 'error' });
+  }
+}
+
+describe.each(ADAPTERS)('503s keep one body shape at every site, with and without error loaders (%s)', (adapter) => {
+  describe.each([
+    ['a blocklist loader past loaderTimeout', HangingBlocklist, 'Service Unavailable'],
+    ['a store that is down', DownBlocklist, 'Token revocation store unavailable'],
+  ] as const)('%s', (_name, blocklist, message) => {
+    const apps: Record<string, TestApp> = {};
+    let token: string;
+    beforeAll(async () => {
+      for (const [name, loaders] of [
+        ['with', { ...ALL_ERROR_LOADERS, blocklist }],
+        ['without', { blocklist }],
+      ] as const) {
+        apps[name] = await createTestApp(adapter, {
+          imports: [RoutesModule],
+          loaders,
+          options: { errorMessageKey: 'error', loaderTimeout: 150 },
+        });
+      }
+      token = await apps.with!.jwt.createAccessToken('alice', { fresh: true });
+    });
+    afterAll(() => Promise.all(Object.values(apps).map((t) => t.close())));
+
+    it.each(REQUEST_SITES)('%s: 503 { error: message } either way, the loaders not consulted', async (site) => {
+      const before = asked.length;
+      for (const t of Object.values(apps)) {
+        await expectAnswer(send(t, `/${site}`, `Bearer ${token}`), 503, { error: message });
+      }
+      expect(asked.length).toBe(before);
+    });
+
+    it('code that catches it gets a JwtUnavailableException', async () => {
+      const res = await send(apps.with!, '/catch/in-handler', `Bearer ${token}`);
+      expect(res.body).toMatchObject({ isLibraryException: true, status: 503, body: { error: message } });
+      expect(res.body.class).toBe(blocklist === HangingBlocklist ? LoaderTimeoutException.name : JwtUnavailableException.name);
+    });
   });
 });
