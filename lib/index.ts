@@ -54,7 +54,6 @@ export type {
   UnauthorizedLoader,
   UserLookupErrorLoader,
 } from './loaders/error-loaders.interface.js';
-export { LoaderTimeoutException } from './loaders/settle-loader.js';
 
 // Errors
 export {
@@ -66,6 +65,7 @@ export {
   JwtDecodeException,
   JwtExtendedException,
   JwtUnavailableException,
+  LoaderTimeoutException,
   NoAuthorizationException,
   RevokedTokenException,
   UserClaimsVerificationException,
@@ -73,6 +73,7 @@ export {
   WrongTokenException,
 } from './errors/exceptions.js';
 export type { JwtExceptionOptions } from './errors/exceptions.js';
+export { JwtErrorFilter } from './errors/jwt-error.filter.js';
 
 // Ready blocklist stores (Redis: `nestjs-jwt-extended/redis`)
 export { InMemoryBlocklist, IN_MEMORY_BLOCKLIST_OPTIONS } from './blocklist/in-memory-blocklist.js';

@@ -116,3 +116,13 @@ export class JwtUnavailableException extends JwtExtendedException {
     super(message, HttpStatus.SERVICE_UNAVAILABLE, options);
   }
 }
+
+/** A request-time loader did not answer within `loaderTimeout`: the request fails closed. 503. */
+export class LoaderTimeoutException extends JwtUnavailableException {
+  /** Which loader, and how long it had: for logs, never sent to the client. */
+  readonly detail: string;
+  constructor(role: string, timeoutMs: number, messageKey: string) {
+    super('Service Unavailable', { messageKey });
+    this.detail = `The ${role} loader did not answer within ${timeoutMs} ms`;
+  }
+}

@@ -1,8 +1,6 @@
 import { type CanActivate, type ExecutionContext, Inject, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { ValidatedJwtRequiredOptions } from '../decorators/jwt-required-options.interface.js';
-import { JwtExtendedException } from '../errors/exceptions.js';
-import { ErrorResponder } from '../errors/error-responder.service.js';
 import { JWT_EXTENDED_CONFIG, JWT_REQUIRED_METADATA } from '../module/constants.js';
 import type { JwtExtendedConfig } from '../module/jwt-extended-config.js';
 import type { HttpRequestLike } from '../request/http-adapter.js';
@@ -25,7 +23,6 @@ export class JwtGuard implements CanActivate {
   constructor(
     private readonly reflector: Reflector,
     private readonly verifier: RequestVerifier,
-    private readonly errors: ErrorResponder,
     @Inject(JWT_EXTENDED_CONFIG) private readonly config: JwtExtendedConfig,
   ) {}
 
@@ -33,11 +30,8 @@ export class JwtGuard implements CanActivate {
     const http = context.switchToHttp();
     const req = http.getRequest<HttpRequestLike>();
     if (isGuarded(req)) return true;
-    try {
-      await this.verifier.verify(req, this.optionsFor(context));
-    } catch (error) {
-      throw error instanceof JwtExtendedException ? await this.errors.toResponse(error) : error;
-    }
+    // Failures propagate as the library's exceptions; error loaders shape them in JwtErrorFilter.
+    await this.verifier.verify(req, this.optionsFor(context));
     markGuarded(req);
     // The view locals mirror this verification and any later one of the request (verifyJwtInRequest).
     if (this.config.exposeCurrentUserToViews) this.verifier.bindResponse(req, http.getResponse<object>());

@@ -1,6 +1,7 @@
 import { ConfigurableModuleBuilder, type Provider, type Type } from '@nestjs/common';
-import { APP_INTERCEPTOR } from '@nestjs/core';
-import { JwtErrorInterceptor } from '../errors/jwt-error.interceptor.js';
+import { APP_FILTER } from '@nestjs/core';
+import { ERROR_LOADER_ROLES } from '../errors/error-responder.service.js';
+import { JwtErrorFilter } from '../errors/jwt-error.filter.js';
 import {
   type JwtExtendedLoaders,
   LOADER_METHODS,
@@ -16,16 +17,6 @@ export interface JwtExtendedModuleExtras {
   /** Register the module globally. Default `true`. */
   isGlobal?: boolean;
 }
-
-const ERROR_ROLES: readonly LoaderRole[] = [
-  'expiredToken',
-  'invalidToken',
-  'needsFreshToken',
-  'revokedToken',
-  'tokenVerificationFailed',
-  'unauthorized',
-  'userLookupError',
-];
 
 function loaderEntries(loaders: JwtExtendedLoaders | undefined): [LoaderRole, Type][] {
   if (loaders === undefined) return [];
@@ -73,9 +64,9 @@ function loaderProviders(entries: [LoaderRole, Type][]): Provider[] {
       },
     },
   ];
-  // Error loaders also shape library exceptions thrown inside handlers; with none, add nothing to every route.
-  if (entries.some(([role]) => ERROR_ROLES.includes(role))) {
-    providers.push({ provide: APP_INTERCEPTOR, useClass: JwtErrorInterceptor });
+  // Error loaders shape library exceptions wherever they are thrown; without one, no filter runs on any request.
+  if (entries.some(([role]) => ERROR_LOADER_ROLES.has(role))) {
+    providers.push({ provide: APP_FILTER, useExisting: JwtErrorFilter });
   }
   return providers;
 }
@@ -89,9 +80,10 @@ export const { ConfigurableModuleClass, MODULE_OPTIONS_TOKEN, OPTIONS_TYPE, ASYN
       return {
         ...definition,
         global: extras.isGlobal,
-        providers: [...(definition.providers ?? []), ...loaderProviders(entries)],
+        // The filter is always provided, so an app can also order it among its own global filters.
+        providers: [...(definition.providers ?? []), JwtErrorFilter, ...loaderProviders(entries)],
         // Loader classes are exported so the app can inject them (e.g. a blocklist store to revoke tokens).
-        exports: [...(definition.exports ?? []), ...uniqueClasses(entries)],
+        exports: [...(definition.exports ?? []), JwtErrorFilter, ...uniqueClasses(entries)],
       };
     })
     .build();

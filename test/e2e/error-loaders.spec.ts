@@ -5,6 +5,7 @@ import {
   type BlocklistLoader,
   type ExpiredTokenLoader,
   type InvalidTokenLoader,
+  type JwtExtendedLoaders,
   JwtExtendedService,
   JwtRequired,
   type JwtPayload,
@@ -17,7 +18,7 @@ import {
   type UserLookupErrorLoader,
   type UserLookupLoader,
 } from '../../lib/index.js';
-import { ADAPTERS, createTestApp, type TestApp } from '../support/app.js';
+import { ADAPTERS, RecordingLogger, createTestApp, type TestApp } from '../support/app.js';
 
 let runs = 0;
 
@@ -68,6 +69,16 @@ class Checks implements BlocklistLoader, TokenVerificationLoader, UserLookupLoad
   }
 }
 
+const ALL_RESPONSES = {
+  expiredToken: Responses,
+  invalidToken: Responses,
+  needsFreshToken: Responses,
+  revokedToken: Responses,
+  tokenVerificationFailed: Responses,
+  unauthorized: Responses,
+  userLookupError: Responses,
+} satisfies JwtExtendedLoaders;
+
 @Controller()
 class Routes {
   constructor(private readonly jwt: JwtExtendedService) {}
@@ -111,18 +122,7 @@ describe.each(ADAPTERS)('error-response loaders (%s)', (adapter) => {
   let t: TestApp;
   const bearer = (token: string) => ({ Authorization: `Bearer ${token}` });
   beforeAll(async () => {
-    const loaders = {
-      expiredToken: Responses,
-      invalidToken: Responses,
-      needsFreshToken: Responses,
-      revokedToken: Responses,
-      tokenVerificationFailed: Responses,
-      unauthorized: Responses,
-      userLookupError: Responses,
-      blocklist: Checks,
-      tokenVerification: Checks,
-      userLookup: Checks,
-    };
+    const loaders = { ...ALL_RESPONSES, blocklist: Checks, tokenVerification: Checks, userLookup: Checks };
     t = await createTestApp(adapter, { controllers: [Routes], loaders });
   });
   afterAll(() => t.close());
@@ -205,33 +205,154 @@ describe.each(ADAPTERS)('error-response loaders (%s)', (adapter) => {
     expectResponse(request(t.url).get('/manual'), 201, { loader: 'unauthorized', reason: 'Missing Authorization Header' }));
 });
 
-@Injectable()
-class Broken implements UnauthorizedLoader, InvalidTokenLoader {
-  onUnauthorized(): HttpException {
-    throw new Error('loader bug');
-  }
-  onInvalidToken() {
-    return 'not an exception' as unknown as HttpException;
+type Misbehaviour =
+  | 'throws'
+  | 'throws an HttpException'
+  | 'rejects'
+  | 'never settles'
+  | 'returns a string'
+  | 'returns a plain object'
+  | 'returns undefined'
+  | 'resolves to a non-HttpException'
+  | 'returns a body that cannot be serialised'
+  | 'returns a status no adapter can send';
+
+function misbehave(mode: Misbehaviour): HttpException | Promise<HttpException> {
+  const wrong = <T>(value: T) => value as unknown as HttpException;
+  switch (mode) {
+    case 'throws':
+      throw new Error('loader bug');
+    case 'throws an HttpException':
+      throw new HttpException({ loader: 'thrown' }, 418);
+    case 'rejects':
+      return Promise.reject(new Error('loader bug'));
+    case 'never settles':
+      return new Promise<never>(() => {});
+    case 'returns a string':
+      return wrong('not an exception');
+    case 'returns a plain object':
+      return wrong({ msg: 'custom' });
+    case 'returns undefined':
+      return wrong(undefined);
+    case 'resolves to a non-HttpException':
+      return Promise.resolve(wrong({ status: 400 }));
+    case 'returns a body that cannot be serialised':
+      return new HttpException({ big: 10n }, 400);
+    case 'returns a status no adapter can send':
+      return new HttpException({ loader: 'status' }, 99);
   }
 }
 
-describe.each(ADAPTERS)('error-response loaders that misbehave (%s)', (adapter) => {
-  let t: TestApp;
-  beforeAll(async () => {
-    t = await createTestApp(adapter, { controllers: [Routes], loaders: { unauthorized: Broken, invalidToken: Broken } });
+/** What each misbehaviour leaves in the log (never the token). */
+const LOGGED: Record<Misbehaviour, RegExp> = {
+  throws: /The (unauthorized|invalidToken|expiredToken) loader failed \(loader bug\); the default response was sent/,
+  'throws an HttpException': /loader failed \(Http Exception\); the default response was sent/,
+  rejects: /loader failed \(loader bug\); the default response was sent/,
+  'never settles': /The (unauthorized|invalidToken|expiredToken) loader did not answer within 150 ms/,
+  'returns a string': /loader returned string instead of an HttpException; the default response was sent/,
+  'returns a plain object': /loader returned object instead of an HttpException/,
+  'returns undefined': /loader returned undefined instead of an HttpException/,
+  'resolves to a non-HttpException': /loader returned object instead of an HttpException/,
+  'returns a body that cannot be serialised':
+    /loader returned an HttpException whose body cannot be serialised to JSON; the default response was sent/,
+  'returns a status no adapter can send': /The error loader's response could not be sent \(.*\); the default response was sent/,
+};
+
+function misbehavingLoader(mode: Misbehaviour) {
+  @Injectable()
+  class Misbehaving implements UnauthorizedLoader, InvalidTokenLoader, ExpiredTokenLoader {
+    onUnauthorized() {
+      return misbehave(mode);
+    }
+    onInvalidToken() {
+      return misbehave(mode);
+    }
+    onExpiredToken() {
+      return misbehave(mode);
+    }
+  }
+  return Misbehaving;
+}
+
+const MISBEHAVIOURS = Object.keys(LOGGED) as Misbehaviour[];
+
+describe.each(ADAPTERS)('error loaders that misbehave: the §6 default answers, never a hang or a stack (%s)', (adapter) => {
+  describe.each(MISBEHAVIOURS)('a loader that %s', (mode) => {
+    let t: TestApp;
+    const logger = new RecordingLogger();
+    beforeAll(async () => {
+      const loader = misbehavingLoader(mode);
+      t = await createTestApp(adapter, {
+        controllers: [Routes],
+        loaders: { unauthorized: loader, invalidToken: loader, expiredToken: loader },
+        options: { errorMessageKey: 'error', loaderTimeout: 150 },
+        logger,
+      });
+    });
+    afterAll(() => t.close());
+
+    async function expectDefault(test: request.Test, status: number, message: string, token?: string) {
+      const before = runs;
+      const logged = logger.lines.length;
+      const res = await test;
+      expect({ status: res.status, body: res.body }).toEqual({ status, body: { error: message } });
+      expect(runs).toBe(before);
+      const log = logger.lines.slice(logged).join('\n');
+      expect(log).toMatch(LOGGED[mode]);
+      if (token !== undefined) expect(log).not.toContain(token);
+    }
+
+    it('JwtGuard, missing token: 401 Missing Authorization Header', () =>
+      expectDefault(request(t.url).get('/protected'), 401, 'Missing Authorization Header'));
+    it('JwtGuard, malformed token: 422 with its reason', () =>
+      expectDefault(request(t.url).get('/protected').set('Authorization', 'Bearer x.y'), 422, 'Not enough segments'));
+    it('JwtGuard, expired token: 401 Token has expired', async () => {
+      const token = await t.jwt.createAccessToken('alice', { expiresDelta: -5 });
+      await expectDefault(request(t.url).get('/protected').set('Authorization', `Bearer ${token}`), 401, 'Token has expired', token);
+    });
+    it('decodeToken in a handler, expired token: 401 Token has expired', async () => {
+      const token = await t.jwt.createAccessToken('alice', { expiresDelta: -5 });
+      await expectDefault(request(t.url).get('/decode').query({ token }), 401, 'Token has expired', token);
+    });
+    it('verifyJwtInRequest in a handler, missing token: 401', () =>
+      expectDefault(request(t.url).get('/manual'), 401, 'Missing Authorization Header'));
   });
-  afterAll(() => t.close());
-  it('a throwing loader fails closed with 500', async () => {
-    const before = runs;
-    const res = await request(t.url).get('/protected');
-    expect(res.status).toBe(500);
-    expect(runs).toBe(before);
-  });
-  it('a loader returning something else than an HttpException fails closed with 500', async () => {
-    const before = runs;
-    const res = await request(t.url).get('/protected').set('Authorization', 'Bearer x.y');
-    expect(res.status).toBe(500);
-    expect(runs).toBe(before);
+});
+
+@Injectable()
+class Hanging implements BlocklistLoader {
+  isTokenRevoked(): Promise<boolean> {
+    return new Promise(() => {});
+  }
+}
+
+describe.each(ADAPTERS)('503: one body shape, with and without error loaders (%s)', (adapter) => {
+  describe.each([
+    ['with every error loader', { ...ALL_RESPONSES, blocklist: Hanging }],
+    ['without error loaders', { blocklist: Hanging }],
+  ] as const)('%s', (_name, loaders) => {
+    let t: TestApp;
+    const logger = new RecordingLogger();
+    beforeAll(async () => {
+      t = await createTestApp(adapter, {
+        controllers: [Routes],
+        loaders,
+        options: { errorMessageKey: 'error', loaderTimeout: 150 },
+        logger,
+      });
+    });
+    afterAll(() => t.close());
+
+    it.each(['/protected', '/manual'])(
+      'a blocklist loader past loaderTimeout at %s: 503 { error: "Service Unavailable" }',
+      async (path) => {
+        const token = await t.jwt.createAccessToken('alice');
+        await expectResponse(request(t.url).get(path).set('Authorization', `Bearer ${token}`), 503, { error: 'Service Unavailable' });
+        const log = logger.lines.join('\n');
+        expect(log).toContain('The blocklist loader did not answer within 150 ms');
+        expect(log).not.toContain(token);
+      },
+    );
   });
 });
 

@@ -1,0 +1,32 @@
+import { type ArgumentsHost, Catch, type HttpException, Logger } from '@nestjs/common';
+import { BaseExceptionFilter } from '@nestjs/core';
+import { ErrorResponder } from './error-responder.service.js';
+import { JwtExtendedException } from './exceptions.js';
+
+const logger = new Logger('JwtExtendedModule');
+
+/**
+ * Gives error loaders the word on every library exception that reaches Nest: from
+ * `JwtGuard`, from a custom guard or middleware calling `verifyJwtInRequest`, from a
+ * handler calling `decodeToken` — as Flask's app-wide error handlers do. Code that
+ * catches the exception itself still gets the library's class. The module registers
+ * it app-wide (`APP_FILTER`) only when an error loader is configured.
+ */
+@Catch(JwtExtendedException)
+export class JwtErrorFilter extends BaseExceptionFilter<HttpException> {
+  /** @internal Created by the module. */
+  constructor(private readonly errors: ErrorResponder) {
+    super();
+  }
+
+  override async catch(exception: JwtExtendedException, host: ArgumentsHost): Promise<void> {
+    const response = await this.errors.toResponse(exception);
+    try {
+      super.catch(response, host);
+    } catch (failure) {
+      // e.g. a status the adapter refuses; a filter that rejects would leave the request hanging.
+      logger.error(`The error loader's response could not be sent (${(failure as Error).message}); the default response was sent`);
+      super.catch(exception, host);
+    }
+  }
+}

@@ -1,0 +1,782 @@
+import {
+  type ArgumentsHost,
+  type CanActivate,
+  Catch,
+  Controller,
+  type ExceptionFilter,
+  type ExecutionContext,
+  Get,
+  HttpException,
+  type HttpServer,
+  Injectable,
+  type INestApplication,
+  type MiddlewareConsumer,
+  Module,
+  type NestMiddleware,
+  type NestModule,
+  Query,
+  Req,
+  UseGuards,
+} from '@nestjs/common';
+import { APP_FILTER, HttpAdapterHost, ModulesContainer } from '@nestjs/core';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import request from 'supertest';
+import {
+  type BlocklistLoader,
+  CsrfException,
+  type ExpiredTokenLoader,
+  ExpiredTokenException,
+  type InvalidTokenLoader,
+  JwtDecodeException,
+  JwtErrorFilter,
+  JwtExtendedException,
+  JwtExtendedModule,
+  JwtExtendedService,
+  type JwtExtendedLoaders,
+  type JwtPayload,
+  type JwtProtectedHeader,
+  JwtRequired,
+  JwtUnavailableException,
+  LoaderTimeoutException,
+  type NeedsFreshTokenLoader,
+  NoAuthorizationException,
+  type RevokedTokenLoader,
+  type TokenVerificationFailedLoader,
+  type TokenVerificationLoader,
+  type UnauthorizedLoader,
+  type UserLookupErrorLoader,
+  type UserLookupLoader,
+} from '../../lib/index.js';
+import { ADAPTERS, SECRET, createTestApp, type TestApp } from '../support/app.js';
+import { forgeHmac, now } from '../support/forge.js';
+
+/*
+ * Error loaders shape every library exception that reaches Nest, wherever it was thrown
+ * (CONTRACT §8, §17): JwtGuard, a custom guard or middleware calling verifyJwtInRequest,
+ * a handler calling verifyJwtInRequest or decodeToken. Code that catches the exception
+ * itself still gets the §6 class, and the loaders are not consulted for it.
+ */
+
+const runs = { handler: 0 };
+/** What each error loader was asked: its role and the §6 reason (or the token's subject). */
+const asked: string[] = [];
+
+/** Every shaped response is a status and body that no §6 default has. */
+const SHAPED = {
+  unauthorized: 440,
+  invalidToken: 441,
+  expiredToken: 442,
+  needsFreshToken: 443,
+  revokedToken: 444,
+  tokenVerificationFailed: 445,
+  userLookupError: 446,
+} as const;
+type ErrorRole = keyof typeof SHAPED;
+const shaped = (role: ErrorRole) => new HttpException({ shaped: role }, SHAPED[role]);
+
+@Injectable()
+class Shapes
+  implements
+    ExpiredTokenLoader,
+    InvalidTokenLoader,
+    NeedsFreshTokenLoader,
+    RevokedTokenLoader,
+    TokenVerificationFailedLoader,
+    UnauthorizedLoader,
+    UserLookupErrorLoader
+{
+  onUnauthorized(reason: string) {
+    asked.push(`unauthorized: ${reason}`);
+    return shaped('unauthorized');
+  }
+  async onInvalidToken(reason: string) {
+    asked.push(`invalidToken: ${reason}`);
+    return shaped('invalidToken');
+  }
+  onExpiredToken(_h: JwtProtectedHeader, payload: JwtPayload) {
+    asked.push(`expiredToken: ${String(payload.sub)}`);
+    return shaped('expiredToken');
+  }
+  onNeedsFreshToken(_h: JwtProtectedHeader, payload: JwtPayload) {
+    asked.push(`needsFreshToken: ${String(payload.sub)}`);
+    return shaped('needsFreshToken');
+  }
+  async onRevokedToken(_h: JwtProtectedHeader, payload: JwtPayload) {
+    asked.push(`revokedToken: ${String(payload.sub)}`);
+    return shaped('revokedToken');
+  }
+  onTokenVerificationFailed(_h: JwtProtectedHeader, payload: JwtPayload) {
+    asked.push(`tokenVerificationFailed: ${String(payload.sub)}`);
+    return shaped('tokenVerificationFailed');
+  }
+  onUserLookupError(_h: JwtProtectedHeader, payload: JwtPayload) {
+    asked.push(`userLookupError: ${String(payload.sub)}`);
+    return shaped('userLookupError');
+  }
+}
+
+@Injectable()
+class Checks implements BlocklistLoader, TokenVerificationLoader, UserLookupLoader {
+  isTokenRevoked(_h: JwtProtectedHeader, payload: JwtPayload) {
+    return payload.sub === 'revoked';
+  }
+  verifyToken(_h: JwtProtectedHeader, payload: JwtPayload) {
+    return payload.sub !== 'unverified';
+  }
+  lookupUser(_h: JwtProtectedHeader, payload: JwtPayload) {
+    return payload.sub === 'ghost' ? null : { id: payload.sub };
+  }
+}
+
+const ALL_ERROR_LOADERS: JwtExtendedLoaders = {
+  unauthorized: Shapes,
+  invalidToken: Shapes,
+  expiredToken: Shapes,
+  needsFreshToken: Shapes,
+  revokedToken: Shapes,
+  tokenVerificationFailed: Shapes,
+  userLookupError: Shapes,
+};
+const CHECKS: JwtExtendedLoaders = { blocklist: Checks, tokenVerification: Checks, userLookup: Checks };
+
+/** How code that catches a library exception sees it. */
+function describeCaught(error: unknown) {
+  const e = error as JwtExtendedException;
+  return {
+    class: e.constructor.name,
+    isLibraryException: e instanceof JwtExtendedException,
+    status: e.getStatus(),
+    body: e.getResponse(),
+    reason: e.reason,
+  };
+}
+
+/** A custom guard, as an app writes one around verifyJwtInRequest. */
+@Injectable()
+class VerifyingGuard implements CanActivate {
+  constructor(private readonly jwt: JwtExtendedService) {}
+  async canActivate(context: ExecutionContext) {
+    await this.jwt.verifyJwtInRequest(context.switchToHttp().getRequest(), { fresh: true });
+    return true;
+  }
+}
+
+/** A custom guard that handles the failure itself. */
+@Injectable()
+class CatchingGuard implements CanActivate {
+  constructor(private readonly jwt: JwtExtendedService) {}
+  async canActivate(context: ExecutionContext) {
+    const req = context.switchToHttp().getRequest<{ caught?: unknown }>();
+    try {
+      await this.jwt.verifyJwtInRequest(req, { fresh: true });
+    } catch (error) {
+      req.caught = describeCaught(error);
+    }
+    return true;
+  }
+}
+
+/** Nest middleware (both adapters hand it the Node request and response). */
+@Injectable()
+class VerifyingMiddleware implements NestMiddleware {
+  constructor(private readonly jwt: JwtExtendedService) {}
+  async use(req: object, _res: unknown, next: () => void) {
+    await this.jwt.verifyJwtInRequest(req, { fresh: true });
+    next();
+  }
+}
+
+@Injectable()
+class CatchingMiddleware implements NestMiddleware {
+  constructor(private readonly jwt: JwtExtendedService) {}
+  async use(req: object, res: { statusCode: number; setHeader(n: string, v: string): void; end(b: string): void }) {
+    try {
+      await this.jwt.verifyJwtInRequest(req, { fresh: true });
+      res.statusCode = 204;
+      res.end('');
+    } catch (error) {
+      res.statusCode = 200;
+      res.setHeader('content-type', 'application/json');
+      res.end(JSON.stringify(describeCaught(error)));
+    }
+  }
+}
+
+class MyError extends Error {}
+
+@Controller()
+class Routes {
+  constructor(private readonly jwt: JwtExtendedService) {}
+
+  @Get('guard')
+  @JwtRequired({ fresh: true })
+  guard() {
+    runs.handler++;
+    return { ok: true };
+  }
+
+  @Get('custom-guard')
+  @UseGuards(VerifyingGuard)
+  customGuard() {
+    runs.handler++;
+    return { ok: true };
+  }
+
+  @Get('middleware')
+  middleware() {
+    runs.handler++;
+    return { ok: true };
+  }
+
+  @Get('in-handler')
+  async inHandler(@Req() req: object) {
+    await this.jwt.verifyJwtInRequest(req, { fresh: true });
+    runs.handler++;
+    return { ok: true };
+  }
+
+  @Get('decode')
+  async decode(@Query('token') token: string) {
+    await this.jwt.decodeToken(token);
+    runs.handler++;
+    return { ok: true };
+  }
+
+  @Get('catch/decode')
+  async catchDecode(@Query('token') token: string) {
+    try {
+      return await this.jwt.decodeToken(token);
+    } catch (error) {
+      return describeCaught(error);
+    }
+  }
+
+  @Get('catch/in-handler')
+  async catchInHandler(@Req() req: object) {
+    try {
+      return await this.jwt.verifyJwtInRequest(req, { fresh: true });
+    } catch (error) {
+      return describeCaught(error);
+    }
+  }
+
+  @Get('catch/custom-guard')
+  @UseGuards(CatchingGuard)
+  catchCustomGuard(@Req() req: { caught?: unknown }) {
+    return req.caught;
+  }
+
+  @Get('catch/middleware')
+  catchMiddleware() {
+    runs.handler++;
+    return { unreachable: true };
+  }
+
+  @Get('boom')
+  boom() {
+    throw new Error('not a library error');
+  }
+
+  @Get('mine')
+  mine() {
+    throw new MyError('mine');
+  }
+}
+
+@Module({ controllers: [Routes], providers: [VerifyingGuard, CatchingGuard] })
+class RoutesModule implements NestModule {
+  configure(consumer: MiddlewareConsumer) {
+    consumer.apply(VerifyingMiddleware).forRoutes('middleware');
+    consumer.apply(CatchingMiddleware).forRoutes('catch/middleware');
+  }
+}
+
+/** A user's catch-all filter: answers every exception it is given, and says what it got. */
+@Catch()
+class CatchAllFilter implements ExceptionFilter {
+  constructor(private readonly http: () => HttpServer) {}
+  catch(exception: unknown, host: ArgumentsHost) {
+    const status = exception instanceof HttpException ? exception.getStatus() : 500;
+    const body = { caughtBy: 'app filter', class: (exception as object).constructor.name, status };
+    this.http().reply(host.switchToHttp().getResponse(), body, 299);
+  }
+}
+
+/** A user's filter for its own errors only. */
+@Catch(MyError)
+class MyErrorFilter implements ExceptionFilter {
+  constructor(private readonly http: () => HttpServer) {}
+  catch(_exception: MyError, host: ArgumentsHost) {
+    this.http().reply(host.switchToHttp().getResponse(), { caughtBy: 'my error filter' }, 298);
+  }
+}
+
+/** Tokens for every §6 situation that a request can end in. */
+async function tokens(jwt: JwtExtendedService) {
+  const fresh = (sub: string) => jwt.createAccessToken(sub, { fresh: true });
+  return {
+    valid: await fresh('alice'),
+    expired: await jwt.createAccessToken('alice', { fresh: true, expiresDelta: -30 }),
+    stale: await jwt.createAccessToken('alice'),
+    refresh: await jwt.createRefreshToken('alice'),
+    revoked: await fresh('revoked'),
+    unverified: await fresh('unverified'),
+    ghost: await fresh('ghost'),
+    badSignature: forgeHmac(
+      { alg: 'HS256', typ: 'JWT' },
+      { sub: 'alice', type: 'access', fresh: true, jti: 'j', iat: now(), nbf: now(), exp: now() + 600 },
+      'another-secret-that-is-32-bytes-long!!',
+    ),
+  };
+}
+type Tokens = Awaited<ReturnType<typeof tokens>>;
+
+interface Situation {
+  name: string;
+  /** The Authorization header, from the tokens (none for a missing token). */
+  authorization?: (t: Tokens) => string;
+  role: ErrorRole;
+  /** What the loader is asked: the §6 reason, or the token's subject. */
+  asked: string;
+  /** The §6 default: status and message. */
+  status: number;
+  message: string;
+}
+
+const bearer = (pick: (t: Tokens) => string) => (t: Tokens) => `Bearer ${pick(t)}`;
+
+const REQUEST_SITUATIONS: Situation[] = [
+  {
+    name: 'missing token',
+    role: 'unauthorized',
+    asked: 'Missing Authorization Header',
+    status: 401,
+    message: 'Missing Authorization Header',
+  },
+  {
+    name: 'header without Bearer',
+    authorization: () => 'Basic abc',
+    role: 'unauthorized',
+    asked: "Missing 'Bearer' type in 'Authorization' header. Expected 'Authorization: Bearer <JWT>'",
+    status: 401,
+    message: "Missing 'Bearer' type in 'Authorization' header. Expected 'Authorization: Bearer <JWT>'",
+  },
+  {
+    name: 'bad header',
+    authorization: () => 'Bearer a b',
+    role: 'invalidToken',
+    asked: "Bad Authorization header. Expected 'Authorization: Bearer <JWT>'",
+    status: 422,
+    message: "Bad Authorization header. Expected 'Authorization: Bearer <JWT>'",
+  },
+  {
+    name: 'malformed token',
+    authorization: () => 'Bearer x.y',
+    role: 'invalidToken',
+    asked: 'Not enough segments',
+    status: 422,
+    message: 'Not enough segments',
+  },
+  {
+    name: 'bad signature',
+    authorization: bearer((t) => t.badSignature),
+    role: 'invalidToken',
+    asked: 'Signature verification failed',
+    status: 422,
+    message: 'Signature verification failed',
+  },
+  {
+    name: 'refresh token',
+    authorization: bearer((t) => t.refresh),
+    role: 'invalidToken',
+    asked: 'Only non-refresh tokens are allowed',
+    status: 422,
+    message: 'Only non-refresh tokens are allowed',
+  },
+  {
+    name: 'expired',
+    authorization: bearer((t) => t.expired),
+    role: 'expiredToken',
+    asked: 'alice',
+    status: 401,
+    message: 'Token has expired',
+  },
+  {
+    name: 'not fresh',
+    authorization: bearer((t) => t.stale),
+    role: 'needsFreshToken',
+    asked: 'alice',
+    status: 401,
+    message: 'Fresh token required',
+  },
+  {
+    name: 'revoked',
+    authorization: bearer((t) => t.revoked),
+    role: 'revokedToken',
+    asked: 'revoked',
+    status: 401,
+    message: 'Token has been revoked',
+  },
+  {
+    name: 'claims verification failed',
+    authorization: bearer((t) => t.unverified),
+    role: 'tokenVerificationFailed',
+    asked: 'unverified',
+    status: 400,
+    message: 'User claims verification failed',
+  },
+  {
+    name: 'user not found',
+    authorization: bearer((t) => t.ghost),
+    role: 'userLookupError',
+    asked: 'ghost',
+    status: 401,
+    message: 'Error loading the user ghost',
+  },
+];
+
+/** decodeToken in a handler: the token comes in the query. */
+const DECODE_SITUATIONS: { name: string; token: (t: Tokens) => string; role: ErrorRole; asked: string; status: number; message: string }[] =
+  [
+    {
+      name: 'malformed token',
+      token: () => 'nope',
+      role: 'invalidToken',
+      asked: 'Not enough segments',
+      status: 422,
+      message: 'Not enough segments',
+    },
+    {
+      name: 'bad signature',
+      token: (t) => t.badSignature,
+      role: 'invalidToken',
+      asked: 'Signature verification failed',
+      status: 422,
+      message: 'Signature verification failed',
+    },
+    { name: 'expired', token: (t) => t.expired, role: 'expiredToken', asked: 'alice', status: 401, message: 'Token has expired' },
+  ];
+
+const REQUEST_SITES = ['guard', 'custom-guard', 'middleware', 'in-handler'] as const;
+
+function send(t: TestApp, path: string, authorization?: string) {
+  const req = request(t.url).get(path);
+  return authorization === undefined ? req : req.set('Authorization', authorization);
+}
+
+/** Asserts the response and that neither the handler ran nor the raw reason reached the client. */
+async function expectAnswer(test: request.Test, status: number, body: unknown, hidden?: string) {
+  const before = runs.handler;
+  const res = await test;
+  expect({ status: res.status, body: res.body }).toEqual({ status, body });
+  expect(runs.handler).toBe(before);
+  if (hidden !== undefined) expect(res.text).not.toContain(hidden);
+}
+
+/** The app-wide enhancers (APP_FILTER / APP_INTERCEPTOR providers) registered in the app. */
+function appWideEnhancers(app: INestApplication): string[] {
+  return [...app.get(ModulesContainer).values()].flatMap((moduleRef) =>
+    [...moduleRef.providers.keys()].filter((key): key is string => typeof key === 'string' && /^APP_(FILTER|INTERCEPTOR)\b/.test(key)),
+  );
+}
+
+describe.each(ADAPTERS)('error loaders shape library exceptions wherever they are thrown (%s)', (adapter) => {
+  let t: TestApp;
+  let tk: Tokens;
+  beforeAll(async () => {
+    t = await createTestApp(adapter, { imports: [RoutesModule], loaders: { ...ALL_ERROR_LOADERS, ...CHECKS } });
+    tk = await tokens(t.jwt);
+  });
+  afterAll(() => t.close());
+
+  describe.each(REQUEST_SITES)('thrown in %s', (site) => {
+    it.each(REQUEST_SITUATIONS.map((s) => [s.name, s.role, s] as const))('%s → the %s loader answers', async (_name, _role, situation) => {
+      const before = asked.length;
+      await expectAnswer(
+        send(t, `/${site}`, situation.authorization?.(tk)),
+        SHAPED[situation.role],
+        { shaped: situation.role },
+        situation.message,
+      );
+      expect(asked.slice(before)).toEqual([`${situation.role}: ${situation.asked}`]);
+    });
+
+    it('a valid token passes (the loaders are not consulted)', async () => {
+      const [handler, loaders] = [runs.handler, asked.length];
+      const res = await send(t, `/${site}`, `Bearer ${tk.valid}`);
+      expect(res.status).toBe(200);
+      expect(runs.handler).toBe(handler + 1);
+      expect(asked.length).toBe(loaders);
+    });
+  });
+
+  describe('thrown by decodeToken in a handler', () => {
+    it.each(DECODE_SITUATIONS.map((s) => [s.name, s.role, s] as const))('%s → the %s loader answers', async (_name, _role, situation) => {
+      const before = asked.length;
+      await expectAnswer(
+        request(t.url)
+          .get('/decode')
+          .query({ token: situation.token(tk) }),
+        SHAPED[situation.role],
+        { shaped: situation.role },
+        situation.message,
+      );
+      expect(asked.slice(before)).toEqual([`${situation.role}: ${situation.asked}`]);
+    });
+  });
+
+  describe('code that catches the exception gets the §6 class, and the loaders are not consulted', () => {
+    it('decodeToken in a handler', async () => {
+      const before = asked.length;
+      const expired = await request(t.url).get('/catch/decode').query({ token: tk.expired });
+      expect(expired.body).toEqual({
+        class: ExpiredTokenException.name,
+        isLibraryException: true,
+        status: 401,
+        body: { msg: 'Token has expired' },
+        reason: 'Token has expired',
+      });
+      const malformed = await request(t.url).get('/catch/decode').query({ token: 'nope' });
+      expect(malformed.body).toMatchObject({ class: JwtDecodeException.name, status: 422, body: { msg: 'Not enough segments' } });
+      expect(asked.length).toBe(before);
+    });
+
+    it.each(['in-handler', 'custom-guard', 'middleware'])('verifyJwtInRequest in %s', async (site) => {
+      const before = asked.length;
+      const missing = await request(t.url).get(`/catch/${site}`);
+      expect({ status: missing.status, body: missing.body }).toEqual({
+        status: 200,
+        body: {
+          class: NoAuthorizationException.name,
+          isLibraryException: true,
+          status: 401,
+          body: { msg: 'Missing Authorization Header' },
+          reason: 'Missing Authorization Header',
+        },
+      });
+      const stale = await send(t, `/catch/${site}`, `Bearer ${tk.stale}`);
+      expect(stale.body).toMatchObject({ class: 'FreshTokenRequiredException', status: 401, body: { msg: 'Fresh token required' } });
+      expect(asked.length).toBe(before);
+    });
+  });
+
+  it('registers one app-wide filter and no interceptor', () => {
+    expect(appWideEnhancers(t.app).map((key) => key.split(' ')[0])).toEqual(['APP_FILTER']);
+  });
+
+  it('leaves other exceptions to Nest', async () => {
+    const res = await request(t.url).get('/boom');
+    expect({ status: res.status, body: res.body }).toEqual({ status: 500, body: { statusCode: 500, message: 'Internal server error' } });
+  });
+});
+
+describe.each(ADAPTERS)('without error loaders (%s)', (adapter) => {
+  let t: TestApp;
+  let tk: Tokens;
+  beforeAll(async () => {
+    t = await createTestApp(adapter, { imports: [RoutesModule], loaders: CHECKS });
+    tk = await tokens(t.jwt);
+  });
+  afterAll(() => t.close());
+
+  it('registers no app-wide filter or interceptor', () => {
+    expect(appWideEnhancers(t.app)).toEqual([]);
+  });
+
+  describe.each(REQUEST_SITES)('thrown in %s', (site) => {
+    it.each(REQUEST_SITUATIONS.map((s) => [s.name, s] as const))('%s → the §6 default', (_name, situation) =>
+      expectAnswer(send(t, `/${site}`, situation.authorization?.(tk)), situation.status, { msg: situation.message }),
+    );
+  });
+
+  it.each(DECODE_SITUATIONS.map((s) => [s.name, s] as const))('decodeToken in a handler: %s → the §6 default', (_name, situation) =>
+    expectAnswer(
+      request(t.url)
+        .get('/decode')
+        .query({ token: situation.token(tk) }),
+      situation.status,
+      { msg: situation.message },
+    ),
+  );
+});
+
+describe.each(ADAPTERS)('only some error loaders (%s)', (adapter) => {
+  let t: TestApp;
+  let tk: Tokens;
+  beforeAll(async () => {
+    t = await createTestApp(adapter, { imports: [RoutesModule], loaders: { expiredToken: Shapes, ...CHECKS } });
+    tk = await tokens(t.jwt);
+  });
+  afterAll(() => t.close());
+
+  it.each(REQUEST_SITES)('%s: the configured loader shapes its exception, the others keep the §6 default', async (site) => {
+    await expectAnswer(send(t, `/${site}`, `Bearer ${tk.expired}`), SHAPED.expiredToken, { shaped: 'expiredToken' });
+    for (const situation of REQUEST_SITUATIONS.filter((s) => s.role !== 'expiredToken')) {
+      await expectAnswer(send(t, `/${site}`, situation.authorization?.(tk)), situation.status, { msg: situation.message });
+    }
+  });
+});
+
+/*
+ * Precedence (README "Custom error responses"): Nest consults the filters nearest the route
+ * first, then global filters, the last registered first. Filters given to app.useGlobalFilters()
+ * are registered after every APP_FILTER provider, so they come before the library's filter;
+ * a catch-all APP_FILTER of the root module is registered before it, so it comes after.
+ */
+describe.each(ADAPTERS)("precedence with the app's own global filters (%s)", (adapter) => {
+  const apps: TestApp[] = [];
+  let tk: Tokens;
+  async function boot(setup: Parameters<typeof createTestApp>[1]) {
+    const t = await createTestApp(adapter, { imports: [RoutesModule], loaders: { ...ALL_ERROR_LOADERS, ...CHECKS }, ...setup });
+    apps.push(t);
+    tk ??= await tokens(t.jwt);
+    return t;
+  }
+  afterAll(() => Promise.all(apps.map((t) => t.close())));
+
+  it('a catch-all given to app.useGlobalFilters() comes first: it gets the unshaped §6 exception', async () => {
+    const t = await boot({ beforeInit: (app) => void app.useGlobalFilters(new CatchAllFilter(() => app.getHttpAdapter())) });
+    const before = asked.length;
+    for (const site of REQUEST_SITES) {
+      await expectAnswer(send(t, `/${site}`), 299, { caughtBy: 'app filter', class: NoAuthorizationException.name, status: 401 });
+      await expectAnswer(send(t, `/${site}`, `Bearer ${tk.expired}`), 299, {
+        caughtBy: 'app filter',
+        class: ExpiredTokenException.name,
+        status: 401,
+      });
+    }
+    await expectAnswer(request(t.url).get('/decode').query({ token: 'x' }), 299, {
+      caughtBy: 'app filter',
+      class: JwtDecodeException.name,
+      status: 422,
+    });
+    expect(asked.length).toBe(before);
+  });
+
+  it('registering JwtErrorFilter after it gives error loaders the first word; the catch-all keeps every other exception', async () => {
+    const t = await boot({
+      beforeInit: (app) => void app.useGlobalFilters(new CatchAllFilter(() => app.getHttpAdapter()), app.get(JwtErrorFilter)),
+    });
+    for (const site of REQUEST_SITES) {
+      await expectAnswer(send(t, `/${site}`), SHAPED.unauthorized, { shaped: 'unauthorized' });
+      await expectAnswer(send(t, `/${site}`, `Bearer ${tk.revoked}`), SHAPED.revokedToken, { shaped: 'revokedToken' });
+    }
+    await expectAnswer(request(t.url).get('/decode').query({ token: tk.expired }), SHAPED.expiredToken, { shaped: 'expiredToken' });
+    await expectAnswer(request(t.url).get('/boom'), 299, { caughtBy: 'app filter', class: 'Error', status: 500 });
+  });
+
+  it('a global filter for other exceptions leaves library exceptions to the error loaders', async () => {
+    const t = await boot({ beforeInit: (app) => void app.useGlobalFilters(new MyErrorFilter(() => app.getHttpAdapter())) });
+    for (const site of REQUEST_SITES) {
+      await expectAnswer(send(t, `/${site}`, `Bearer ${tk.stale}`), SHAPED.needsFreshToken, { shaped: 'needsFreshToken' });
+    }
+    await expectAnswer(request(t.url).get('/mine'), 298, { caughtBy: 'my error filter' });
+  });
+
+  it("a catch-all APP_FILTER of the app's root module comes after the library's filter", async () => {
+    @Module({
+      imports: [RoutesModule],
+      providers: [
+        {
+          provide: APP_FILTER,
+          inject: [HttpAdapterHost],
+          useFactory: (host: HttpAdapterHost) => new CatchAllFilter(() => host.httpAdapter),
+        },
+      ],
+    })
+    class Root {}
+    const t = await boot({
+      module: {
+        module: Root,
+        imports: [JwtExtendedModule.forRoot({ secretKey: SECRET, loaders: { ...ALL_ERROR_LOADERS, ...CHECKS } })],
+      },
+    });
+    for (const site of REQUEST_SITES) {
+      await expectAnswer(send(t, `/${site}`), SHAPED.unauthorized, { shaped: 'unauthorized' });
+    }
+    await expectAnswer(request(t.url).get('/boom'), 299, { caughtBy: 'app filter', class: 'Error', status: 500 });
+  });
+});
+
+describe.each(ADAPTERS)('the CSRF and cookie exceptions (%s)', (adapter) => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await createTestApp(adapter, {
+      imports: [RoutesModule],
+      options: { tokenLocation: ['cookies'], csrfMethods: ['GET'] },
+      loaders: { unauthorized: Shapes },
+    });
+  });
+  afterAll(() => t.close());
+
+  it.each(REQUEST_SITES)('%s: a cookie token without its CSRF value is shaped by the unauthorized loader', async (site) => {
+    const token = await t.jwt.createAccessToken('alice', { fresh: true });
+    const before = asked.length;
+    await expectAnswer(
+      request(t.url).get(`/${site}`).set('Cookie', `access_token_cookie=${token}`),
+      SHAPED.unauthorized,
+      { shaped: 'unauthorized' },
+      'Missing CSRF token',
+    );
+    expect(asked.slice(before)).toEqual(['unauthorized: Missing CSRF token']);
+  });
+
+  it('code that catches it gets a CsrfException', async () => {
+    const token = await t.jwt.createAccessToken('alice', { fresh: true });
+    const res = await request(t.url).get('/catch/in-handler').set('Cookie', `access_token_cookie=${token}`);
+    expect(res.body).toMatchObject({ class: CsrfException.name, status: 401, body: { msg: 'Missing CSRF token' } });
+  });
+});
+
+@Injectable()
+class HangingBlocklist implements BlocklistLoader {
+  isTokenRevoked(): Promise<boolean> {
+    return new Promise(() => {});
+  }
+}
+
+/** A revocation store whose backend is down, as the ready stores report it. */
+@Injectable()
+class DownBlocklist implements BlocklistLoader {
+  isTokenRevoked(): boolean {
+    throw new JwtUnavailableException('Token revocation store unavailable', { messageKey: 'error' });
+  }
+}
+
+describe.each(ADAPTERS)('503s keep one body shape at every site, with and without error loaders (%s)', (adapter) => {
+  describe.each([
+    ['a blocklist loader past loaderTimeout', HangingBlocklist, 'Service Unavailable'],
+    ['a store that is down', DownBlocklist, 'Token revocation store unavailable'],
+  ] as const)('%s', (_name, blocklist, message) => {
+    const apps: Record<string, TestApp> = {};
+    let token: string;
+    beforeAll(async () => {
+      for (const [name, loaders] of [
+        ['with', { ...ALL_ERROR_LOADERS, blocklist }],
+        ['without', { blocklist }],
+      ] as const) {
+        apps[name] = await createTestApp(adapter, {
+          imports: [RoutesModule],
+          loaders,
+          options: { errorMessageKey: 'error', loaderTimeout: 150 },
+        });
+      }
+      token = await apps.with!.jwt.createAccessToken('alice', { fresh: true });
+    });
+    afterAll(() => Promise.all(Object.values(apps).map((t) => t.close())));
+
+    it.each(REQUEST_SITES)('%s: 503 { error: message } either way, the loaders not consulted', async (site) => {
+      const before = asked.length;
+      for (const t of Object.values(apps)) {
+        await expectAnswer(send(t, `/${site}`, `Bearer ${token}`), 503, { error: message });
+      }
+      expect(asked.length).toBe(before);
+    });
+
+    it('code that catches it gets a JwtUnavailableException', async () => {
+      const res = await send(apps.with!, '/catch/in-handler', `Bearer ${token}`);
+      expect(res.body).toMatchObject({ isLibraryException: true, status: 503, body: { error: message } });
+      expect(res.body.class).toBe(blocklist === HangingBlocklist ? LoaderTimeoutException.name : JwtUnavailableException.name);
+    });
+  });
+});
