@@ -6,8 +6,8 @@ export type {
   JwtExtendedOptions,
   JwtExtendedOptionsFactory,
   TokenLifetime,
-} from './module/jwt-extended-options.interface.js';
-export { JwtExtendedConfigError } from './module/resolve-config.js';
+} from './config/jwt-extended-options.interface.js';
+export { JwtExtendedConfigError } from './config/config-error.js';
 
 // Service
 export { JwtExtendedService } from './service/jwt-extended.service.js';

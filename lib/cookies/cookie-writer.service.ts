@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { JWT_EXTENDED_CONFIG } from '../module/constants.js';
-import type { JwtExtendedConfig } from '../module/jwt-extended-config.js';
+import { JWT_EXTENDED_CONFIG } from '../config/injection-tokens.js';
+import type { JwtExtendedConfig } from '../config/jwt-extended-config.js';
 import { type HttpResponseLike, appendSetCookie } from '../request/http-adapter.js';
 
 export interface SetCookieOptions {

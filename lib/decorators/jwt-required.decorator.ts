@@ -1,6 +1,6 @@
 import { SetMetadata, UseGuards, applyDecorators } from '@nestjs/common';
 import { JwtGuard } from '../guard/jwt.guard.js';
-import { JWT_REQUIRED_METADATA } from '../module/constants.js';
+import { JWT_REQUIRED_METADATA } from './metadata-keys.js';
 import { TOKEN_LOCATIONS, type TokenLocation } from '../tokens/jwt.interfaces.js';
 import type { JwtRequiredOptions, ValidatedJwtRequiredOptions } from './jwt-required-options.interface.js';
 

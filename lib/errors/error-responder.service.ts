@@ -2,8 +2,8 @@ import { HttpException, Inject, Injectable, Logger } from '@nestjs/common';
 import type { LoaderRole, ResolvedLoaders } from '../loaders/jwt-extended-loaders.interface.js';
 import type { MaybePromise } from '../loaders/maybe-promise.js';
 import { settleLoader } from '../loaders/settle-loader.js';
-import { JWT_EXTENDED_CONFIG, JWT_EXTENDED_LOADERS } from '../module/constants.js';
-import type { JwtExtendedConfig } from '../module/jwt-extended-config.js';
+import { JWT_EXTENDED_CONFIG, JWT_EXTENDED_LOADERS } from '../config/injection-tokens.js';
+import type { JwtExtendedConfig } from '../config/jwt-extended-config.js';
 import type { JwtHeader, JwtPayload } from '../tokens/jwt.interfaces.js';
 import {
   CsrfException,

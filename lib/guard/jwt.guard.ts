@@ -1,8 +1,9 @@
 import { type CanActivate, type ExecutionContext, Inject, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { ValidatedJwtRequiredOptions } from '../decorators/jwt-required-options.interface.js';
-import { JWT_EXTENDED_CONFIG, JWT_REQUIRED_METADATA } from '../module/constants.js';
-import type { JwtExtendedConfig } from '../module/jwt-extended-config.js';
+import { JWT_EXTENDED_CONFIG } from '../config/injection-tokens.js';
+import { JWT_REQUIRED_METADATA } from '../decorators/metadata-keys.js';
+import type { JwtExtendedConfig } from '../config/jwt-extended-config.js';
 import type { HttpRequestLike } from '../request/http-adapter.js';
 import { isGuarded, markGuarded } from '../request/jwt-request-state.js';
 import { RequestVerifier } from '../request/request-verifier.service.js';

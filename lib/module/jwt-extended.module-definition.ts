@@ -8,8 +8,8 @@ import {
   type LoaderRole,
   type ResolvedLoaders,
 } from '../loaders/jwt-extended-loaders.interface.js';
-import { JWT_EXTENDED_LOADERS } from './constants.js';
-import type { JwtExtendedOptions } from './jwt-extended-options.interface.js';
+import { JWT_EXTENDED_LOADERS } from '../config/injection-tokens.js';
+import type { JwtExtendedOptions } from '../config/jwt-extended-options.interface.js';
 
 export interface JwtExtendedModuleExtras {
   /** Loader classes by role (see `JwtExtendedLoaders`). */

@@ -8,11 +8,11 @@ import { TokenExtractor } from '../request/token-extractor.service.js';
 import { JwtExtendedService } from '../service/jwt-extended.service.js';
 import { TokenDecoder } from '../tokens/token-decoder.service.js';
 import { TokenSigner } from '../tokens/token-signer.service.js';
-import { JWT_EXTENDED_CONFIG, JWT_EXTENDED_LOADERS } from './constants.js';
-import type { JwtExtendedConfig } from './jwt-extended-config.js';
+import { JWT_EXTENDED_CONFIG, JWT_EXTENDED_LOADERS } from '../config/injection-tokens.js';
+import type { JwtExtendedConfig } from '../config/jwt-extended-config.js';
 import { ConfigurableModuleClass, MODULE_OPTIONS_TOKEN } from './jwt-extended.module-definition.js';
-import type { JwtExtendedOptions } from './jwt-extended-options.interface.js';
-import { resolveConfig } from './resolve-config.js';
+import type { JwtExtendedOptions } from '../config/jwt-extended-options.interface.js';
+import { resolveConfig } from '../config/resolve-config.js';
 
 const logger = new Logger('JwtExtendedModule');
 

@@ -11,8 +11,8 @@ import {
 } from '../errors/exceptions.js';
 import type { ResolvedLoaders } from '../loaders/jwt-extended-loaders.interface.js';
 import { settleLoader } from '../loaders/settle-loader.js';
-import { JWT_EXTENDED_CONFIG, JWT_EXTENDED_LOADERS } from '../module/constants.js';
-import type { JwtExtendedConfig } from '../module/jwt-extended-config.js';
+import { JWT_EXTENDED_CONFIG, JWT_EXTENDED_LOADERS } from '../config/injection-tokens.js';
+import type { JwtExtendedConfig } from '../config/jwt-extended-config.js';
 import type { JwtHeader, JwtPayload, VerifiedJwt } from '../tokens/jwt.interfaces.js';
 import { TokenDecoder } from '../tokens/token-decoder.service.js';
 import type { HttpRequestLike, HttpResponseLike } from './http-adapter.js';

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { CsrfException, InvalidHeaderException, InvalidQueryParamException, JwtDecodeException } from '../errors/exceptions.js';
-import { JWT_EXTENDED_CONFIG } from '../module/constants.js';
-import type { JwtExtendedConfig } from '../module/jwt-extended-config.js';
+import { JWT_EXTENDED_CONFIG } from '../config/injection-tokens.js';
+import type { JwtExtendedConfig } from '../config/jwt-extended-config.js';
 import type { TokenLocation } from '../tokens/jwt.interfaces.js';
 import {
   type HttpRequestLike,

@@ -3,8 +3,8 @@ import { type SetCookieOptions, type UnsetCookieOptions, CookieWriter } from '..
 import type { JwtRequiredOptions } from '../decorators/jwt-required-options.interface.js';
 import { validateJwtRequiredOptions } from '../decorators/jwt-required.decorator.js';
 import { JwtDecodeException } from '../errors/exceptions.js';
-import { JWT_EXTENDED_CONFIG } from '../module/constants.js';
-import type { JwtExtendedConfig } from '../module/jwt-extended-config.js';
+import { JWT_EXTENDED_CONFIG } from '../config/injection-tokens.js';
+import type { JwtExtendedConfig } from '../config/jwt-extended-config.js';
 import type { HttpRequestLike, HttpResponseLike } from '../request/http-adapter.js';
 import { requireJwtState } from '../request/jwt-request-state.js';
 import { RequestVerifier } from '../request/request-verifier.service.js';

@@ -39,3 +39,12 @@ export function parseDuration(value: number | string): number | undefined {
   const seconds = Number(match[1]) * factor;
   return Number.isFinite(seconds) ? seconds : undefined;
 }
+
+/** What a lifetime option or `expiresDelta` may be, for error messages. */
+export const LIFETIME_FORMS = "must be seconds, a duration such as '15m', '2h' or '30d', or false";
+
+/** A token lifetime (`accessTokenExpires`, `expiresDelta`, …): seconds, `false` for no `exp`, or `undefined` when invalid. */
+export function parseLifetime(value: unknown): number | false | undefined {
+  if (value === false) return false;
+  return typeof value === 'number' || typeof value === 'string' ? parseDuration(value) : undefined;
+}

@@ -1,9 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { type KeyObject, randomUUID } from 'node:crypto';
 import type { ResolvedLoaders } from '../loaders/jwt-extended-loaders.interface.js';
-import { JWT_EXTENDED_CONFIG, JWT_EXTENDED_LOADERS } from '../module/constants.js';
-import type { JwtExtendedConfig } from '../module/jwt-extended-config.js';
-import { parseDuration } from './duration.js';
+import { JWT_EXTENDED_CONFIG, JWT_EXTENDED_LOADERS } from '../config/injection-tokens.js';
+import type { JwtExtendedConfig } from '../config/jwt-extended-config.js';
+import { LIFETIME_FORMS, parseLifetime } from './duration.js';
 import { assertJsonSerializable } from './json-claims.js';
 import { signCompact } from './jws.js';
 import { isSymmetric } from './keys.js';
@@ -105,11 +105,8 @@ export class TokenSigner {
     if (expiresDelta === undefined) {
       return type === 'access' ? this.config.accessTokenExpires : this.config.refreshTokenExpires;
     }
-    if (expiresDelta === false) return false;
-    const seconds = typeof expiresDelta === 'number' || typeof expiresDelta === 'string' ? parseDuration(expiresDelta) : undefined;
-    if (seconds === undefined) {
-      throw new TypeError(`expiresDelta must be seconds, a duration string or false, got ${JSON.stringify(expiresDelta)}`);
-    }
+    const seconds = parseLifetime(expiresDelta);
+    if (seconds === undefined) throw new TypeError(`expiresDelta ${LIFETIME_FORMS}; got ${JSON.stringify(expiresDelta)}`);
     return seconds;
   }
 

@@ -2,5 +2,3 @@
 export const JWT_EXTENDED_CONFIG = Symbol('JWT_EXTENDED_CONFIG');
 /** Injection token of the resolved loader instances (internal). */
 export const JWT_EXTENDED_LOADERS = Symbol('JWT_EXTENDED_LOADERS');
-/** Metadata key of `@JwtRequired()` options. */
-export const JWT_REQUIRED_METADATA = 'nestjs-jwt-extended:jwt-required';

@@ -1,0 +1,126 @@
+/*
+ * One check per kind of option value. Each returns the value in the form the resolved
+ * configuration keeps, or stops start-up naming the option.
+ */
+import { LIFETIME_FORMS, parseLifetime } from '../tokens/duration.js';
+import {
+  ASYMMETRIC_ALGORITHMS,
+  type JwtAlgorithm,
+  SYMMETRIC_ALGORITHMS,
+  TOKEN_LOCATIONS,
+  type TokenLocation,
+} from '../tokens/jwt.interfaces.js';
+import { fail } from './config-error.js';
+import { DEFAULTS } from './defaults.js';
+import type { CookieSameSite, JwtExtendedOptions } from './jwt-extended-options.interface.js';
+
+const ALGORITHMS: readonly string[] = [...SYMMETRIC_ALGORITHMS, ...ASYMMETRIC_ALGORITHMS];
+
+// Node turns a timer delay above 2^31−1 ms into 1 ms: a longer deadline would fire at once.
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
+// RFC 7230 token characters: valid in header names and cookie names alike.
+export const HTTP_TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+// Characters a cookie attribute value (Path, Domain) may not hold.
+export const COOKIE_ATTRIBUTE_FORBIDDEN = /[;\s\u0000-\u001f\u007f]/;
+
+export function pick<K extends keyof typeof DEFAULTS>(options: JwtExtendedOptions, key: K): NonNullable<JwtExtendedOptions[K]> {
+  const value = options[key];
+  return (value === undefined ? DEFAULTS[key] : value) as NonNullable<JwtExtendedOptions[K]>;
+}
+
+export function bool(options: JwtExtendedOptions, key: keyof typeof DEFAULTS): boolean {
+  const value = pick(options, key);
+  if (typeof value !== 'boolean') fail(key, `must be true or false, got ${JSON.stringify(value)}`);
+  return value;
+}
+
+export function text(options: JwtExtendedOptions, key: keyof typeof DEFAULTS, { allowEmpty = false } = {}): string {
+  const value = pick(options, key);
+  if (typeof value !== 'string') fail(key, `must be a string, got ${typeof value}`);
+  if (!allowEmpty && value.trim() === '') fail(key, 'must not be empty');
+  return value;
+}
+
+export function httpToken(options: JwtExtendedOptions, key: keyof typeof DEFAULTS): string {
+  const value = text(options, key);
+  if (!HTTP_TOKEN.test(value)) fail(key, `must be a valid HTTP header or cookie name, got ${JSON.stringify(value)}`);
+  return value;
+}
+
+export function cookiePath(options: JwtExtendedOptions, key: keyof typeof DEFAULTS): string {
+  const value = text(options, key);
+  if (!value.startsWith('/') || COOKIE_ATTRIBUTE_FORBIDDEN.test(value)) {
+    fail(key, `must be a cookie path starting with "/", got ${JSON.stringify(value)}`);
+  }
+  return value;
+}
+
+export function lifetime(options: JwtExtendedOptions, key: 'accessTokenExpires' | 'refreshTokenExpires'): number | false {
+  const value: unknown = pick(options, key);
+  const seconds = parseLifetime(value);
+  if (seconds === undefined) fail(key, `${LIFETIME_FORMS}; got ${JSON.stringify(value)}`);
+  if (seconds !== false && seconds <= 0) fail(key, `must be a positive lifetime, got ${JSON.stringify(value)}`);
+  return seconds;
+}
+
+export function algorithmName(value: unknown, option: string): JwtAlgorithm {
+  if (typeof value === 'string' && value.toLowerCase() === 'none') {
+    fail(option, 'must not allow "none": unsigned tokens are never accepted');
+  }
+  if (typeof value !== 'string' || !ALGORITHMS.includes(value)) {
+    fail(option, `has an unknown algorithm ${JSON.stringify(value)}; use one of ${ALGORITHMS.join(', ')}`);
+  }
+  return value as JwtAlgorithm;
+}
+
+export function stringList(value: unknown, option: string): string[] | undefined {
+  if (value === undefined) return undefined;
+  const list = Array.isArray(value) ? value : [value];
+  if (list.length === 0 || list.some((item) => typeof item !== 'string' || item === '')) {
+    fail(option, 'must be a non-empty string or a non-empty array of non-empty strings');
+  }
+  return list as string[];
+}
+
+export function optionalText(value: unknown, option: string): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || value === '') fail(option, 'must be a non-empty string');
+  return value;
+}
+
+export function tokenLocations(options: JwtExtendedOptions): TokenLocation[] {
+  const value: unknown = pick(options, 'tokenLocation');
+  const list = Array.isArray(value) ? value : [value];
+  if (list.length === 0) fail('tokenLocation', `must name at least one of ${TOKEN_LOCATIONS.join(', ')}`);
+  for (const location of list) {
+    if (!TOKEN_LOCATIONS.includes(location as TokenLocation)) {
+      fail('tokenLocation', `has an unknown location ${JSON.stringify(location)}; use ${TOKEN_LOCATIONS.join(', ')}`);
+    }
+  }
+  if (new Set(list).size !== list.length) fail('tokenLocation', 'names a location twice');
+  return list as TokenLocation[];
+}
+
+export function finiteNumber(
+  options: JwtExtendedOptions,
+  key: 'decodeLeeway' | 'maxTokenLength' | 'loaderTimeout' | 'tokenCacheSize',
+  min: number,
+  max = Number.MAX_VALUE,
+): number {
+  const value = pick(options, key);
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) {
+    const range = max === Number.MAX_VALUE ? `>= ${min}` : `>= ${min} and <= ${max}`;
+    fail(key, `must be a finite number ${range}, got ${JSON.stringify(value) ?? String(value)}`);
+  }
+  return value;
+}
+
+export function sameSite(value: unknown): CookieSameSite | undefined {
+  if (value === undefined) return undefined;
+  const normalized = typeof value === 'string' ? value.charAt(0).toUpperCase() + value.slice(1).toLowerCase() : value;
+  if (normalized !== 'Lax' && normalized !== 'Strict' && normalized !== 'None') {
+    fail('cookieSameSite', `must be 'Lax', 'Strict' or 'None', got ${JSON.stringify(value)}`);
+  }
+  return normalized;
+}

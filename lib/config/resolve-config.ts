@@ -1,0 +1,139 @@
+import type { JwtAlgorithm } from '../tokens/jwt.interfaces.js';
+import { type KeyLoaderPresence, importKeys } from '../tokens/import-keys.js';
+import { JwtExtendedConfigError, fail } from './config-error.js';
+import { KNOWN_OPTIONS } from './defaults.js';
+import type { JwtExtendedConfig } from './jwt-extended-config.js';
+import type { JwtExtendedOptions } from './jwt-extended-options.interface.js';
+import {
+  COOKIE_ATTRIBUTE_FORBIDDEN,
+  HTTP_TOKEN,
+  MAX_TIMER_MS,
+  algorithmName,
+  bool,
+  cookiePath,
+  finiteNumber,
+  httpToken,
+  lifetime,
+  optionalText,
+  pick,
+  sameSite,
+  stringList,
+  text,
+  tokenLocations,
+} from './option-checks.js';
+
+export interface ResolvedConfig {
+  config: JwtExtendedConfig;
+  /** Risky but legal settings, for the module to log. */
+  warnings: string[];
+}
+
+/**
+ * Applies defaults, validates every option, and imports keys once. Throws
+ * `JwtExtendedConfigError` (naming the option) on anything the module must not run with.
+ */
+export function resolveConfig(options: JwtExtendedOptions, loaders: KeyLoaderPresence): ResolvedConfig {
+  if (typeof options !== 'object' || options === null) {
+    throw new JwtExtendedConfigError('options', 'must be an object');
+  }
+  for (const key of Object.keys(options)) {
+    if (!KNOWN_OPTIONS.has(key)) fail(key, 'is not an option of JwtExtendedModule');
+  }
+
+  const algorithm = algorithmName(pick(options, 'algorithm'), 'algorithm');
+  if (options.decodeAlgorithms !== undefined && (!Array.isArray(options.decodeAlgorithms) || options.decodeAlgorithms.length === 0)) {
+    fail('decodeAlgorithms', 'must be a non-empty array of algorithm names');
+  }
+  const allowedAlgorithms = new Set<JwtAlgorithm>([
+    algorithm,
+    ...(options.decodeAlgorithms ?? []).map((alg) => algorithmName(alg, 'decodeAlgorithms')),
+  ]);
+
+  const cookieSecure = bool(options, 'cookieSecure');
+  const cookieSameSite = sameSite(options.cookieSameSite);
+  if (cookieSameSite === 'None' && !cookieSecure) {
+    fail('cookieSameSite', "is 'None', which browsers only accept with cookieSecure: true");
+  }
+  const cookieDomain = optionalText(options.cookieDomain, 'cookieDomain');
+  if (cookieDomain !== undefined && COOKIE_ATTRIBUTE_FORBIDDEN.test(cookieDomain)) {
+    fail('cookieDomain', `must be a domain name, got ${JSON.stringify(cookieDomain)}`);
+  }
+
+  const headerType = text(options, 'headerType', { allowEmpty: true });
+  if (headerType !== '' && !HTTP_TOKEN.test(headerType)) {
+    fail('headerType', `must be a single word such as 'Bearer' (or '' for a bare token), got ${JSON.stringify(headerType)}`);
+  }
+
+  const csrfMethodsValue: unknown = pick(options, 'csrfMethods');
+  if (!Array.isArray(csrfMethodsValue) || csrfMethodsValue.some((m) => typeof m !== 'string' || !HTTP_TOKEN.test(m))) {
+    fail('csrfMethods', 'must be an array of HTTP method names');
+  }
+
+  const maxTokenLength = finiteNumber(options, 'maxTokenLength', 1);
+  if (!Number.isInteger(maxTokenLength)) fail('maxTokenLength', 'must be a whole number of characters');
+  const tokenCacheSize = finiteNumber(options, 'tokenCacheSize', 0);
+  if (!Number.isInteger(tokenCacheSize)) fail('tokenCacheSize', 'must be a whole number of tokens');
+
+  const config: JwtExtendedConfig = {
+    accessTokenExpires: lifetime(options, 'accessTokenExpires'),
+    refreshTokenExpires: lifetime(options, 'refreshTokenExpires'),
+    algorithm,
+    allowedAlgorithms,
+    // Tokens this app issues must verify here; with neither set, any `aud` is foreign (RFC 7519 §4.1.3).
+    decodeAudience: stringList(options.decodeAudience, 'decodeAudience') ?? stringList(options.encodeAudience, 'encodeAudience'),
+    decodeIssuer: optionalText(options.decodeIssuer, 'decodeIssuer'),
+    decodeLeeway: finiteNumber(options, 'decodeLeeway', 0),
+    encodeAudience: stringList(options.encodeAudience, 'encodeAudience') ? options.encodeAudience : undefined,
+    encodeIssuer: optionalText(options.encodeIssuer, 'encodeIssuer'),
+    encodeNbf: bool(options, 'encodeNbf'),
+    errorMessageKey: text(options, 'errorMessageKey'),
+    identityClaim: text(options, 'identityClaim'),
+    keys: importKeys(options, algorithm, allowedAlgorithms, loaders),
+    tokenLocation: tokenLocations(options),
+    verifySub: bool(options, 'verifySub'),
+    headerName: httpToken(options, 'headerName'),
+    headerType,
+    accessCookieName: httpToken(options, 'accessCookieName'),
+    accessCookiePath: cookiePath(options, 'accessCookiePath'),
+    cookieCsrfProtect: bool(options, 'cookieCsrfProtect'),
+    cookieDomain,
+    cookieSameSite,
+    cookieSecure,
+    refreshCookieName: httpToken(options, 'refreshCookieName'),
+    refreshCookiePath: cookiePath(options, 'refreshCookiePath'),
+    sessionCookie: bool(options, 'sessionCookie'),
+    accessCsrfCookieName: httpToken(options, 'accessCsrfCookieName'),
+    accessCsrfCookiePath: cookiePath(options, 'accessCsrfCookiePath'),
+    accessCsrfFieldName: text(options, 'accessCsrfFieldName'),
+    accessCsrfHeaderName: httpToken(options, 'accessCsrfHeaderName'),
+    csrfCheckForm: bool(options, 'csrfCheckForm'),
+    csrfInCookies: bool(options, 'csrfInCookies'),
+    csrfMethods: new Set((csrfMethodsValue as string[]).map((m) => m.toUpperCase())),
+    refreshCsrfCookieName: httpToken(options, 'refreshCsrfCookieName'),
+    refreshCsrfCookiePath: cookiePath(options, 'refreshCsrfCookiePath'),
+    refreshCsrfFieldName: text(options, 'refreshCsrfFieldName'),
+    refreshCsrfHeaderName: httpToken(options, 'refreshCsrfHeaderName'),
+    queryStringName: text(options, 'queryStringName'),
+    queryStringValuePrefix: text(options, 'queryStringValuePrefix', { allowEmpty: true }),
+    jsonKey: text(options, 'jsonKey'),
+    refreshJsonKey: text(options, 'refreshJsonKey'),
+    exposeCurrentUserToViews: bool(options, 'exposeCurrentUserToViews'),
+    maxTokenLength,
+    loaderTimeout: finiteNumber(options, 'loaderTimeout', 0, MAX_TIMER_MS),
+    tokenCacheSize,
+  };
+  return { config, warnings: riskWarnings(config) };
+}
+
+function riskWarnings(config: JwtExtendedConfig): string[] {
+  const warnings: string[] = [];
+  if (config.tokenLocation.includes('cookies') && !config.cookieCsrfProtect) {
+    warnings.push('cookieCsrfProtect is off while tokens are read from cookies: cookie-authenticated requests are open to CSRF');
+  }
+  if (config.tokenLocation.includes('query_string')) {
+    warnings.push('tokens are read from the query string: URLs end up in logs, proxies and browser history');
+  }
+  if (config.accessTokenExpires === false) warnings.push('access tokens never expire (accessTokenExpires: false)');
+  if (config.refreshTokenExpires === false) warnings.push('refresh tokens never expire (refreshTokenExpires: false)');
+  return warnings;
+}

@@ -1,0 +1,82 @@
+import type { KeyObject } from 'node:crypto';
+import { fail } from '../config/config-error.js';
+import type { JwtExtendedConfig } from '../config/jwt-extended-config.js';
+import type { JwtExtendedOptions } from '../config/jwt-extended-options.interface.js';
+import { createSignature, verifySignature } from './jws.js';
+import type { AsymmetricAlgorithm, JwtAlgorithm } from './jwt.interfaces.js';
+import {
+  KeyError,
+  assertKeyFitsAlgorithm,
+  assertSecretFitsAlgorithm,
+  isSymmetric,
+  toPrivateKey,
+  toPublicKey,
+  toSecretKey,
+} from './keys.js';
+
+/** Which key loaders stand in for configured keys. */
+export interface KeyLoaderPresence {
+  encodeKey: boolean;
+  decodeKey: boolean;
+}
+
+/** Signs and verifies a probe: a private and public key that do not belong together fail here. */
+function assertKeyPair(alg: AsymmetricAlgorithm, privateKey: KeyObject, publicKey: KeyObject): void {
+  const probe = 'nestjs-jwt-extended key pair self-test';
+  if (!verifySignature(alg, publicKey, probe, createSignature(alg, privateKey, probe))) {
+    throw new KeyError('publicKey', 'does not match privateKey (a token signed with privateKey would not verify)');
+  }
+}
+
+function importConfiguredKeys(
+  options: JwtExtendedOptions,
+  algorithm: JwtAlgorithm,
+  allowed: ReadonlySet<JwtAlgorithm>,
+  loaders: KeyLoaderPresence,
+): JwtExtendedConfig['keys'] {
+  const keys: JwtExtendedConfig['keys'] = {};
+  const symmetric = [...allowed].filter(isSymmetric);
+  const asymmetric = [...allowed].filter((alg): alg is AsymmetricAlgorithm => !isSymmetric(alg));
+
+  if (options.secretKey !== undefined) {
+    const secret = toSecretKey(options.secretKey, 'secretKey');
+    for (const alg of symmetric) assertSecretFitsAlgorithm(secret, alg, 'secretKey');
+    keys.secret = secret;
+  } else if (symmetric.length > 0 && !loaders.decodeKey) {
+    fail('secretKey', `is required for ${symmetric.join(', ')} (or provide a decodeKey loader)`);
+  }
+
+  if (options.privateKey !== undefined) keys.private = toPrivateKey(options.privateKey, 'privateKey');
+  // Without publicKey the verification key is derived from privateKey, so privateKey is the option at fault.
+  const publicSource = options.publicKey === undefined ? 'privateKey' : 'publicKey';
+  if (options.publicKey !== undefined) keys.public = toPublicKey(options.publicKey, 'publicKey');
+  else if (keys.private) keys.public = toPublicKey(keys.private, 'privateKey');
+
+  if (asymmetric.length > 0 && !keys.public && !loaders.decodeKey) {
+    fail(
+      !isSymmetric(algorithm) && !loaders.encodeKey ? 'privateKey' : 'publicKey',
+      `is required for ${asymmetric.join(', ')}: give privateKey to sign and publicKey to verify (or provide key loaders)`,
+    );
+  }
+  for (const alg of asymmetric) {
+    if (keys.private && alg === algorithm) assertKeyFitsAlgorithm(keys.private, alg, 'privateKey');
+    if (keys.public) assertKeyFitsAlgorithm(keys.public, alg, publicSource);
+  }
+  if (!isSymmetric(algorithm) && keys.private && keys.public) assertKeyPair(algorithm, keys.private, keys.public);
+  return keys;
+}
+
+/** Imports the configured keys once; a key that does not fit fails start-up naming its own option. */
+export function importKeys(
+  options: JwtExtendedOptions,
+  algorithm: JwtAlgorithm,
+  allowed: ReadonlySet<JwtAlgorithm>,
+  loaders: KeyLoaderPresence,
+): JwtExtendedConfig['keys'] {
+  try {
+    return importConfiguredKeys(options, algorithm, allowed, loaders);
+  } catch (error) {
+    if (error instanceof KeyError) fail(error.option, error.problem);
+    throw error;
+  }
+}
