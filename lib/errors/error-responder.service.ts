@@ -1,5 +1,6 @@
 import { HttpException, Inject, Injectable, Logger } from '@nestjs/common';
-import type { LoaderRole, ResolvedLoaders } from '../loaders/jwt-extended-loaders.interface.js';
+import type { ResolvedLoaders } from '../loaders/jwt-extended-loaders.interface.js';
+import { type ErrorLoaderRole, LOADER_ROLES } from '../loaders/loader-roles.js';
 import type { MaybePromise } from '../loaders/maybe-promise.js';
 import { settleLoader } from '../loaders/settle-loader.js';
 import { JWT_EXTENDED_CONFIG, JWT_EXTENDED_LOADERS } from '../config/injection-tokens.js';
@@ -26,40 +27,25 @@ const logger = new Logger('JwtExtendedModule');
 type ExceptionClass = abstract new (...args: never[]) => JwtExtendedException;
 type Respond = (error: JwtExtendedException) => MaybePromise<unknown>;
 
-/** An error-response loader role: the exceptions it shapes, and how to call it. */
-function responder<R extends LoaderRole>(
-  role: R,
-  handles: readonly ExceptionClass[],
-  respond: (loader: NonNullable<ResolvedLoaders[R]>, error: JwtExtendedException) => MaybePromise<unknown>,
-) {
-  return {
-    role,
-    handles,
-    bind(loaders: ResolvedLoaders): Respond | undefined {
-      const loader = loaders[role];
-      return loader && ((error) => respond(loader, error));
-    },
-  };
-}
-
-const header = (e: JwtExtendedException) => (e.jwtHeader ?? {}) as JwtHeader;
-const payload = (e: JwtExtendedException) => (e.jwtPayload ?? {}) as JwtPayload;
-
-/** Which error-response loader shapes which exceptions (Flask's default callbacks, by class). */
-const RESPONDERS = [
-  responder('unauthorized', [NoAuthorizationException, CsrfException], (l, e) => l.onUnauthorized(e.reason)),
-  responder('invalidToken', [InvalidHeaderException, InvalidQueryParamException, JwtDecodeException, WrongTokenException], (l, e) =>
-    l.onInvalidToken(e.reason),
-  ),
-  responder('expiredToken', [ExpiredTokenException], (l, e) => l.onExpiredToken(header(e), payload(e))),
-  responder('needsFreshToken', [FreshTokenRequiredException], (l, e) => l.onNeedsFreshToken(header(e), payload(e))),
-  responder('revokedToken', [RevokedTokenException], (l, e) => l.onRevokedToken(header(e), payload(e))),
-  responder('tokenVerificationFailed', [UserClaimsVerificationException], (l, e) => l.onTokenVerificationFailed(header(e), payload(e))),
-  responder('userLookupError', [UserLookupException], (l, e) => l.onUserLookupError(header(e), payload(e))),
+/** Which error-response loader shapes which exceptions (Flask's default callbacks). */
+const SHAPED_BY: readonly (readonly [ErrorLoaderRole, readonly ExceptionClass[]])[] = [
+  ['unauthorized', [NoAuthorizationException, CsrfException]],
+  ['invalidToken', [InvalidHeaderException, InvalidQueryParamException, JwtDecodeException, WrongTokenException]],
+  ['expiredToken', [ExpiredTokenException]],
+  ['needsFreshToken', [FreshTokenRequiredException]],
+  ['revokedToken', [RevokedTokenException]],
+  ['tokenVerificationFailed', [UserClaimsVerificationException]],
+  ['userLookupError', [UserLookupException]],
 ];
 
-/** The loader roles that shape error responses. */
-export const ERROR_LOADER_ROLES: ReadonlySet<LoaderRole> = new Set(RESPONDERS.map((r) => r.role));
+/** Calls a configured error loader the way its role says (LOADER_ROLES): with the reason, or the token. */
+function bindResponder(role: ErrorLoaderRole, loader: object): Respond {
+  const { method, errorResponse } = LOADER_ROLES[role];
+  const call = (loader as Record<string, (...args: unknown[]) => MaybePromise<unknown>>)[method].bind(loader);
+  return errorResponse === 'reason'
+    ? (error) => call(error.reason)
+    : (error) => call((error.jwtHeader ?? {}) as JwtHeader, (error.jwtPayload ?? {}) as JwtPayload);
+}
 
 /**
  * Why a loader's answer cannot be the response, if it cannot. The body is checked
@@ -83,15 +69,15 @@ function describeValue(value: unknown): string {
 @Injectable()
 export class ErrorResponder {
   /** Only the configured roles, resolved once. */
-  private readonly responders: { role: LoaderRole; handles: readonly ExceptionClass[]; respond: Respond }[];
+  private readonly responders: { role: ErrorLoaderRole; handles: readonly ExceptionClass[]; respond: Respond }[];
 
   constructor(
     @Inject(JWT_EXTENDED_LOADERS) loaders: ResolvedLoaders,
     @Inject(JWT_EXTENDED_CONFIG) private readonly config: JwtExtendedConfig,
   ) {
-    this.responders = RESPONDERS.flatMap(({ role, handles, bind }) => {
-      const respond = bind(loaders);
-      return respond ? [{ role, handles, respond }] : [];
+    this.responders = SHAPED_BY.flatMap(([role, handles]) => {
+      const loader = loaders[role];
+      return loader ? [{ role, handles, respond: bindResponder(role, loader) }] : [];
     });
   }
 

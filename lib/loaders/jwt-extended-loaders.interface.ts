@@ -26,28 +26,7 @@ export interface JwtExtendedLoaders {
   userLookupError?: Type<E.UserLookupErrorLoader>;
 }
 
-/** The method each loader role must implement: checked at start-up. */
-export const LOADER_METHODS = {
-  additionalClaims: 'additionalClaims',
-  additionalHeaders: 'additionalHeaders',
-  decodeKey: 'decodeKey',
-  encodeKey: 'encodeKey',
-  userIdentity: 'userIdentity',
-  userLookup: 'lookupUser',
-  blocklist: 'isTokenRevoked',
-  tokenVerification: 'verifyToken',
-  expiredToken: 'onExpiredToken',
-  invalidToken: 'onInvalidToken',
-  needsFreshToken: 'onNeedsFreshToken',
-  revokedToken: 'onRevokedToken',
-  tokenVerificationFailed: 'onTokenVerificationFailed',
-  unauthorized: 'onUnauthorized',
-  userLookupError: 'onUserLookupError',
-} as const satisfies Record<keyof JwtExtendedLoaders, string>;
-
-export type LoaderRole = keyof JwtExtendedLoaders;
-
 /** Loader instances, resolved by the module. */
 export type ResolvedLoaders = {
-  [K in LoaderRole]?: InstanceType<NonNullable<JwtExtendedLoaders[K]>>;
+  [K in keyof JwtExtendedLoaders]?: InstanceType<NonNullable<JwtExtendedLoaders[K]>>;
 };

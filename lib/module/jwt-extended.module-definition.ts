@@ -1,13 +1,8 @@
 import { ConfigurableModuleBuilder, type Provider, type Type } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
-import { ERROR_LOADER_ROLES } from '../errors/error-responder.service.js';
 import { JwtErrorFilter } from '../errors/jwt-error.filter.js';
-import {
-  type JwtExtendedLoaders,
-  LOADER_METHODS,
-  type LoaderRole,
-  type ResolvedLoaders,
-} from '../loaders/jwt-extended-loaders.interface.js';
+import type { JwtExtendedLoaders, ResolvedLoaders } from '../loaders/jwt-extended-loaders.interface.js';
+import { LOADER_ROLES, type LoaderRole, isErrorLoaderRole, isLoaderRole } from '../loaders/loader-roles.js';
 import { JWT_EXTENDED_LOADERS } from '../config/injection-tokens.js';
 import type { JwtExtendedOptions } from '../config/jwt-extended-options.interface.js';
 
@@ -22,16 +17,19 @@ function loaderEntries(loaders: JwtExtendedLoaders | undefined): [LoaderRole, Ty
   if (loaders === undefined) return [];
   if (typeof loaders !== 'object' || loaders === null) throw new TypeError('JwtExtendedModule: "loaders" must be an object');
   return Object.entries(loaders).map(([role, loader]) => {
-    if (!Object.hasOwn(LOADER_METHODS, role)) {
-      throw new TypeError(
-        `JwtExtendedModule: "loaders.${role}" is not a loader role; use one of ${Object.keys(LOADER_METHODS).join(', ')}`,
-      );
+    if (!isLoaderRole(role)) {
+      throw new TypeError(`JwtExtendedModule: "loaders.${role}" is not a loader role; use one of ${Object.keys(LOADER_ROLES).join(', ')}`);
     }
     if (typeof loader !== 'function') {
       throw new TypeError(`JwtExtendedModule: "loaders.${role}" must be an @Injectable() class`);
     }
-    return [role as LoaderRole, loader as Type];
+    return [role, loader as Type];
   });
+}
+
+/** Each loader class once, however many roles it fills. */
+function uniqueClasses(entries: [LoaderRole, Type][]): Type[] {
+  return [...new Set(entries.map(([, loader]) => loader))];
 }
 
 /**
@@ -39,11 +37,6 @@ function loaderEntries(loaders: JwtExtendedLoaders | undefined): [LoaderRole, Ty
  * the module's `imports` provide), and maps roles to instances, checking at start-up
  * that each instance has its role's method.
  */
-/** Each loader class once, however many roles it fills. */
-function uniqueClasses(entries: [LoaderRole, Type][]): Type[] {
-  return [...new Set(entries.map(([, loader]) => loader))];
-}
-
 function loaderProviders(entries: [LoaderRole, Type][]): Provider[] {
   const classes = uniqueClasses(entries);
   const providers: Provider[] = [
@@ -55,8 +48,9 @@ function loaderProviders(entries: [LoaderRole, Type][]): Provider[] {
         const resolved: Record<string, unknown> = {};
         for (const [role, loader] of entries) {
           const instance = instances[classes.indexOf(loader)] as Record<string, unknown>;
-          if (typeof instance[LOADER_METHODS[role]] !== 'function') {
-            throw new TypeError(`JwtExtendedModule: loaders.${role} (${loader.name}) must implement ${LOADER_METHODS[role]}()`);
+          const { method } = LOADER_ROLES[role];
+          if (typeof instance[method] !== 'function') {
+            throw new TypeError(`JwtExtendedModule: loaders.${role} (${loader.name}) must implement ${method}()`);
           }
           resolved[role] = instance;
         }
@@ -65,7 +59,7 @@ function loaderProviders(entries: [LoaderRole, Type][]): Provider[] {
     },
   ];
   // Error loaders shape library exceptions wherever they are thrown; without one, no filter runs on any request.
-  if (entries.some(([role]) => ERROR_LOADER_ROLES.has(role))) {
+  if (entries.some(([role]) => isErrorLoaderRole(role))) {
     providers.push({ provide: APP_FILTER, useExisting: JwtErrorFilter });
   }
   return providers;
