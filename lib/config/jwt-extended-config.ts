@@ -2,6 +2,22 @@ import type { KeyObject } from 'node:crypto';
 import type { JwtAlgorithm, TokenLocation } from '../tokens/jwt.interfaces.js';
 import type { CookieSameSite } from './jwt-extended-options.interface.js';
 
+/** Access or refresh: the two kinds of token, each with its own cookies, CSRF names and JSON key. */
+export type TokenType = 'access' | 'refresh';
+
+/** Where one kind of token travels, resolved once from the flat `access*` / `refresh*` options. */
+export interface TokenTypeSettings {
+  cookieName: string;
+  cookiePath: string;
+  csrfCookieName: string;
+  csrfCookiePath: string;
+  csrfHeaderName: string;
+  /** `csrfHeaderName` lower-cased, as Node delivers incoming header names. */
+  csrfHeaderKey: string;
+  csrfFieldName: string;
+  jsonKey: string;
+}
+
 /** Options after defaults, normalisation, validation and key import. Internal. */
 export interface JwtExtendedConfig {
   accessTokenExpires: number | false;
@@ -24,31 +40,19 @@ export interface JwtExtendedConfig {
   verifySub: boolean;
   headerName: string;
   headerType: string;
-  accessCookieName: string;
-  accessCookiePath: string;
   cookieCsrfProtect: boolean;
   cookieDomain?: string;
   cookieSameSite?: CookieSameSite;
   cookieSecure: boolean;
-  refreshCookieName: string;
-  refreshCookiePath: string;
   sessionCookie: boolean;
-  accessCsrfCookieName: string;
-  accessCsrfCookiePath: string;
-  accessCsrfFieldName: string;
-  accessCsrfHeaderName: string;
   csrfCheckForm: boolean;
   csrfInCookies: boolean;
   csrfMethods: ReadonlySet<string>;
-  refreshCsrfCookieName: string;
-  refreshCsrfCookiePath: string;
-  refreshCsrfFieldName: string;
-  refreshCsrfHeaderName: string;
   queryStringName: string;
   queryStringValuePrefix: string;
-  jsonKey: string;
-  refreshJsonKey: string;
   exposeCurrentUserToViews: boolean;
+  /** Settings that differ between access and refresh tokens: `config.tokens[type]`, no ternaries. */
+  tokens: Readonly<Record<TokenType, Readonly<TokenTypeSettings>>>;
   maxTokenLength: number;
   /** Milliseconds, 0 to 2^31−1; 0 means no deadline. */
   loaderTimeout: number;

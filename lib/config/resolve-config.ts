@@ -2,7 +2,7 @@ import type { JwtAlgorithm } from '../tokens/jwt.interfaces.js';
 import { type KeyLoaderPresence, importKeys } from '../tokens/import-keys.js';
 import { JwtExtendedConfigError, fail } from './config-error.js';
 import { KNOWN_OPTIONS } from './defaults.js';
-import type { JwtExtendedConfig } from './jwt-extended-config.js';
+import type { JwtExtendedConfig, TokenType, TokenTypeSettings } from './jwt-extended-config.js';
 import type { JwtExtendedOptions } from './jwt-extended-options.interface.js';
 import {
   COOKIE_ATTRIBUTE_FORBIDDEN,
@@ -93,36 +93,63 @@ export function resolveConfig(options: JwtExtendedOptions, loaders: KeyLoaderPre
     verifySub: bool(options, 'verifySub'),
     headerName: httpToken(options, 'headerName'),
     headerType,
-    accessCookieName: httpToken(options, 'accessCookieName'),
-    accessCookiePath: cookiePath(options, 'accessCookiePath'),
     cookieCsrfProtect: bool(options, 'cookieCsrfProtect'),
     cookieDomain,
     cookieSameSite,
     cookieSecure,
-    refreshCookieName: httpToken(options, 'refreshCookieName'),
-    refreshCookiePath: cookiePath(options, 'refreshCookiePath'),
     sessionCookie: bool(options, 'sessionCookie'),
-    accessCsrfCookieName: httpToken(options, 'accessCsrfCookieName'),
-    accessCsrfCookiePath: cookiePath(options, 'accessCsrfCookiePath'),
-    accessCsrfFieldName: text(options, 'accessCsrfFieldName'),
-    accessCsrfHeaderName: httpToken(options, 'accessCsrfHeaderName'),
     csrfCheckForm: bool(options, 'csrfCheckForm'),
     csrfInCookies: bool(options, 'csrfInCookies'),
     csrfMethods: new Set((csrfMethodsValue as string[]).map((m) => m.toUpperCase())),
-    refreshCsrfCookieName: httpToken(options, 'refreshCsrfCookieName'),
-    refreshCsrfCookiePath: cookiePath(options, 'refreshCsrfCookiePath'),
-    refreshCsrfFieldName: text(options, 'refreshCsrfFieldName'),
-    refreshCsrfHeaderName: httpToken(options, 'refreshCsrfHeaderName'),
     queryStringName: text(options, 'queryStringName'),
     queryStringValuePrefix: text(options, 'queryStringValuePrefix', { allowEmpty: true }),
-    jsonKey: text(options, 'jsonKey'),
-    refreshJsonKey: text(options, 'refreshJsonKey'),
     exposeCurrentUserToViews: bool(options, 'exposeCurrentUserToViews'),
+    tokens: {
+      access: tokenTypeSettings(options, 'access'),
+      refresh: tokenTypeSettings(options, 'refresh'),
+    },
     maxTokenLength,
     loaderTimeout: finiteNumber(options, 'loaderTimeout', 0, MAX_TIMER_MS),
     tokenCacheSize,
   };
   return { config, warnings: riskWarnings(config) };
+}
+
+/** The flat, Flask-named options behind each kind of token's settings. */
+const TOKEN_TYPE_OPTIONS = {
+  access: {
+    cookieName: 'accessCookieName',
+    cookiePath: 'accessCookiePath',
+    csrfCookieName: 'accessCsrfCookieName',
+    csrfCookiePath: 'accessCsrfCookiePath',
+    csrfHeaderName: 'accessCsrfHeaderName',
+    csrfFieldName: 'accessCsrfFieldName',
+    jsonKey: 'jsonKey',
+  },
+  refresh: {
+    cookieName: 'refreshCookieName',
+    cookiePath: 'refreshCookiePath',
+    csrfCookieName: 'refreshCsrfCookieName',
+    csrfCookiePath: 'refreshCsrfCookiePath',
+    csrfHeaderName: 'refreshCsrfHeaderName',
+    csrfFieldName: 'refreshCsrfFieldName',
+    jsonKey: 'refreshJsonKey',
+  },
+} as const satisfies Record<TokenType, Record<Exclude<keyof TokenTypeSettings, 'csrfHeaderKey'>, keyof JwtExtendedOptions>>;
+
+function tokenTypeSettings(options: JwtExtendedOptions, type: TokenType): TokenTypeSettings {
+  const names = TOKEN_TYPE_OPTIONS[type];
+  const csrfHeaderName = httpToken(options, names.csrfHeaderName);
+  return Object.freeze({
+    cookieName: httpToken(options, names.cookieName),
+    cookiePath: cookiePath(options, names.cookiePath),
+    csrfCookieName: httpToken(options, names.csrfCookieName),
+    csrfCookiePath: cookiePath(options, names.csrfCookiePath),
+    csrfHeaderName,
+    csrfHeaderKey: csrfHeaderName.toLowerCase(),
+    csrfFieldName: text(options, names.csrfFieldName),
+    jsonKey: text(options, names.jsonKey),
+  });
 }
 
 function riskWarnings(config: JwtExtendedConfig): string[] {

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { JWT_EXTENDED_CONFIG } from '../config/injection-tokens.js';
-import type { JwtExtendedConfig } from '../config/jwt-extended-config.js';
+import type { JwtExtendedConfig, TokenType, TokenTypeSettings } from '../config/jwt-extended-config.js';
 import { type HttpResponseLike, appendSetCookie } from '../request/http-adapter.js';
 
 export interface SetCookieOptions {
@@ -33,7 +33,7 @@ interface CookieSpec {
 export class CookieWriter {
   constructor(@Inject(JWT_EXTENDED_CONFIG) private readonly config: JwtExtendedConfig) {}
 
-  setTokenCookies(res: HttpResponseLike, refresh: boolean, token: string, csrf: string | undefined, options: SetCookieOptions = {}): void {
+  setTokenCookies(res: HttpResponseLike, type: TokenType, token: string, csrf: string | undefined, options: SetCookieOptions = {}): void {
     const { maxAge, domain } = options;
     // Anything else writes a cookie that lies: `Expires=Invalid Date` (1e21), or Max-Age=0 with a future Expires (0.5).
     if (maxAge !== undefined && !(Number.isInteger(maxAge) && maxAge >= 0 && maxAge <= MAX_COOKIE_AGE)) {
@@ -42,32 +42,24 @@ export class CookieWriter {
       );
     }
     const lifetime = maxAge ?? (this.config.sessionCookie ? undefined : PERSISTENT_MAX_AGE);
-    for (const spec of this.cookies(refresh, token, csrf)) {
+    for (const spec of this.cookies(this.config.tokens[type], token, csrf)) {
       appendSetCookie(res, this.serialize(spec, lifetime, domain));
     }
   }
 
-  unsetTokenCookies(res: HttpResponseLike, refresh: boolean, options: UnsetCookieOptions = {}): void {
-    for (const spec of this.cookies(refresh, '', '')) {
+  unsetTokenCookies(res: HttpResponseLike, type: TokenType, options: UnsetCookieOptions = {}): void {
+    for (const spec of this.cookies(this.config.tokens[type], '', '')) {
       appendSetCookie(res, this.serialize(spec, 0, options.domain));
     }
   }
 
-  private cookies(refresh: boolean, token: string, csrf: string | undefined): CookieSpec[] {
-    const c = this.config;
-    const specs: CookieSpec[] = [
-      {
-        name: refresh ? c.refreshCookieName : c.accessCookieName,
-        value: token,
-        path: refresh ? c.refreshCookiePath : c.accessCookiePath,
-        httpOnly: true,
-      },
-    ];
-    if (c.cookieCsrfProtect && c.csrfInCookies && csrf !== undefined) {
+  private cookies(settings: TokenTypeSettings, token: string, csrf: string | undefined): CookieSpec[] {
+    const specs: CookieSpec[] = [{ name: settings.cookieName, value: token, path: settings.cookiePath, httpOnly: true }];
+    if (this.config.cookieCsrfProtect && this.config.csrfInCookies && csrf !== undefined) {
       specs.push({
-        name: refresh ? c.refreshCsrfCookieName : c.accessCsrfCookieName,
+        name: settings.csrfCookieName,
         value: csrf,
-        path: refresh ? c.refreshCsrfCookiePath : c.accessCsrfCookiePath,
+        path: settings.csrfCookiePath,
         // Readable by the page's JavaScript, which echoes it in the CSRF header.
         httpOnly: false,
       });

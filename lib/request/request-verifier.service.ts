@@ -64,7 +64,7 @@ export class RequestVerifier implements OnModuleInit {
   /** `options` come from `validateJwtRequiredOptions` (the decorator or `verifyJwtInRequest`): nothing to normalise here. */
   async verify(req: HttpRequestLike, options: ValidatedJwtRequiredOptions): Promise<VerifiedJwt | null> {
     const refresh = options.refresh === true;
-    const found = this.extractor.extract(req, options.locations ?? this.config.tokenLocation, refresh);
+    const found = this.extractor.extract(req, options.locations ?? this.config.tokenLocation, refresh ? 'refresh' : 'access');
     if ('missing' in found) {
       if (options.optional) {
         publishJwtState(req, this.emptyState(), this.mirrors);

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { CsrfException, InvalidHeaderException, InvalidQueryParamException, JwtDecodeException } from '../errors/exceptions.js';
 import { JWT_EXTENDED_CONFIG } from '../config/injection-tokens.js';
-import type { JwtExtendedConfig } from '../config/jwt-extended-config.js';
+import type { JwtExtendedConfig, TokenType, TokenTypeSettings } from '../config/jwt-extended-config.js';
 import type { TokenLocation } from '../tokens/jwt.interfaces.js';
 import {
   type HttpRequestLike,
@@ -50,8 +50,6 @@ export class TokenExtractor {
   // Configured header names and type, lower-cased once: incoming header names are lower-case.
   private readonly headerKey: string;
   private readonly headerType: string;
-  private readonly accessCsrfHeaderKey: string;
-  private readonly refreshCsrfHeaderKey: string;
   private readonly missingHeader: string;
   private readonly missingHeaderType: string;
   private readonly badHeader: string;
@@ -63,8 +61,6 @@ export class TokenExtractor {
     this.messageKey = config.errorMessageKey;
     this.headerKey = headerName.toLowerCase();
     this.headerType = headerType.toLowerCase();
-    this.accessCsrfHeaderKey = config.accessCsrfHeaderName.toLowerCase();
-    this.refreshCsrfHeaderKey = config.refreshCsrfHeaderName.toLowerCase();
     this.missingHeader = `Missing ${headerName} Header`;
     this.missingHeaderType = `Missing '${headerType}' type in '${headerName}' header. Expected '${headerName}: ${headerType} <JWT>'`;
     this.badHeader =
@@ -75,11 +71,11 @@ export class TokenExtractor {
   }
 
   /** The first token found in `locations`, in order; or the combined "missing" message. */
-  extract(req: HttpRequestLike, locations: readonly TokenLocation[], refresh: boolean): FoundToken | { missing: string } {
-    if (locations.length === 1) return this.read(req, locations[0], refresh);
+  extract(req: HttpRequestLike, locations: readonly TokenLocation[], type: TokenType): FoundToken | { missing: string } {
+    if (locations.length === 1) return this.read(req, locations[0], type);
     const reasons: string[] = [];
     for (const location of locations) {
-      const result = this.read(req, location, refresh);
+      const result = this.read(req, location, type);
       if (!('missing' in result)) return result;
       reasons.push(result.missing);
     }
@@ -88,16 +84,16 @@ export class TokenExtractor {
     };
   }
 
-  private read(req: HttpRequestLike, location: TokenLocation, refresh: boolean): LocationResult {
+  private read(req: HttpRequestLike, location: TokenLocation, type: TokenType): LocationResult {
     switch (location) {
       case 'headers':
         return this.fromHeader(req);
       case 'cookies':
-        return this.fromCookie(req, refresh);
+        return this.fromCookie(req, this.config.tokens[type]);
       case 'query_string':
         return this.fromQueryString(req);
       case 'json':
-        return this.fromJsonBody(req, refresh);
+        return this.fromJsonBody(req, this.config.tokens[type]);
     }
   }
 
@@ -161,18 +157,17 @@ export class TokenExtractor {
     return true;
   }
 
-  private fromCookie(req: HttpRequestLike, refresh: boolean): LocationResult {
+  private fromCookie(req: HttpRequestLike, settings: TokenTypeSettings): LocationResult {
     const config = this.config;
-    const cookieName = refresh ? config.refreshCookieName : config.accessCookieName;
-    const token = readCookie(req, cookieName);
-    if (!token) return { missing: `Missing cookie "${cookieName}"` };
+    const token = readCookie(req, settings.cookieName);
+    if (!token) return { missing: `Missing cookie "${settings.cookieName}"` };
     if (!config.cookieCsrfProtect || !this.csrfMethods.has(requestMethod(req))) {
       return { token, location: 'cookies' };
     }
-    let csrfValue = readHeader(req, refresh ? this.refreshCsrfHeaderKey : this.accessCsrfHeaderKey);
+    let csrfValue = readHeader(req, settings.csrfHeaderKey);
     if (!csrfValue && config.csrfCheckForm) {
       const body = readBody(req);
-      const field = refresh ? config.refreshCsrfFieldName : config.accessCsrfFieldName;
+      const field = settings.csrfFieldName;
       const value = body && typeof body === 'object' && Object.hasOwn(body, field) ? (body as Record<string, unknown>)[field] : undefined;
       if (typeof value === 'string') csrfValue = value;
     }
@@ -198,11 +193,11 @@ export class TokenExtractor {
     return { token: value.slice(prefix.length), location: 'query_string' };
   }
 
-  private fromJsonBody(req: HttpRequestLike, refresh: boolean): LocationResult {
+  private fromJsonBody(req: HttpRequestLike, settings: TokenTypeSettings): LocationResult {
     if (!isJsonContentType(readHeader(req, 'content-type'))) {
       return { missing: 'Invalid content-type. Must be application/json.' };
     }
-    const key = refresh ? this.config.refreshJsonKey : this.config.jsonKey;
+    const key = settings.jsonKey;
     // A GET, HEAD or TRACE request has no body token (readBody): the key is missing, as from an empty body.
     const body = readBody(req);
     const value =

@@ -66,12 +66,12 @@ export class JwtExtendedService {
 
   /** Flask `set_access_cookies`: the token cookie (HttpOnly) and, with CSRF protection, the readable CSRF cookie. */
   setAccessCookies(response: HttpResponseLike, token: string, options?: SetCookieOptions): void {
-    this.cookies.setTokenCookies(response, false, token, this.csrfOf(token), options);
+    this.cookies.setTokenCookies(response, 'access', token, this.csrfOf(token), options);
   }
 
   /** Flask `set_refresh_cookies`. */
   setRefreshCookies(response: HttpResponseLike, token: string, options?: SetCookieOptions): void {
-    this.cookies.setTokenCookies(response, true, token, this.csrfOf(token), options);
+    this.cookies.setTokenCookies(response, 'refresh', token, this.csrfOf(token), options);
   }
 
   /** Flask `unset_jwt_cookies`: expires the access and refresh cookies (and their CSRF cookies). */
@@ -82,12 +82,12 @@ export class JwtExtendedService {
 
   /** Flask `unset_access_cookies`. */
   unsetAccessCookies(response: HttpResponseLike, options?: UnsetCookieOptions): void {
-    this.cookies.unsetTokenCookies(response, false, options);
+    this.cookies.unsetTokenCookies(response, 'access', options);
   }
 
   /** Flask `unset_refresh_cookies`. */
   unsetRefreshCookies(response: HttpResponseLike, options?: UnsetCookieOptions): void {
-    this.cookies.unsetTokenCookies(response, true, options);
+    this.cookies.unsetTokenCookies(response, 'refresh', options);
   }
 
   /**

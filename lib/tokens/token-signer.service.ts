@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { type KeyObject, randomUUID } from 'node:crypto';
 import type { ResolvedLoaders } from '../loaders/jwt-extended-loaders.interface.js';
 import { JWT_EXTENDED_CONFIG, JWT_EXTENDED_LOADERS } from '../config/injection-tokens.js';
-import type { JwtExtendedConfig } from '../config/jwt-extended-config.js';
+import type { JwtExtendedConfig, TokenType } from '../config/jwt-extended-config.js';
 import { LIFETIME_FORMS, parseLifetime } from './duration.js';
 import { assertJsonSerializable } from './json-claims.js';
 import { signCompact } from './jws.js';
@@ -22,8 +22,6 @@ export interface CreateAccessTokenOptions extends CreateRefreshTokenOptions {
   /** `true`/`false`, or seconds during which the token stays fresh (the claim then holds that timestamp). */
   fresh?: boolean | number;
 }
-
-type TokenType = 'access' | 'refresh';
 
 /** Creates access and refresh tokens with the claims Flask-JWT-Extended puts in them. */
 @Injectable()
