@@ -1,9 +1,9 @@
 import { type ExecutionContext, createParamDecorator } from '@nestjs/common';
-import type { HttpRequestLike } from '../request/http-adapter.js';
+import { contextAdapter } from '../request/execution-contexts.js';
 import { requireJwtState } from '../request/jwt-request-state.js';
 import { currentUserOf } from '../service/jwt-extended.service.js';
 
-const request = (ctx: ExecutionContext) => ctx.switchToHttp().getRequest<HttpRequestLike>();
+const request = (ctx: ExecutionContext) => contextAdapter(ctx).getRequest(ctx);
 
 /** The user the `userLookup` loader returned (`null` on an optional request without token). */
 export const CurrentUser = createParamDecorator((_: unknown, ctx: ExecutionContext) => currentUserOf(request(ctx)));

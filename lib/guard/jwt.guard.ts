@@ -5,6 +5,7 @@ import { JWT_EXTENDED_CONFIG } from '../config/injection-tokens.js';
 import { JWT_REQUIRED_METADATA } from '../decorators/metadata-keys.js';
 import type { JwtExtendedConfig } from '../config/jwt-extended-config.js';
 import type { HttpRequestLike } from '../request/http-adapter.js';
+import { contextAdapter } from '../request/execution-contexts.js';
 import { isGuarded, markGuarded } from '../request/jwt-request-state.js';
 import { RequestVerifier } from '../request/request-verifier.service.js';
 
@@ -28,15 +29,25 @@ export class JwtGuard implements CanActivate {
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
-    const http = context.switchToHttp();
-    const req = http.getRequest<HttpRequestLike>();
+    const req = this.getRequest(context);
     if (isGuarded(req)) return true;
     // Failures propagate as the library's exceptions; error loaders shape them in JwtErrorFilter.
     await this.verifier.verify(req, this.optionsFor(context));
     markGuarded(req);
-    // The view locals mirror this verification and any later one of the request (verifyJwtInRequest).
-    if (this.config.exposeCurrentUserToViews) this.verifier.bindResponse(req, http.getResponse<object>());
+    if (this.config.exposeCurrentUserToViews) {
+      // The view locals mirror this verification and any later one of the request (verifyJwtInRequest).
+      const res = contextAdapter(context).getResponse(context);
+      if (res) this.verifier.bindResponse(req, res);
+    }
     return true;
+  }
+
+  /**
+   * The object the token is read from and the verified state is kept on. Override it (as with
+   * `@nestjs/passport`'s `getRequest`) when a request reaches the guard in another shape.
+   */
+  protected getRequest(context: ExecutionContext): HttpRequestLike {
+    return contextAdapter(context).getRequest(context);
   }
 
   private optionsFor(context: ExecutionContext): ValidatedJwtRequiredOptions {

@@ -1,0 +1,32 @@
+import type { ExecutionContext } from '@nestjs/common';
+import type { HttpRequestLike, HttpResponseLike } from './http-adapter.js';
+
+/**
+ * What one Nest execution context says about itself: where the object the token is read
+ * from (and verification state is kept on) lives, and where responses are written. The
+ * extractor, verifier and guard read requests only through this seam, so a new context
+ * (GraphQL, WebSocket, RPC) is one more adapter in CONTEXT_ADAPTERS, not edits across them.
+ */
+export interface ExecutionContextAdapter {
+  /** The request-like object: headers, cookies (in the `cookie` header), query, body, method. */
+  getRequest(context: ExecutionContext): HttpRequestLike;
+  /** Where cookies and view locals are written; `undefined` where the context has no response. */
+  getResponse(context: ExecutionContext): HttpResponseLike | undefined;
+}
+
+/** Express and Fastify: the request and response Nest hands controllers. */
+const httpContext: ExecutionContextAdapter = {
+  getRequest: (context) => context.switchToHttp().getRequest<HttpRequestLike>(),
+  getResponse: (context) => context.switchToHttp().getResponse<HttpResponseLike>(),
+};
+
+/** One adapter per `context.getType()`. */
+const CONTEXT_ADAPTERS: Readonly<Record<string, ExecutionContextAdapter>> = { http: httpContext };
+
+/** The adapter of a context; a context the library does not know yet is an error, never a silent pass. */
+export function contextAdapter(context: ExecutionContext): ExecutionContextAdapter {
+  const type = context.getType();
+  const adapter = Object.hasOwn(CONTEXT_ADAPTERS, type) ? CONTEXT_ADAPTERS[type] : undefined;
+  if (!adapter) throw new TypeError(`nestjs-jwt-extended cannot read tokens in the '${type}' execution context`);
+  return adapter;
+}
