@@ -13,6 +13,7 @@ import {
   InvalidHeaderException,
   InvalidQueryParamException,
   type JwtExtendedException,
+  applyMessageKey,
   JwtDecodeException,
   LoaderTimeoutException,
   NoAuthorizationException,
@@ -87,11 +88,12 @@ export class ErrorResponder {
    * something else than an `HttpException` is logged, and the default response stands.
    */
   async toResponse(error: JwtExtendedException): Promise<HttpException> {
+    applyMessageKey(error, this.config.errorMessageKey);
     const shaper = this.responders.find(({ handles }) => handles.some((type) => error instanceof type));
     if (!shaper) return error;
     const { role } = shaper;
     try {
-      const response = await settleLoader(shaper.respond(error), role, this.config.loaderTimeout, this.config.errorMessageKey);
+      const response = await settleLoader(shaper.respond(error), role, this.config.loaderTimeout);
       const refusal = refuse(response);
       if (refusal === undefined) return response as HttpException;
       logger.error(`The ${role} loader ${refusal}; the default response was sent`);

@@ -6,9 +6,15 @@ export interface JwtExceptionOptions {
   jwtHeader?: JwtHeader;
   /** Payload of the token, where one was decoded. */
   jwtPayload?: JwtPayload;
-  /** Key of the message in the response body (option `errorMessageKey`). */
+  /**
+   * Key of the message in the response body. Default: the module's `errorMessageKey`,
+   * applied where the exception leaves the library (`applyMessageKey`), else `'msg'`.
+   */
   messageKey?: string;
 }
+
+// Private: only applyMessageKey sets it, and only where no key was given explicitly.
+const MESSAGE_KEY = Symbol('nestjs-jwt-extended.message-key');
 
 /**
  * Base class of every error the library raises about a request or a token.
@@ -18,16 +24,31 @@ export abstract class JwtExtendedException extends HttpException {
   readonly reason: string;
   readonly jwtHeader?: JwtHeader;
   readonly jwtPayload?: JwtPayload;
+  private [MESSAGE_KEY]: { key: string; explicit: boolean };
 
   constructor(message: string, status: number, options: JwtExceptionOptions = {}) {
-    super({ [options.messageKey ?? 'msg']: message }, status);
+    super(message, status);
     this.reason = message;
     this.jwtHeader = options.jwtHeader;
     this.jwtPayload = options.jwtPayload;
-    // HttpException derives `message` from the body; keep the plain reason instead.
-    this.message = message;
+    this[MESSAGE_KEY] = { key: options.messageKey ?? 'msg', explicit: options.messageKey !== undefined };
     this.name = new.target.name;
   }
+
+  /** The response body: `{ [errorMessageKey]: reason }`. */
+  override getResponse(): Record<string, string> {
+    return { [this[MESSAGE_KEY].key]: this.reason };
+  }
+}
+
+/**
+ * Gives a library exception the module's `errorMessageKey` (unless its creator chose one).
+ * The one place the key is applied: called where exceptions leave the library (the request
+ * verifier, the service, the error filter), so nothing inside threads the key through.
+ */
+export function applyMessageKey(error: unknown, key: string): unknown {
+  if (error instanceof JwtExtendedException && !error[MESSAGE_KEY].explicit) error[MESSAGE_KEY].key = key;
+  return error;
 }
 
 /** No token where one was expected (missing header, cookie, query parameter or JSON key). 401. */
@@ -121,7 +142,7 @@ export class JwtUnavailableException extends JwtExtendedException {
 export class LoaderTimeoutException extends JwtUnavailableException {
   /** Which loader, and how long it had: for logs, never sent to the client. */
   readonly detail: string;
-  constructor(role: string, timeoutMs: number, messageKey: string) {
+  constructor(role: string, timeoutMs: number, messageKey?: string) {
     super('Service Unavailable', { messageKey });
     this.detail = `The ${role} loader did not answer within ${timeoutMs} ms`;
   }

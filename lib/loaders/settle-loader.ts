@@ -9,12 +9,12 @@ const logger = new Logger('JwtExtendedModule');
  * through (no timer on the fast path); a rejection propagates, so the request fails.
  * A time-out is logged here, the one place that knows which loader hung.
  */
-export function settleLoader<T>(result: T | Promise<T>, role: string, timeoutMs: number, messageKey: string): T | Promise<T> {
+export function settleLoader<T>(result: T | Promise<T>, role: string, timeoutMs: number): T | Promise<T> {
   if (timeoutMs === 0 || !(result instanceof Promise || typeof (result as { then?: unknown })?.then === 'function')) {
     return result;
   }
   return withDeadline(result as PromiseLike<T>, timeoutMs, () => {
-    const timeout = new LoaderTimeoutException(role, timeoutMs, messageKey);
+    const timeout = new LoaderTimeoutException(role, timeoutMs);
     logger.error(timeout.detail);
     return timeout;
   });

@@ -2,6 +2,7 @@ import { Inject, Injectable, type OnModuleInit, Optional } from '@nestjs/common'
 import { HttpAdapterHost } from '@nestjs/core';
 import type { ValidatedJwtRequiredOptions } from '../decorators/jwt-required-options.interface.js';
 import {
+  applyMessageKey,
   FreshTokenRequiredException,
   NoAuthorizationException,
   RevokedTokenException,
@@ -61,8 +62,21 @@ export class RequestVerifier implements OnModuleInit {
     return { header: {}, payload: {}, location: null, identity: null, user: null, userLookupConfigured: this.userLookupConfigured };
   }
 
-  /** `options` come from `validateJwtRequiredOptions` (the decorator or `verifyJwtInRequest`): nothing to normalise here. */
-  async verify(req: HttpRequestLike, options: ValidatedJwtRequiredOptions): Promise<VerifiedJwt | null> {
+  /**
+   * `options` come from `validateJwtRequiredOptions` (the decorator or `verifyJwtInRequest`):
+   * nothing to normalise here. Failures are the library's exceptions, with the module's
+   * `errorMessageKey` (applied here, where they leave the library; free with the default key).
+   */
+  verify(req: HttpRequestLike, options: ValidatedJwtRequiredOptions): Promise<VerifiedJwt | null> {
+    const verified = this.verifyRequest(req, options);
+    return this.config.errorMessageKey === 'msg' ? verified : verified.catch((error: unknown) => this.rethrowWithMessageKey(error));
+  }
+
+  private rethrowWithMessageKey(error: unknown): never {
+    throw applyMessageKey(error, this.config.errorMessageKey);
+  }
+
+  private async verifyRequest(req: HttpRequestLike, options: ValidatedJwtRequiredOptions): Promise<VerifiedJwt | null> {
     const refresh = options.refresh === true;
     const found = this.extractor.extract(req, options.locations ?? this.config.tokenLocation, refresh ? 'refresh' : 'access');
     if ('missing' in found) {
@@ -70,11 +84,11 @@ export class RequestVerifier implements OnModuleInit {
         publishJwtState(req, this.emptyState(), this.mirrors);
         return null;
       }
-      throw new NoAuthorizationException(found.missing, { messageKey: this.config.errorMessageKey });
+      throw new NoAuthorizationException(found.missing);
     }
 
     const { header, payload } = await this.decoder.decode(found.token, { csrfValue: found.csrfValue });
-    const context = { messageKey: this.config.errorMessageKey, jwtHeader: header, jwtPayload: payload };
+    const context = { jwtHeader: header, jwtPayload: payload };
     if (options.verifyType !== false) {
       const isRefresh = payload.type === 'refresh';
       if (refresh && !isRefresh) throw new WrongTokenException('Only refresh tokens are allowed', context);
@@ -118,6 +132,6 @@ export class RequestVerifier implements OnModuleInit {
   }
 
   private settle<T>(result: T | Promise<T>, role: string): T | Promise<T> {
-    return settleLoader(result, role, this.config.loaderTimeout, this.config.errorMessageKey);
+    return settleLoader(result, role, this.config.loaderTimeout);
   }
 }

@@ -46,7 +46,6 @@ function hasWhitespace(value: string, start: number, end: number): boolean {
  */
 @Injectable()
 export class TokenExtractor {
-  private readonly messageKey: string;
   // Configured header names and type, lower-cased once: incoming header names are lower-case.
   private readonly headerKey: string;
   private readonly headerType: string;
@@ -58,7 +57,6 @@ export class TokenExtractor {
 
   constructor(@Inject(JWT_EXTENDED_CONFIG) private readonly config: JwtExtendedConfig) {
     const { headerName, headerType } = config;
-    this.messageKey = config.errorMessageKey;
     this.headerKey = headerName.toLowerCase();
     this.headerType = headerType.toLowerCase();
     this.missingHeader = `Missing ${headerName} Header`;
@@ -106,7 +104,7 @@ export class TokenExtractor {
     while (end > start && isCommaOrWhitespace(value.charCodeAt(end - 1))) end--;
     if (start === end) return { missing: this.missingHeader };
     if (this.headerType === '') {
-      if (hasWhitespace(value, start, end)) throw new InvalidHeaderException(this.badHeader, { messageKey: this.messageKey });
+      if (hasWhitespace(value, start, end)) throw new InvalidHeaderException(this.badHeader);
       return { token: value.slice(start, end), location: 'headers' };
     }
     return this.typedCredential(value, start, end);
@@ -139,7 +137,7 @@ export class TokenExtractor {
     let tokenStart = credentialStart + this.headerType.length;
     while (tokenStart < credentialEnd && isWhitespace(value.charCodeAt(tokenStart))) tokenStart++;
     if (tokenStart === credentialEnd || hasWhitespace(value, tokenStart, credentialEnd)) {
-      throw new InvalidHeaderException(this.badHeader, { messageKey: this.messageKey });
+      throw new InvalidHeaderException(this.badHeader);
     }
     return { token: value.slice(tokenStart, credentialEnd), location: 'headers' };
   }
@@ -171,7 +169,7 @@ export class TokenExtractor {
       const value = body && typeof body === 'object' && Object.hasOwn(body, field) ? (body as Record<string, unknown>)[field] : undefined;
       if (typeof value === 'string') csrfValue = value;
     }
-    if (!csrfValue) throw new CsrfException('Missing CSRF token', { messageKey: this.messageKey });
+    if (!csrfValue) throw new CsrfException('Missing CSRF token');
     return { token, location: 'cookies', csrfValue };
   }
 
@@ -181,14 +179,10 @@ export class TokenExtractor {
     if (value === undefined || value === '') return { missing: `Missing '${name}' query parameter` };
     if (typeof value !== 'string') {
       // Repeated or structured parameters (?jwt=a&jwt=b, ?jwt[x]=y) are ambiguous: refuse them.
-      throw new InvalidQueryParamException(`Invalid value for query parameter '${name}'. Expected a single value`, {
-        messageKey: this.messageKey,
-      });
+      throw new InvalidQueryParamException(`Invalid value for query parameter '${name}'. Expected a single value`);
     }
     if (!value.startsWith(prefix)) {
-      throw new InvalidQueryParamException(`Invalid value for query parameter '${name}'. Expected the value to start with '${prefix}'`, {
-        messageKey: this.messageKey,
-      });
+      throw new InvalidQueryParamException(`Invalid value for query parameter '${name}'. Expected the value to start with '${prefix}'`);
     }
     return { token: value.slice(prefix.length), location: 'query_string' };
   }
@@ -208,7 +202,7 @@ export class TokenExtractor {
       return { missing: `Missing "${key}" key in json data.` };
     }
     if (typeof value !== 'string') {
-      throw new JwtDecodeException('Invalid token type. Token must be a string', { messageKey: this.messageKey });
+      throw new JwtDecodeException('Invalid token type. Token must be a string');
     }
     return { token: value, location: 'json' };
   }

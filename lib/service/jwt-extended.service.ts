@@ -2,13 +2,13 @@ import { Inject, Injectable } from '@nestjs/common';
 import { type SetCookieOptions, type UnsetCookieOptions, CookieWriter } from '../cookies/cookie-writer.service.js';
 import type { JwtRequiredOptions } from '../decorators/jwt-required-options.interface.js';
 import { validateJwtRequiredOptions } from '../decorators/jwt-required.decorator.js';
-import { JwtDecodeException } from '../errors/exceptions.js';
+import { JwtDecodeException, applyMessageKey } from '../errors/exceptions.js';
 import { JWT_EXTENDED_CONFIG } from '../config/injection-tokens.js';
 import type { JwtExtendedConfig } from '../config/jwt-extended-config.js';
 import type { HttpRequestLike, HttpResponseLike } from '../request/http-adapter.js';
 import { requireJwtState } from '../request/jwt-request-state.js';
 import { RequestVerifier } from '../request/request-verifier.service.js';
-import { own } from '../tokens/compact-token.js';
+import { type UnverifiedToken, own } from '../tokens/compact-token.js';
 import type { JwtHeader, JwtPayload, TokenLocation, VerifiedJwt } from '../tokens/jwt.interfaces.js';
 import { type DecodeTokenOptions, TokenDecoder } from '../tokens/token-decoder.service.js';
 import { type CreateAccessTokenOptions, type CreateRefreshTokenOptions, TokenSigner } from '../tokens/token-signer.service.js';
@@ -43,25 +43,37 @@ export class JwtExtendedService {
     token: string,
     options?: DecodeTokenOptions,
   ): Promise<JwtPayload<Claims>> {
-    return (await this.decoder.decode<Claims>(token, options)).payload;
+    try {
+      return (await this.decoder.decode<Claims>(token, options)).payload;
+    } catch (error) {
+      throw applyMessageKey(error, this.config.errorMessageKey);
+    }
   }
 
   /** Flask `get_unverified_jwt_headers`: the header, NOT verified. */
   getUnverifiedJwtHeaders(token: string): JwtHeader {
-    return this.decoder.parseUnverified(token).header;
+    return this.parseUnverified(token).header;
   }
 
   /** Flask `get_jti`: the `jti` claim, NOT verified; `null` when absent. */
   getJti(token: string): string | null {
-    const jti = own(this.decoder.parseUnverified(token).payload, 'jti');
+    const jti = own(this.parseUnverified(token).payload, 'jti');
     return typeof jti === 'string' ? jti : null;
   }
 
   /** Flask `get_csrf_token`: the `csrf` claim of a token you just created (NOT verified). */
   getCsrfToken(token: string): string {
-    const csrf = own(this.decoder.parseUnverified(token).payload, 'csrf');
-    if (typeof csrf !== 'string') throw new JwtDecodeException('Missing claim: csrf', { messageKey: this.config.errorMessageKey });
+    const csrf = own(this.parseUnverified(token).payload, 'csrf');
+    if (typeof csrf !== 'string') throw applyMessageKey(new JwtDecodeException('Missing claim: csrf'), this.config.errorMessageKey);
     return csrf;
+  }
+
+  private parseUnverified(token: string): UnverifiedToken {
+    try {
+      return this.decoder.parseUnverified(token);
+    } catch (error) {
+      throw applyMessageKey(error, this.config.errorMessageKey);
+    }
   }
 
   /** Flask `set_access_cookies`: the token cookie (HttpOnly) and, with CSRF protection, the readable CSRF cookie. */

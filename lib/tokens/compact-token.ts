@@ -34,22 +34,22 @@ function isCanonicalBase64url(segment: string): boolean {
   return unused === undefined || (BASE64URL_ALPHABET.indexOf(segment[segment.length - 1]) & unused) === 0;
 }
 
-function decodeJsonObject(segment: string, what: string, messageKey: string): Record<string, unknown> {
-  if (!isBase64url(segment)) throw new JwtDecodeException(`Invalid ${what} padding`, { messageKey });
+function decodeJsonObject(segment: string, what: string): Record<string, unknown> {
+  if (!isBase64url(segment)) throw new JwtDecodeException(`Invalid ${what} padding`);
   const bytes = Buffer.from(segment, 'base64url');
   let value: unknown;
   try {
     value = JSON.parse(bytes.toString('utf8'));
   } catch {
-    throw new JwtDecodeException(`Invalid ${what} string`, { messageKey });
+    throw new JwtDecodeException(`Invalid ${what} string`);
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new JwtDecodeException(`Invalid ${what} string: must be a json object`, { messageKey });
+    throw new JwtDecodeException(`Invalid ${what} string: must be a json object`);
   }
   // Checked once the JSON parsed, so a segment that is not JSON at all keeps its plain reason.
   // RFC 7515 §5.2: the JSON is UTF-8; toString('utf8') would have turned invalid sequences into U+FFFD.
-  if (!isUtf8(bytes)) throw new JwtDecodeException(`Invalid ${what} string: must be UTF-8`, { messageKey });
-  if (!isCanonicalBase64url(segment)) throw new JwtDecodeException(`Invalid ${what} padding`, { messageKey });
+  if (!isUtf8(bytes)) throw new JwtDecodeException(`Invalid ${what} string: must be UTF-8`);
+  if (!isCanonicalBase64url(segment)) throw new JwtDecodeException(`Invalid ${what} padding`);
   return value as Record<string, unknown>;
 }
 
@@ -57,23 +57,23 @@ function decodeJsonObject(segment: string, what: string, messageKey: string): Re
  * Splits and parses a compact JWS. Every failure is a `JwtDecodeException` (422)
  * with a short reason that never repeats the token.
  */
-export function parseCompactToken(token: unknown, maxLength: number, messageKey: string): UnverifiedToken {
+export function parseCompactToken(token: unknown, maxLength: number): UnverifiedToken {
   if (typeof token !== 'string') {
-    throw new JwtDecodeException('Invalid token type. Token must be a string', { messageKey });
+    throw new JwtDecodeException('Invalid token type. Token must be a string');
   }
   if (token.length > maxLength) {
-    throw new JwtDecodeException('Token is too long', { messageKey });
+    throw new JwtDecodeException('Token is too long');
   }
   const firstDot = token.indexOf('.');
   const secondDot = token.indexOf('.', firstDot + 1);
-  if (firstDot < 0 || secondDot < 0) throw new JwtDecodeException('Not enough segments', { messageKey });
-  if (token.indexOf('.', secondDot + 1) >= 0) throw new JwtDecodeException('Too many segments', { messageKey });
+  if (firstDot < 0 || secondDot < 0) throw new JwtDecodeException('Not enough segments');
+  if (token.indexOf('.', secondDot + 1) >= 0) throw new JwtDecodeException('Too many segments');
 
-  const header = decodeJsonObject(token.slice(0, firstDot), 'header', messageKey) as JwtHeader;
-  const payload = decodeJsonObject(token.slice(firstDot + 1, secondDot), 'payload', messageKey);
+  const header = decodeJsonObject(token.slice(0, firstDot), 'header') as JwtHeader;
+  const payload = decodeJsonObject(token.slice(firstDot + 1, secondDot), 'payload');
   const signature = token.slice(secondDot + 1);
   if (!isBase64url(signature) || !isCanonicalBase64url(signature)) {
-    throw new JwtDecodeException('Invalid crypto padding', { messageKey });
+    throw new JwtDecodeException('Invalid crypto padding');
   }
   return { header, payload, signingInput: token.slice(0, secondDot), signature: Buffer.from(signature, 'base64url') };
 }

@@ -58,7 +58,7 @@ export class TokenDecoder {
 
   /** Parses without verifying anything: for reading `kid`, `jti`, `csrf` of a token you hold. */
   parseUnverified(token: unknown): UnverifiedToken {
-    return parseCompactToken(token, this.config.maxTokenLength, this.config.errorMessageKey);
+    return parseCompactToken(token, this.config.maxTokenLength);
   }
 
   /** `verify`, served from the verified-token cache where it can be, then the per-request CSRF check. */
@@ -97,7 +97,6 @@ export class TokenDecoder {
 
   private exceptionOptions(header?: JwtHeader, payload?: Record<string, unknown>): JwtExceptionOptions {
     return {
-      messageKey: this.config.errorMessageKey,
       jwtHeader: header,
       jwtPayload: payload && this.withDefaults(payload),
     };
@@ -123,7 +122,6 @@ export class TokenDecoder {
       this.loaders.decodeKey!.decodeKey({ ...header }, { ...payload }),
       'decodeKey',
       this.config.loaderTimeout,
-      this.config.errorMessageKey,
     );
     try {
       return this.loaderKeys.import(supplied, alg);
@@ -179,7 +177,7 @@ export class TokenDecoder {
   private checkCsrf(header: JwtHeader, payload: JwtPayload, csrfValue: string | undefined): void {
     if (csrfValue === undefined) return;
     const csrf = own(payload, 'csrf');
-    const context = { messageKey: this.config.errorMessageKey, jwtHeader: header, jwtPayload: payload };
+    const context = { jwtHeader: header, jwtPayload: payload };
     if (csrf === undefined) throw new JwtDecodeException('Missing claim: csrf', context);
     if (typeof csrf !== 'string' || !sameSecret(csrf, csrfValue)) {
       throw new CsrfException('CSRF double submit tokens do not match', context);
