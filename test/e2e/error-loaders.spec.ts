@@ -8,6 +8,7 @@ import {
   type JwtExtendedLoaders,
   JwtExtendedService,
   JwtRequired,
+  NoAuthorizationException,
   type JwtPayload,
   type JwtProtectedHeader,
   type NeedsFreshTokenLoader,
@@ -374,5 +375,36 @@ describe.each(ADAPTERS)('errorMessageKey (%s)', (adapter) => {
         error: 'Fresh token required',
       },
     );
+  });
+  it('keys the bodies of every way out of the library: CSRF, verifyJwtInRequest, decodeToken', async () => {
+    const token = await t.jwt.createAccessToken('a');
+    await expectResponse(request(t.url).post('/cookie').set('Cookie', `access_token_cookie=${token}`), 401, {
+      error: 'Missing CSRF token',
+    });
+    await expectResponse(request(t.url).post('/cookie').set('Cookie', `access_token_cookie=${token}`).set('X-CSRF-TOKEN', 'wrong'), 401, {
+      error: 'CSRF double submit tokens do not match',
+    });
+    await expectResponse(request(t.url).get('/manual'), 401, { error: 'Missing Authorization Header' });
+    await expectResponse(request(t.url).get('/decode').query({ token: 'x.y' }), 422, { error: 'Not enough segments' });
+    const expired = await t.jwt.createAccessToken('a', { expiresDelta: -10 });
+    await expectResponse(request(t.url).get('/decode').query({ token: expired }), 401, { error: 'Token has expired' });
+  });
+  it('keys exceptions that application code catches, and leaves a key the creator chose', async () => {
+    const bodyOf = (fn: () => unknown) => {
+      try {
+        fn();
+      } catch (error) {
+        return (error as HttpException).getResponse();
+      }
+      throw new Error('did not throw');
+    };
+    expect(bodyOf(() => t.jwt.getJti('nope'))).toEqual({ error: 'Not enough segments' });
+    expect(bodyOf(() => t.jwt.getUnverifiedJwtHeaders('a.b.c.d'))).toEqual({ error: 'Too many segments' });
+    const noCsrf = await t.jwt.createAccessToken('a', { additionalClaims: { csrf: 1 } });
+    expect(bodyOf(() => t.jwt.getCsrfToken(noCsrf))).toEqual({ error: 'Missing claim: csrf' });
+    const caught = await t.jwt.verifyJwtInRequest({ headers: {} }).catch((error: HttpException) => error.getResponse());
+    expect(caught).toEqual({ error: 'Missing Authorization Header' });
+    expect(new NoAuthorizationException('mine', { messageKey: 'detail' }).getResponse()).toEqual({ detail: 'mine' });
+    expect(new NoAuthorizationException('default').getResponse()).toEqual({ msg: 'default' });
   });
 });
