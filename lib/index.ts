@@ -1,6 +1,10 @@
 // Module and options
 export { JwtExtendedModule } from './module/jwt-extended.module.js';
-export type { JwtExtendedModuleExtras } from './module/jwt-extended.module-definition.js';
+export type {
+  JwtExtendedModuleAsyncOptions,
+  JwtExtendedModuleExtras,
+  JwtExtendedModuleOptions,
+} from './module/jwt-extended.module-definition.js';
 export type {
   CookieSameSite,
   JwtExtendedOptions,

@@ -3,13 +3,8 @@
  * configuration keeps, or stops start-up naming the option.
  */
 import { LIFETIME_FORMS, parseLifetime } from '../tokens/duration.js';
-import {
-  ASYMMETRIC_ALGORITHMS,
-  type JwtAlgorithm,
-  SYMMETRIC_ALGORITHMS,
-  TOKEN_LOCATIONS,
-  type TokenLocation,
-} from '../tokens/jwt.interfaces.js';
+import { ASYMMETRIC_ALGORITHMS, SYMMETRIC_ALGORITHMS, TOKEN_LOCATIONS } from '../tokens/jwt.constants.js';
+import type { JwtAlgorithm, TokenLocation } from '../tokens/jwt.interfaces.js';
 import { fail } from './config-error.js';
 import { DEFAULTS } from './defaults.js';
 import type { CookieSameSite, JwtExtendedOptions } from './jwt-extended-options.interface.js';

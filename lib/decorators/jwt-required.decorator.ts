@@ -1,7 +1,8 @@
 import { SetMetadata, UseGuards, applyDecorators } from '@nestjs/common';
 import { JwtGuard } from '../guard/jwt.guard.js';
 import { JWT_REQUIRED_METADATA } from './metadata-keys.js';
-import { TOKEN_LOCATIONS, type TokenLocation } from '../tokens/jwt.interfaces.js';
+import { TOKEN_LOCATIONS } from '../tokens/jwt.constants.js';
+import type { TokenLocation } from '../tokens/jwt.interfaces.js';
 import type { JwtRequiredOptions, ValidatedJwtRequiredOptions } from './jwt-required-options.interface.js';
 
 type Flag = 'optional' | 'fresh' | 'refresh' | 'verifyType' | 'skipRevocationCheck';

@@ -81,3 +81,8 @@ export const { ConfigurableModuleClass, MODULE_OPTIONS_TOKEN, OPTIONS_TYPE, ASYN
       };
     })
     .build();
+
+/** What `JwtExtendedModule.forRoot()` takes: the options, `loaders` and `isGlobal`. */
+export type JwtExtendedModuleOptions = typeof OPTIONS_TYPE;
+/** What `JwtExtendedModule.forRootAsync()` takes: `imports`, `inject`, `useFactory | useClass | useExisting`, `loaders`, `isGlobal`. */
+export type JwtExtendedModuleAsyncOptions = typeof ASYNC_OPTIONS_TYPE;

@@ -1,19 +1,5 @@
 import type { KeyObject } from 'node:crypto';
 
-export const SYMMETRIC_ALGORITHMS: readonly SymmetricAlgorithm[] = ['HS256', 'HS384', 'HS512'];
-export const ASYMMETRIC_ALGORITHMS: readonly AsymmetricAlgorithm[] = [
-  'RS256',
-  'RS384',
-  'RS512',
-  'PS256',
-  'PS384',
-  'PS512',
-  'ES256',
-  'ES384',
-  'ES512',
-  'EdDSA',
-] as const;
-
 /** HMAC algorithms: need `secretKey`. */
 export type SymmetricAlgorithm = 'HS256' | 'HS384' | 'HS512';
 /** Algorithms with a key pair: `privateKey` signs, `publicKey` verifies. */
@@ -44,7 +30,6 @@ export interface JwtHeader {
 
 /** Where a token can be read from in a request. */
 export type TokenLocation = 'headers' | 'cookies' | 'query_string' | 'json';
-export const TOKEN_LOCATIONS: readonly TokenLocation[] = ['headers', 'cookies', 'query_string', 'json'];
 
 /**
  * A decoded token payload. `type`, `fresh` and `jti` are always present after
