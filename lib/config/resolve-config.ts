@@ -1,5 +1,5 @@
 import type { JwtAlgorithm } from '../tokens/jwt.interfaces.js';
-import { type KeyLoaderPresence, importKeys } from '../tokens/import-keys.js';
+import { type KeyLoaderPresence, importKeys } from '../keys/configured-keys.js';
 import { JwtExtendedConfigError, fail } from './config-error.js';
 import { KNOWN_OPTIONS } from './defaults.js';
 import type { JwtExtendedConfig, TokenType, TokenTypeSettings } from './jwt-extended-config.js';

@@ -8,8 +8,8 @@ import type { JwtExtendedConfig } from '../config/jwt-extended-config.js';
 import { type UnverifiedToken, own, parseCompactToken } from './compact-token.js';
 import { verifySignature } from './jws.js';
 import type { JwtAlgorithm, JwtHeader, JwtPayload, VerifiedJwt } from './jwt.interfaces.js';
-import { isSymmetric } from './keys.js';
-import { LoaderKeyCache } from './loader-key-cache.js';
+import { isSymmetric } from '../keys/keys.js';
+import { LoaderKeyCache } from '../keys/loader-key-cache.js';
 import { VerifiedTokenCache } from './verified-token-cache.js';
 
 export interface DecodeTokenOptions {

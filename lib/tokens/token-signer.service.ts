@@ -6,8 +6,8 @@ import type { JwtExtendedConfig, TokenType } from '../config/jwt-extended-config
 import { LIFETIME_FORMS, parseLifetime } from './duration.js';
 import { assertJsonSerializable } from './json-claims.js';
 import { signCompact } from './jws.js';
-import { isSymmetric } from './keys.js';
-import { LoaderKeyCache } from './loader-key-cache.js';
+import { isSymmetric } from '../keys/keys.js';
+import { LoaderKeyCache } from '../keys/loader-key-cache.js';
 
 export interface CreateRefreshTokenOptions {
   /** Lifetime of this token: seconds (may be negative), a duration string, or `false` for no `exp`. */

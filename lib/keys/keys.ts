@@ -1,5 +1,5 @@
 import { KeyObject, X509Certificate, createPrivateKey, createPublicKey, createSecretKey } from 'node:crypto';
-import type { AsymmetricAlgorithm, JwtAlgorithm, SymmetricAlgorithm } from './jwt.interfaces.js';
+import type { AsymmetricAlgorithm, JwtAlgorithm, SymmetricAlgorithm } from '../tokens/jwt.interfaces.js';
 
 /** Where a key came from: a module option, or what a key loader returned. */
 export type KeySource = 'secretKey' | 'privateKey' | 'publicKey' | 'loaders.encodeKey' | 'loaders.decodeKey';

@@ -2,8 +2,8 @@ import type { KeyObject } from 'node:crypto';
 import { fail } from '../config/config-error.js';
 import type { JwtExtendedConfig } from '../config/jwt-extended-config.js';
 import type { JwtExtendedOptions } from '../config/jwt-extended-options.interface.js';
-import { createSignature, verifySignature } from './jws.js';
-import type { AsymmetricAlgorithm, JwtAlgorithm } from './jwt.interfaces.js';
+import { createSignature, verifySignature } from '../tokens/jws.js';
+import type { AsymmetricAlgorithm, JwtAlgorithm } from '../tokens/jwt.interfaces.js';
 import {
   KeyError,
   assertKeyFitsAlgorithm,

@@ -1,5 +1,5 @@
 import type { KeyObject } from 'node:crypto';
-import type { JwtAlgorithm } from './jwt.interfaces.js';
+import type { JwtAlgorithm } from '../tokens/jwt.interfaces.js';
 import { importKey } from './keys.js';
 
 const MAX_STRING_KEYS = 256;
