@@ -56,7 +56,8 @@ export class StoreSettings {
   leeway: number;
   /** Seconds a user-wide cut-off is kept (Infinity: forever). */
   userRetention: number;
-  private messageKey = 'msg';
+  /** The module's `errorMessageKey`; until a module gives one, exceptions keep their default. */
+  private messageKey?: string;
   private readonly ownClaim?: string;
   private readonly ownLeeway: number;
   private readonly ownRetention?: number;
