@@ -81,6 +81,6 @@ export type { JwtExceptionOptions } from './errors/exceptions.js';
 export { JwtErrorFilter } from './errors/jwt-error.filter.js';
 
 // Ready blocklist stores (Redis: `nestjs-jwt-extended/redis`)
-export { InMemoryBlocklist, IN_MEMORY_BLOCKLIST_OPTIONS } from './blocklist/in-memory-blocklist.js';
+export { InMemoryBlocklist } from './blocklist/in-memory-blocklist.js';
 export type { InMemoryBlocklistOptions } from './blocklist/in-memory-blocklist.js';
 export type { RevocableToken, RevocationStore, RevocationStoreOptions } from './blocklist/revocation-store.interface.js';

@@ -5,14 +5,12 @@
 import { LIFETIME_FORMS, parseLifetime } from '../tokens/duration.js';
 import { ASYMMETRIC_ALGORITHMS, SYMMETRIC_ALGORITHMS, TOKEN_LOCATIONS } from '../tokens/jwt.constants.js';
 import type { JwtAlgorithm, TokenLocation } from '../tokens/jwt.interfaces.js';
+import { MAX_TIMER_MS } from '../loaders/deadline.js';
 import { fail } from './config-error.js';
 import { DEFAULTS } from './defaults.js';
 import type { CookieSameSite, JwtExtendedOptions } from './jwt-extended-options.interface.js';
 
 const ALGORITHMS: readonly string[] = [...SYMMETRIC_ALGORITHMS, ...ASYMMETRIC_ALGORITHMS];
-
-// Node turns a timer delay above 2^31−1 ms into 1 ms: a longer deadline would fire at once.
-export const MAX_TIMER_MS = 2 ** 31 - 1;
 
 // RFC 7230 token characters: valid in header names and cookie names alike.
 export const HTTP_TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;

@@ -1,13 +1,13 @@
 import type { JwtAlgorithm } from '../tokens/jwt.interfaces.js';
 import { type KeyLoaderPresence, importKeys } from '../keys/configured-keys.js';
 import { JwtExtendedConfigError, fail } from './config-error.js';
+import { MAX_TIMER_MS } from '../loaders/deadline.js';
 import { KNOWN_OPTIONS } from './defaults.js';
 import type { JwtExtendedConfig, TokenType, TokenTypeSettings } from './jwt-extended-config.js';
 import type { JwtExtendedOptions } from './jwt-extended-options.interface.js';
 import {
   COOKIE_ATTRIBUTE_FORBIDDEN,
   HTTP_TOKEN,
-  MAX_TIMER_MS,
   algorithmName,
   bool,
   cookiePath,

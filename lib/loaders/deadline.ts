@@ -1,3 +1,6 @@
+/** The longest delay a Node.js timer keeps: anything longer (or Infinity) fires after 1 ms. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /**
  * Races `work` against a timer: rejects with `onTimeout()` if it has not settled
  * within `ms`. The timer is cleared either way and never keeps the process alive.

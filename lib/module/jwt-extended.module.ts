@@ -1,4 +1,5 @@
 import { Logger, Module } from '@nestjs/common';
+import { configureStore } from '../blocklist/store-settings.js';
 import { CookieWriter } from '../cookies/cookie-writer.service.js';
 import { ErrorResponder } from '../errors/error-responder.service.js';
 import { JwtGuard } from '../guard/jwt.guard.js';
@@ -35,6 +36,8 @@ const logger = new Logger('JwtExtendedModule');
           decodeKey: Boolean(loaders.decodeKey),
         });
         for (const warning of warnings) logger.warn(warning);
+        // A ready store follows this configuration (identity claim, leeway, lifetimes) from before the first request.
+        configureStore(loaders.blocklist, config);
         return config;
       },
     },

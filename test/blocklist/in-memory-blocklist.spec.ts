@@ -16,7 +16,7 @@ describe('InMemoryBlocklist', () => {
     jest.useFakeTimers({ now: new Date('2026-01-01T00:00:00Z'), doNotFake: ['nextTick', 'setImmediate'] });
     const store = new InMemoryBlocklist();
     const exp = nowSeconds() + 90;
-    await store.revokeToken({ jti: 'a', exp });
+    await store.revokeToken({ jti: 'a', sub: 'alice', exp });
     expect(store.isTokenRevoked({}, payload({ jti: 'a', exp }))).toBe(true);
     expect(store.isTokenRevoked({}, payload({ jti: 'b', exp }))).toBe(false);
     expect(store.size).toBe(1);
@@ -30,23 +30,23 @@ describe('InMemoryBlocklist', () => {
 
   it('ignores tokens that have already expired and requires a jti', async () => {
     const store = new InMemoryBlocklist();
-    await store.revokeToken({ jti: 'old', exp: nowSeconds() - 1 });
+    await store.revokeToken({ jti: 'old', sub: 'alice', exp: nowSeconds() - 1 });
     expect(store.size).toBe(0);
-    await expect(store.revokeToken({ exp: nowSeconds() + 10 })).rejects.toThrow(/jti/);
+    await expect(store.revokeToken({ sub: 'alice', exp: nowSeconds() + 10 })).rejects.toThrow(/jti/);
     store.onModuleDestroy();
   });
 
-  it('bounds memory: when full of live entries, revoking fails loudly instead of forgetting one', async () => {
+  it('bounds memory: when full of live entries of distinct identities, revoking fails loudly instead of forgetting one', async () => {
     jest.useFakeTimers({ now: new Date('2026-01-01T00:00:00Z'), doNotFake: ['nextTick', 'setImmediate'] });
     const store = new InMemoryBlocklist({ maxEntries: 3 });
-    await store.revokeToken({ jti: 'short', exp: nowSeconds() + 30 });
-    await store.revokeToken({ jti: 'b', exp: nowSeconds() + 3600 });
-    await store.revokeToken({ jti: 'c', exp: nowSeconds() + 3600 });
-    await expect(store.revokeToken({ jti: 'd', exp: nowSeconds() + 3600 })).rejects.toMatchObject({ status: 503 });
+    await store.revokeToken({ jti: 'short', sub: 'a', exp: nowSeconds() + 30 });
+    await store.revokeToken({ jti: 'b', sub: 'b', exp: nowSeconds() + 3600 });
+    await store.revokeToken({ jti: 'c', sub: 'c', exp: nowSeconds() + 3600 });
+    await expect(store.revokeToken({ jti: 'd', sub: 'd', exp: nowSeconds() + 3600 })).rejects.toMatchObject({ status: 503 });
     expect(store.isTokenRevoked({}, payload({ jti: 'b' }))).toBe(true);
     // once an entry expires (and its bucket is past), there is room again
     jest.setSystemTime(Date.now() + 120_000);
-    await store.revokeToken({ jti: 'd', exp: nowSeconds() + 3600 });
+    await store.revokeToken({ jti: 'd', sub: 'd', exp: nowSeconds() + 3600 });
     expect(store.size).toBe(3);
     expect(store.isTokenRevoked({}, payload({ jti: 'd' }))).toBe(true);
     store.onModuleDestroy();

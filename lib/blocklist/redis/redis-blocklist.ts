@@ -1,33 +1,42 @@
-import { Logger, ServiceUnavailableException } from '@nestjs/common';
+import { Logger } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { withDeadline } from '../../loaders/deadline.js';
+import { MAX_TIMER_MS } from '../../loaders/deadline.js';
+import type { JwtExtendedConfig } from '../../config/jwt-extended-config.js';
 import type { JwtHeader, JwtPayload } from '../../tokens/jwt.interfaces.js';
+import { identityKey } from '../identity.js';
+import type { RevocableToken, RevocationStore, RevocationStoreOptions } from '../revocation-store.interface.js';
 import {
-  DEFAULT_USER_REVOCATION_TTL,
-  type RevocableToken,
-  type RevocationStore,
-  type RevocationStoreOptions,
-  identityKey,
+  CONFIGURE_STORE,
+  type ConfigurableStore,
+  StoreSettings,
   issuedBefore,
+  nowSeconds,
+  numberOption,
   userCutoff,
-} from '../revocation-store.interface.js';
+} from '../store-settings.js';
 
 export interface RedisBlocklistOptions extends RevocationStoreOptions {
-  /** Prefix of every key this store writes. Default `'jwt:revoked:'`. */
+  /** Prefix of every key this store writes, without `{` or `}` (the store sets the hash tags). Default `'jwt:revoked:'`. */
   keyPrefix?: string;
-  /** Milliseconds a Redis call may take before the request fails closed with 503. Default 1000. */
+  /** Milliseconds a Redis call may take before the request fails closed with 503 (at most 2147483647). Default 1000. */
   timeout?: number;
 }
 
-/** The few ioredis commands the store uses (so a Cluster client fits too). */
+/** The few ioredis commands the store uses: a `Redis` client or a `Cluster` client. */
 export type RedisBlocklistClient = Pick<Redis, 'mget' | 'set'>;
+
+// Longer than this (about 31 700 years) a key is kept without expiry: Redis refuses expiry times that overflow.
+const MAX_TTL_SECONDS = 1e12;
 
 const logger = new Logger('RedisBlocklist');
 
 /**
- * A blocklist in Redis, shared by every instance of the app. Keys expire with the
- * token (TTL = its remaining lifetime); a check is one MGET round trip. When Redis
- * fails or is slow, requests fail closed with 503: nothing is silently allowed.
+ * A blocklist in Redis, shared by every instance of the app. A revoked token's key
+ * expires when the decoder stops accepting the token (`exp` plus `decodeLeeway`); a
+ * check is one MGET round trip. The keys of one identity share a hash tag, so the
+ * MGET stays in one slot and a Redis Cluster client works like a single node. When
+ * Redis fails or is slow, requests fail closed with 503: nothing is silently allowed.
  *
  * ```ts
  * @Injectable()
@@ -37,58 +46,75 @@ const logger = new Logger('RedisBlocklist');
  * JwtExtendedModule.forRoot({ ..., loaders: { blocklist: Revocations } })
  * ```
  */
-export class RedisBlocklist implements RevocationStore {
+export class RedisBlocklist implements RevocationStore, ConfigurableStore {
   private readonly prefix: string;
   private readonly timeout: number;
-  private readonly identityClaim: string;
-  private readonly userTtl: number;
+  private readonly settings: StoreSettings;
 
   constructor(
     private readonly redis: RedisBlocklistClient,
     options: RedisBlocklistOptions = {},
   ) {
-    if (!redis || typeof redis.mget !== 'function') throw new TypeError('RedisBlocklist needs an ioredis client');
-    this.prefix = options.keyPrefix ?? 'jwt:revoked:';
-    this.timeout = options.timeout ?? 1000;
-    this.identityClaim = options.identityClaim ?? 'sub';
-    this.userTtl = Math.ceil(options.userRevocationTtl ?? DEFAULT_USER_REVOCATION_TTL);
-    if (!(this.timeout > 0) || !(this.userTtl > 0)) throw new TypeError('RedisBlocklist: timeout and userRevocationTtl must be positive');
+    const store = 'RedisBlocklist';
+    if (!redis || typeof redis.mget !== 'function') throw new TypeError(`${store} needs an ioredis client (Redis or Cluster)`);
+    this.settings = new StoreSettings(store, options);
+    const prefix = options.keyPrefix ?? 'jwt:revoked:';
+    if (typeof prefix !== 'string' || /[{}]/.test(prefix)) throw new TypeError(`${store}: keyPrefix must be a string without { or }`);
+    this.prefix = prefix;
+    this.timeout =
+      numberOption(store, 'timeout', options.timeout, (n) => n > 0 && n <= MAX_TIMER_MS, `milliseconds > 0 and <= ${MAX_TIMER_MS}`) ?? 1000;
+  }
+
+  /** @internal Called by `JwtExtendedModule` while it starts. */
+  [CONFIGURE_STORE](config: JwtExtendedConfig): void {
+    this.settings.apply(config);
   }
 
   async revokeToken(token: RevocableToken): Promise<void> {
-    if (typeof token?.jti !== 'string') throw new TypeError('revokeToken needs the token payload, with its jti');
-    const key = `${this.prefix}jti:${token.jti}`;
-    if (typeof token.exp === 'number' && Number.isFinite(token.exp)) {
-      const ttl = Math.ceil(token.exp - Date.now() / 1000);
-      if (ttl <= 0) return; // already unusable
-      await this.call('revoke', this.redis.set(key, '1', 'EX', ttl));
-    } else {
-      await this.call('revoke', this.redis.set(key, '1'));
-    }
+    const { jti, identity, until } = this.settings.revocable(token);
+    const ttl = Math.ceil(until - nowSeconds());
+    if (ttl <= 0) return; // the decoder refuses this token already
+    const key = `${this.identityPrefix(identity)}jti:${jti}`;
+    await this.call('revoke', () => (ttl > MAX_TTL_SECONDS ? this.redis.set(key, '1') : this.redis.set(key, '1', 'EX', ttl)));
   }
 
   async revokeAllForUser(identity: unknown): Promise<void> {
-    const key = `${this.prefix}user:${identityKey(identity)}`;
+    if (identity === undefined) throw new TypeError('revokeAllForUser needs the identity');
+    const key = `${this.identityPrefix(identity)}user`;
     const { cutoff, wait } = userCutoff();
-    await this.call('revoke', this.redis.set(key, String(cutoff), 'EX', this.userTtl));
+    const ttl = Math.ceil(this.settings.userRetention);
+    await this.call('revoke', () =>
+      ttl > MAX_TTL_SECONDS ? this.redis.set(key, String(cutoff)) : this.redis.set(key, String(cutoff), 'EX', ttl),
+    );
     await wait;
   }
 
-  async isTokenRevoked(_header: JwtHeader, payload: JwtPayload): Promise<boolean> {
-    const jtiKey = `${this.prefix}jti:${typeof payload.jti === 'string' ? payload.jti : ''}`;
-    const userKey = `${this.prefix}user:${identityKey(payload[this.identityClaim])}`;
-    const [revoked, cutoff] = await this.call('check', this.redis.mget(jtiKey, userKey));
-    if (typeof payload.jti === 'string' && revoked !== null) return true;
+  async isTokenRevoked(header: JwtHeader, payload: JwtPayload): Promise<boolean> {
+    const claim = this.settings.identityClaim;
+    const prefix = this.identityPrefix(Object.hasOwn(payload, claim) ? payload[claim] : undefined);
+    const jti = typeof payload.jti === 'string' ? payload.jti : undefined;
+    const [revoked, cutoff] = await this.call(
+      'check',
+      () => this.redis.mget(`${prefix}jti:${jti ?? ''}`, `${prefix}user`),
+      header,
+      payload,
+    );
+    if (jti !== undefined && revoked !== null) return true;
     return cutoff !== null && issuedBefore(payload.iat, Number(cutoff));
   }
 
+  /** `prefix{identity}:`: one hash tag for all keys of an identity, so a check never crosses Cluster slots. */
+  private identityPrefix(identity: unknown): string {
+    return `${this.prefix}{${identityKey(identity)}}:`;
+  }
+
   /** Bounds a Redis call in time and turns any failure into a 503 (logged without token data). */
-  private async call<T>(what: 'check' | 'revoke', command: Promise<T>): Promise<T> {
+  private async call<T>(what: 'check' | 'revoke', command: () => Promise<T>, jwtHeader?: JwtHeader, jwtPayload?: JwtPayload): Promise<T> {
     try {
-      return await withDeadline(command, this.timeout, () => new Error(`no answer within ${this.timeout} ms`));
+      return await withDeadline(command(), this.timeout, () => new Error(`no answer within ${this.timeout} ms`));
     } catch (error) {
       logger.error(`Redis ${what} failed: ${(error as Error).message}`);
-      throw new ServiceUnavailableException({ msg: 'Token revocation store unavailable' });
+      throw this.settings.unavailable(jwtHeader, jwtPayload);
     }
   }
 }

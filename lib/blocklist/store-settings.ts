@@ -1,0 +1,133 @@
+import { JwtUnavailableException } from '../errors/exceptions.js';
+import type { JwtExtendedConfig } from '../config/jwt-extended-config.js';
+import { JwtExtendedConfigError } from '../config/config-error.js';
+import type { JwtHeader, JwtPayload } from '../tokens/jwt.interfaces.js';
+import { identityKey } from './identity.js';
+import type { RevocableToken, RevocationStoreOptions } from './revocation-store.interface.js';
+
+/** Key of the method through which `JwtExtendedModule` hands a ready store its configuration. */
+export const CONFIGURE_STORE = Symbol('nestjs-jwt-extended.configureStore');
+
+/** A store that follows the module's configuration once given it. */
+export interface ConfigurableStore {
+  [CONFIGURE_STORE](config: JwtExtendedConfig): void;
+}
+
+/**
+ * Called by the module while it starts, before any request: a ready store in
+ * `loaders.blocklist` takes the module's configuration; any other loader is left alone.
+ */
+export function configureStore(loader: object | undefined, config: JwtExtendedConfig): void {
+  if (typeof (loader as Partial<ConfigurableStore> | undefined)?.[CONFIGURE_STORE] === 'function') {
+    (loader as ConfigurableStore)[CONFIGURE_STORE](config);
+  }
+}
+
+export const nowSeconds = () => Date.now() / 1000;
+
+/** A numeric option, checked when the store is built: a `TypeError` naming it otherwise. */
+export function numberOption(
+  store: string,
+  option: string,
+  value: unknown,
+  valid: (value: number) => boolean,
+  expected: string,
+): number | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'number' || !Number.isFinite(value) || !valid(value)) {
+    throw new TypeError(`${store}: ${option} must be ${expected}, got ${typeof value === 'number' ? value : typeof value}`);
+  }
+  return value;
+}
+
+/**
+ * What a store takes from the module's configuration. Built from the store's own
+ * options, which are all it knows when used outside the module: then the identity
+ * claim is `identityClaim` (default `sub`), the leeway `decodeLeeway` (default 0),
+ * and user cut-offs are kept for `userRevocationTtl`, or forever when unset.
+ */
+export class StoreSettings {
+  /** Claim holding the identity. */
+  identityClaim: string;
+  /** Seconds an entry outlives its token's `exp`: the decoder accepts tokens that long. */
+  leeway: number;
+  /** Seconds a user-wide cut-off is kept (Infinity: forever). */
+  userRetention: number;
+  /** The module's `errorMessageKey`; until a module gives one, exceptions keep their default. */
+  private messageKey?: string;
+  private readonly ownClaim?: string;
+  private readonly ownLeeway: number;
+  private readonly ownRetention?: number;
+
+  constructor(
+    private readonly store: string,
+    options: RevocationStoreOptions,
+  ) {
+    const claim = options.identityClaim;
+    if (claim !== undefined && (typeof claim !== 'string' || claim === '')) {
+      throw new TypeError(`${store}: identityClaim must be a non-empty string`);
+    }
+    this.ownClaim = claim;
+    this.ownLeeway = numberOption(store, 'decodeLeeway', options.decodeLeeway, (n) => n >= 0, 'a finite number of seconds >= 0') ?? 0;
+    this.ownRetention = numberOption(store, 'userRevocationTtl', options.userRevocationTtl, (n) => n > 0, 'a finite number of seconds > 0');
+    this.identityClaim = claim ?? 'sub';
+    this.leeway = this.ownLeeway;
+    this.userRetention = this.ownRetention ?? Number.POSITIVE_INFINITY;
+  }
+
+  /** Follows the module: its claim, its leeway and its longest token lifetime (own options may only lengthen them). */
+  apply(config: JwtExtendedConfig): void {
+    if (this.ownClaim !== undefined && this.ownClaim !== config.identityClaim) {
+      throw new JwtExtendedConfigError(
+        'identityClaim',
+        `is ${JSON.stringify(config.identityClaim)}, but the ${this.store} in loaders.blocklist was given identityClaim ` +
+          `${JSON.stringify(this.ownClaim)}: leave it out of the store's options (the store follows the module)`,
+      );
+    }
+    this.identityClaim = config.identityClaim;
+    this.leeway = Math.max(config.decodeLeeway, this.ownLeeway);
+    const { accessTokenExpires: access, refreshTokenExpires: refresh } = config;
+    const longestLifetime = access === false || refresh === false ? Number.POSITIVE_INFINITY : Math.max(access, refresh) + this.leeway;
+    this.userRetention = Math.max(longestLifetime, this.ownRetention ?? 0);
+    this.messageKey = config.errorMessageKey;
+  }
+
+  /** What revoking `token` keeps: its jti, its identity, and until when the decoder would accept it (Infinity without `exp`). */
+  revocable(token: RevocableToken): { jti: string; identity: unknown; until: number } {
+    if (typeof token?.jti !== 'string') throw new TypeError('revokeToken needs the token payload, with its jti');
+    if (!Object.hasOwn(token, this.identityClaim)) {
+      throw new TypeError(`revokeToken needs the token payload, with its identity claim "${this.identityClaim}"`);
+    }
+    const identity = token[this.identityClaim];
+    identityKey(identity); // refuses what is not an identity before anything is stored
+    const until = typeof token.exp === 'number' && Number.isFinite(token.exp) ? token.exp + this.leeway : Number.POSITIVE_INFINITY;
+    return { jti: token.jti, identity, until };
+  }
+
+  /** The 503 of a store that cannot answer: the library's one unavailable shape, with the module's message key. */
+  unavailable(jwtHeader?: JwtHeader, jwtPayload?: JwtPayload): JwtUnavailableException {
+    return new JwtUnavailableException('Token revocation store unavailable', { messageKey: this.messageKey, jwtHeader, jwtPayload });
+  }
+}
+
+/**
+ * The `iat` from which a user's tokens are valid again: the next whole second. The
+ * caller waits for it, so a token created after the revocation resolves is never
+ * mistaken for one created before.
+ */
+export function userCutoff(): { cutoff: number; wait: Promise<void> } {
+  const cutoff = Math.floor(Date.now() / 1000) + 1;
+  return { cutoff, wait: untilWallClock(cutoff * 1000) };
+}
+
+/** Resolves once `Date.now()` reaches `ms`. Timers run on a monotonic clock and may fire a little early by the wall clock: check and wait again. */
+async function untilWallClock(ms: number): Promise<void> {
+  while (Date.now() < ms) {
+    await new Promise<void>((resolve) => setTimeout(resolve, ms - Date.now() + 1));
+  }
+}
+
+/** A token is cut off when it was issued before the cut-off, or carries no usable `iat`. */
+export function issuedBefore(iat: unknown, cutoff: number): boolean {
+  return !(typeof iat === 'number' && iat >= cutoff);
+}
