@@ -146,7 +146,7 @@ describe.each(ADAPTERS)('verifyJwtInRequest in Nest middleware (%s)', (adapter) 
       request(t.url).get('/mw/state'),
       200,
       { sub: null, identity: null, location: null, user: null, requestUser: null, getJwt: null, getCurrentUser: null, viewLocals: null },
-      ['state'],
+      'state',
     ));
   it('request.user and the view locals reach a handler that uses nothing of the library', async () => {
     await expectResponse(request(t.url).get('/mw/plain').set(bearer(alice)), 200, { requestUser: ALICE, viewLocals: ALICE }, 'plain');
@@ -157,7 +157,7 @@ describe.each(ADAPTERS)('verifyJwtInRequest in Nest middleware (%s)', (adapter) 
       request(t.url).get('/mw/guarded').set(bearer(alice)).query({ jwt: bob }),
       200,
       { identity: 'bob', requestUser: { name: 'Bob' }, getCurrentUser: { name: 'Bob' }, viewLocals: { name: 'Bob' } },
-      ['guarded'],
+      'guarded',
     ));
   it('a bad token fails in the middleware; the handler never runs', async () => {
     await expectResponse(request(t.url).get('/mw/state').set('Authorization', 'Bearer x.y.z'), 422, { msg: 'Invalid header padding' }, []);
