@@ -5,6 +5,7 @@ import request from 'supertest';
 import { type AdditionalClaimsLoader, JwtDecodeException, type JwtExtendedOptions, type UserIdentityLoader } from '../../lib/index.js';
 import { ADAPTERS, SECRET, type TestApp, createTestApp } from '../support/app.js';
 import { forgeHmac } from '../support/forge.js';
+import { bearer, expectResponse } from '../support/http.js';
 import { createService } from '../support/service.js';
 import { TargetController } from './routes.js';
 
@@ -99,11 +100,14 @@ describe.each(ADAPTERS)('tokens that can be created are accepted over HTTP (%s)'
     ['lax', ['a', 'b']],
   ] as const)('%s configuration, identity %j', async (setup, identity) => {
     const app = apps[setup];
-    const res = await request(app.url)
-      .get('/protected')
-      .set('Authorization', `Bearer ${await app.jwt.createAccessToken(identity)}`)
-      .expect(200);
-    expect(res.body.id).toEqual(identity);
+    await expectResponse(
+      request(app.url)
+        .get('/protected')
+        .set(bearer(await app.jwt.createAccessToken(identity))),
+      200,
+      { id: identity, type: 'access', fresh: false },
+      'protected',
+    );
   });
 });
 
