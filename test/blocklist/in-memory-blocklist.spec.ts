@@ -3,6 +3,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, jest } from '@jes
 import request from 'supertest';
 import { InMemoryBlocklist, Jwt, JwtRequired, type JwtPayload } from '../../lib/index.js';
 import { ADAPTERS, createTestApp, type TestApp } from '../support/app.js';
+import { bearer } from '../support/http.js';
 
 const payload = (claims: Partial<JwtPayload>): JwtPayload => ({ type: 'access', fresh: false, jti: null, ...claims }) as JwtPayload;
 const nowSeconds = () => Math.floor(Date.now() / 1000);
@@ -105,7 +106,7 @@ describe.each(ADAPTERS)('InMemoryBlocklist as the blocklist loader (%s)', (adapt
 
   it('is injectable by the app and revokes the presented token', async () => {
     const token = await t.jwt.createAccessToken('alice');
-    const auth = { Authorization: `Bearer ${token}` };
+    const auth = bearer(token);
     await request(t.url).get('/me').set(auth).expect(200, { sub: 'alice' });
     await request(t.url).delete('/logout').set(auth).expect(200);
     await request(t.url).get('/me').set(auth).expect(401, { msg: 'Token has been revoked' });

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import request from 'supertest';
 import { Jwt, JwtExtendedService, JwtIdentity, JwtRequired } from '../../lib/index.js';
 import { ADAPTERS, createTestApp, type TestApp } from '../support/app.js';
+import { bearer } from '../support/http.js';
 
 @Controller()
 class SmokeController {
@@ -24,7 +25,7 @@ describe.each(ADAPTERS)('smoke (%s)', (adapter) => {
 
   it('logs in and reaches a protected route', async () => {
     const login = await request(t.url).post('/login').expect(201);
-    const res = await request(t.url).get('/protected').set('Authorization', `Bearer ${login.body.access}`).expect(200);
+    const res = await request(t.url).get('/protected').set(bearer(login.body.access)).expect(200);
     expect(res.body).toEqual({ id: 'alice', type: 'access', same: true });
   });
   it('refuses without a token', async () => {

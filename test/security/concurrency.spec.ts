@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import request from 'supertest';
 import { CurrentUser, JwtIdentity, JwtRequired, type JwtPayload, type JwtProtectedHeader, type UserLookupLoader } from '../../lib/index.js';
 import { ADAPTERS, createTestApp, type TestApp } from '../support/app.js';
+import { bearer } from '../support/http.js';
 
 @Injectable()
 class SlowLookup implements UserLookupLoader<{ name: string }> {
@@ -34,7 +35,7 @@ describe.each(ADAPTERS)('concurrent requests never see each other (%s)', (adapte
     const ids = Array.from({ length: 200 }, (_, i) => `id-${i}`);
     const tokens = await Promise.all(ids.map((id) => t.jwt.createAccessToken(id)));
     const agent = request.agent(t.url);
-    const responses = await Promise.all(tokens.map((token) => agent.get('/whoami').set('Authorization', `Bearer ${token}`)));
+    const responses = await Promise.all(tokens.map((token) => agent.get('/whoami').set(bearer(token))));
     expect(responses.map((r) => r.status)).toEqual(ids.map(() => 200));
     expect(responses.map((r) => r.body)).toEqual(ids.map((id) => ({ id, user: `user-of-${id}` })));
   });
