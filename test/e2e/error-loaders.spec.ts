@@ -1,4 +1,4 @@
-import { Controller, Get, HttpException, Injectable, Post, Query, Req } from '@nestjs/common';
+import { Controller, Get, HttpException, Injectable, Query, Req } from '@nestjs/common';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import request from 'supertest';
 import {
@@ -6,7 +6,6 @@ import {
   type InvalidTokenLoader,
   type JwtExtendedLoaders,
   JwtExtendedService,
-  JwtRequired,
   NoAuthorizationException,
   type JwtPayload,
   type JwtProtectedHeader,
@@ -19,6 +18,7 @@ import {
 import { ADAPTERS, RecordingLogger, createTestApp, type TestApp } from '../support/app.js';
 import { accessCookie, bearer, expectResponse, handlerRuns } from '../support/http.js';
 import { HangingBlocklist, SubjectChecks } from '../support/loaders.js';
+import { TargetController } from '../support/routes.js';
 
 @Injectable()
 class Responses
@@ -64,27 +64,10 @@ const ALL_RESPONSES = {
   userLookupError: Responses,
 } satisfies JwtExtendedLoaders;
 
+/** Library calls inside handlers; the guarded routes are TargetController's. */
 @Controller()
 class Routes {
   constructor(private readonly jwt: JwtExtendedService) {}
-  @Get('protected')
-  @JwtRequired()
-  protectedRoute() {
-    handlerRuns.record('protectedRoute');
-    return { ok: true };
-  }
-  @Get('fresh')
-  @JwtRequired({ fresh: true })
-  fresh() {
-    handlerRuns.record('fresh');
-    return { ok: true };
-  }
-  @Post('cookie')
-  @JwtRequired({ locations: 'cookies' })
-  cookie() {
-    handlerRuns.record('cookie');
-    return { ok: true };
-  }
   @Get('decode')
   async decode(@Query('token') token: string) {
     const payload = await this.jwt.decodeToken(token);
@@ -103,7 +86,7 @@ describe.each(ADAPTERS)('error-response loaders (%s)', (adapter) => {
   let t: TestApp;
   beforeAll(async () => {
     const loaders = { ...ALL_RESPONSES, blocklist: SubjectChecks, tokenVerification: SubjectChecks, userLookup: SubjectChecks };
-    t = await createTestApp(adapter, { controllers: [Routes], loaders });
+    t = await createTestApp(adapter, { controllers: [TargetController, Routes], loaders });
   });
   afterAll(() => t.close());
 
@@ -277,7 +260,7 @@ describe.each(ADAPTERS)('error loaders that misbehave: the §6 default answers, 
     beforeAll(async () => {
       const loader = misbehavingLoader(mode);
       t = await createTestApp(adapter, {
-        controllers: [Routes],
+        controllers: [TargetController, Routes],
         loaders: { unauthorized: loader, invalidToken: loader, expiredToken: loader },
         options: { errorMessageKey: 'error', loaderTimeout: 150 },
         logger,
@@ -319,7 +302,7 @@ describe.each(ADAPTERS)('503: one body shape, with and without error loaders (%s
     const logger = new RecordingLogger();
     beforeAll(async () => {
       t = await createTestApp(adapter, {
-        controllers: [Routes],
+        controllers: [TargetController, Routes],
         loaders,
         options: { errorMessageKey: 'error', loaderTimeout: 150 },
         logger,
@@ -343,7 +326,7 @@ describe.each(ADAPTERS)('503: one body shape, with and without error loaders (%s
 describe.each(ADAPTERS)('errorMessageKey (%s)', (adapter) => {
   let t: TestApp;
   beforeAll(async () => {
-    t = await createTestApp(adapter, { controllers: [Routes], options: { errorMessageKey: 'error' } });
+    t = await createTestApp(adapter, { controllers: [TargetController, Routes], options: { errorMessageKey: 'error' } });
   });
   afterAll(() => t.close());
   it('keys every default body', async () => {

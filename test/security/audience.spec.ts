@@ -5,7 +5,7 @@ import { ADAPTERS, SECRET, type TestApp, createTestApp } from '../support/app.js
 import { forgeHmac, now } from '../support/forge.js';
 import { bearer, handlerRuns } from '../support/http.js';
 import { createService } from '../support/service.js';
-import { TargetController } from './routes.js';
+import { TargetController } from '../support/routes.js';
 
 /*
  * Defect 9.10: with no audience configured, a token issued for another service (same secret or

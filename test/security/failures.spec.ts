@@ -4,7 +4,7 @@ import request from 'supertest';
 import type { BlocklistLoader, DecodeKeyLoader, JwtExtendedLoaders, TokenVerificationLoader, UserLookupLoader } from '../../lib/index.js';
 import { ADAPTERS, RecordingLogger, SECRET, createTestApp, type TestApp } from '../support/app.js';
 import { INTERNAL_ERROR, bearer, expectResponse } from '../support/http.js';
-import { TargetController } from './routes.js';
+import { TargetController } from '../support/routes.js';
 
 type Mode = 'throws' | 'rejects' | 'never settles' | 'throws HttpException';
 

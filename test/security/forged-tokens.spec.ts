@@ -8,7 +8,7 @@ import { ADAPTERS, SECRET, createTestApp, type TestApp } from '../support/app.js
 import { b64, forgeAsymmetric, forgeHmac, now } from '../support/forge.js';
 import { accessCookie, bearer, expectResponse, handlerRuns } from '../support/http.js';
 import { keyPair } from '../support/service.js';
-import { TargetController } from './routes.js';
+import { TargetController } from '../support/routes.js';
 
 /** Sends `token` as a Bearer token: refused with this status (and message), never echoed; the handler never runs. */
 const expectRefused = (t: TestApp, token: string, status: number, msg?: string, path = '/protected') =>

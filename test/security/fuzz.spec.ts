@@ -5,7 +5,7 @@ import { JwtExtendedException } from '../../lib/index.js';
 import { ADAPTERS, SECRET, createTestApp, type TestApp } from '../support/app.js';
 import { handlerRuns } from '../support/http.js';
 import { createService } from '../support/service.js';
-import { TargetController } from './routes.js';
+import { TargetController } from '../support/routes.js';
 
 /** A valid token, then the same with random edits: the decoder must refuse all but the original. */
 function mutations(token: string) {

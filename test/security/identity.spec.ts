@@ -7,7 +7,7 @@ import { ADAPTERS, SECRET, type TestApp, createTestApp } from '../support/app.js
 import { forgeHmac } from '../support/forge.js';
 import { bearer, expectResponse } from '../support/http.js';
 import { createService } from '../support/service.js';
-import { TargetController } from './routes.js';
+import { TargetController } from '../support/routes.js';
 
 /*
  * Defect 9.11: with verifySub on, a non-string identity made tokens that every request then

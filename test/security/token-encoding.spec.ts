@@ -7,7 +7,7 @@ import { ADAPTERS, SECRET, type TestApp, createTestApp } from '../support/app.js
 import { now } from '../support/forge.js';
 import { bearer, expectResponse } from '../support/http.js';
 import { createService } from '../support/service.js';
-import { TargetController } from './routes.js';
+import { TargetController } from '../support/routes.js';
 
 /*
  * Defect 9.9: a segment must be canonical base64url (no set unused bits in its last character,

@@ -1,6 +1,6 @@
 import { Body, Controller, Get, Post } from '@nestjs/common';
 import { Jwt, JwtIdentity, JwtRequired, type JwtPayload } from '../../lib/index.js';
-import { handlerRuns } from '../support/http.js';
+import { handlerRuns } from './http.js';
 
 /** The routes every attack aims at; each records its path (without '/') in handlerRuns when it runs. */
 @Controller()
