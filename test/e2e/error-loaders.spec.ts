@@ -4,33 +4,19 @@ import request from 'supertest';
 import {
   type ExpiredTokenLoader,
   type InvalidTokenLoader,
-  type JwtExtendedLoaders,
   JwtExtendedService,
   NoAuthorizationException,
   type JwtPayload,
   type JwtProtectedHeader,
-  type NeedsFreshTokenLoader,
-  type RevokedTokenLoader,
-  type TokenVerificationFailedLoader,
   type UnauthorizedLoader,
-  type UserLookupErrorLoader,
 } from '../../lib/index.js';
 import { ADAPTERS, RecordingLogger, createTestApp, type TestApp } from '../support/app.js';
 import { accessCookie, bearer, expectResponse, handlerRuns } from '../support/http.js';
-import { HangingBlocklist, SubjectChecks } from '../support/loaders.js';
+import { type EveryErrorLoader, HangingBlocklist, SUBJECT_CHECKS, inEveryErrorRole } from '../support/loaders.js';
 import { TargetController } from '../support/routes.js';
 
 @Injectable()
-class Responses
-  implements
-    ExpiredTokenLoader,
-    InvalidTokenLoader,
-    NeedsFreshTokenLoader,
-    RevokedTokenLoader,
-    TokenVerificationFailedLoader,
-    UnauthorizedLoader,
-    UserLookupErrorLoader
-{
+class Responses implements EveryErrorLoader {
   onExpiredToken(header: JwtProtectedHeader, payload: JwtPayload) {
     return new HttpException({ loader: 'expired', alg: header.alg, sub: payload.sub }, 419);
   }
@@ -54,15 +40,7 @@ class Responses
   }
 }
 
-const ALL_RESPONSES = {
-  expiredToken: Responses,
-  invalidToken: Responses,
-  needsFreshToken: Responses,
-  revokedToken: Responses,
-  tokenVerificationFailed: Responses,
-  unauthorized: Responses,
-  userLookupError: Responses,
-} satisfies JwtExtendedLoaders;
+const ALL_RESPONSES = inEveryErrorRole(Responses);
 
 /** Library calls inside handlers; the guarded routes are TargetController's. */
 @Controller()
@@ -85,7 +63,7 @@ class Routes {
 describe.each(ADAPTERS)('error-response loaders (%s)', (adapter) => {
   let t: TestApp;
   beforeAll(async () => {
-    const loaders = { ...ALL_RESPONSES, blocklist: SubjectChecks, tokenVerification: SubjectChecks, userLookup: SubjectChecks };
+    const loaders = { ...ALL_RESPONSES, ...SUBJECT_CHECKS };
     t = await createTestApp(adapter, { controllers: [TargetController, Routes], loaders });
   });
   afterAll(() => t.close());

@@ -24,31 +24,23 @@ import request from 'supertest';
 import {
   type BlocklistLoader,
   CsrfException,
-  type ExpiredTokenLoader,
   ExpiredTokenException,
-  type InvalidTokenLoader,
   JwtDecodeException,
   JwtErrorFilter,
   JwtExtendedException,
   JwtExtendedModule,
   JwtExtendedService,
-  type JwtExtendedLoaders,
   type JwtPayload,
   type JwtProtectedHeader,
   JwtRequired,
   JwtUnavailableException,
   LoaderTimeoutException,
-  type NeedsFreshTokenLoader,
   NoAuthorizationException,
-  type RevokedTokenLoader,
-  type TokenVerificationFailedLoader,
-  type UnauthorizedLoader,
-  type UserLookupErrorLoader,
 } from '../../lib/index.js';
 import { ADAPTERS, SECRET, createTestApp, type TestApp } from '../support/app.js';
 import { forgeHmac, now } from '../support/forge.js';
 import { INTERNAL_ERROR, bearer, expectResponse, handlerRuns } from '../support/http.js';
-import { HangingBlocklist, SubjectChecks } from '../support/loaders.js';
+import { type EveryErrorLoader, HangingBlocklist, SUBJECT_CHECKS, inEveryErrorRole } from '../support/loaders.js';
 
 /*
  * Error loaders shape every library exception that reaches Nest, wherever it was thrown
@@ -74,16 +66,7 @@ type ErrorRole = keyof typeof SHAPED;
 const shaped = (role: ErrorRole) => new HttpException({ shaped: role }, SHAPED[role]);
 
 @Injectable()
-class Shapes
-  implements
-    ExpiredTokenLoader,
-    InvalidTokenLoader,
-    NeedsFreshTokenLoader,
-    RevokedTokenLoader,
-    TokenVerificationFailedLoader,
-    UnauthorizedLoader,
-    UserLookupErrorLoader
-{
+class Shapes implements EveryErrorLoader {
   onUnauthorized(reason: string) {
     asked.push(`unauthorized: ${reason}`);
     return shaped('unauthorized');
@@ -114,16 +97,7 @@ class Shapes
   }
 }
 
-const ALL_ERROR_LOADERS: JwtExtendedLoaders = {
-  unauthorized: Shapes,
-  invalidToken: Shapes,
-  expiredToken: Shapes,
-  needsFreshToken: Shapes,
-  revokedToken: Shapes,
-  tokenVerificationFailed: Shapes,
-  userLookupError: Shapes,
-};
-const CHECKS: JwtExtendedLoaders = { blocklist: SubjectChecks, tokenVerification: SubjectChecks, userLookup: SubjectChecks };
+const ALL_ERROR_LOADERS = inEveryErrorRole(Shapes);
 
 /** How code that catches a library exception sees it. */
 function describeCaught(error: unknown) {
@@ -458,7 +432,7 @@ describe.each(ADAPTERS)('error loaders shape library exceptions wherever they ar
   let t: TestApp;
   let tk: Tokens;
   beforeAll(async () => {
-    t = await createTestApp(adapter, { imports: [RoutesModule], loaders: { ...ALL_ERROR_LOADERS, ...CHECKS } });
+    t = await createTestApp(adapter, { imports: [RoutesModule], loaders: { ...ALL_ERROR_LOADERS, ...SUBJECT_CHECKS } });
     tk = await tokens(t.jwt);
   });
   afterAll(() => t.close());
@@ -543,7 +517,7 @@ describe.each(ADAPTERS)('without error loaders (%s)', (adapter) => {
   let t: TestApp;
   let tk: Tokens;
   beforeAll(async () => {
-    t = await createTestApp(adapter, { imports: [RoutesModule], loaders: CHECKS });
+    t = await createTestApp(adapter, { imports: [RoutesModule], loaders: SUBJECT_CHECKS });
     tk = await tokens(t.jwt);
   });
   afterAll(() => t.close());
@@ -574,7 +548,7 @@ describe.each(ADAPTERS)('only some error loaders (%s)', (adapter) => {
   let t: TestApp;
   let tk: Tokens;
   beforeAll(async () => {
-    t = await createTestApp(adapter, { imports: [RoutesModule], loaders: { expiredToken: Shapes, ...CHECKS } });
+    t = await createTestApp(adapter, { imports: [RoutesModule], loaders: { expiredToken: Shapes, ...SUBJECT_CHECKS } });
     tk = await tokens(t.jwt);
   });
   afterAll(() => t.close());
@@ -597,7 +571,7 @@ describe.each(ADAPTERS)("precedence with the app's own global filters (%s)", (ad
   const apps: TestApp[] = [];
   let tk: Tokens;
   async function boot(setup: Parameters<typeof createTestApp>[1]) {
-    const t = await createTestApp(adapter, { imports: [RoutesModule], loaders: { ...ALL_ERROR_LOADERS, ...CHECKS }, ...setup });
+    const t = await createTestApp(adapter, { imports: [RoutesModule], loaders: { ...ALL_ERROR_LOADERS, ...SUBJECT_CHECKS }, ...setup });
     apps.push(t);
     tk ??= await tokens(t.jwt);
     return t;
@@ -660,7 +634,7 @@ describe.each(ADAPTERS)("precedence with the app's own global filters (%s)", (ad
     const t = await boot({
       module: {
         module: Root,
-        imports: [JwtExtendedModule.forRoot({ secretKey: SECRET, loaders: { ...ALL_ERROR_LOADERS, ...CHECKS } })],
+        imports: [JwtExtendedModule.forRoot({ secretKey: SECRET, loaders: { ...ALL_ERROR_LOADERS, ...SUBJECT_CHECKS } })],
       },
     });
     for (const site of REQUEST_SITES) {

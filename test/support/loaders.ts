@@ -1,9 +1,17 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, type Type } from '@nestjs/common';
 import type {
   BlocklistLoader,
+  ExpiredTokenLoader,
+  InvalidTokenLoader,
+  JwtExtendedLoaders,
   JwtPayload,
   JwtProtectedHeader,
+  NeedsFreshTokenLoader,
+  RevokedTokenLoader,
+  TokenVerificationFailedLoader,
   TokenVerificationLoader,
+  UnauthorizedLoader,
+  UserLookupErrorLoader,
   UserLookupLoader,
 } from '../../lib/index.js';
 
@@ -22,6 +30,35 @@ export class SubjectChecks implements BlocklistLoader, TokenVerificationLoader, 
   lookupUser(_h: JwtProtectedHeader, payload: JwtPayload) {
     return payload.sub === 'ghost' ? null : { id: payload.sub };
   }
+}
+
+/** SubjectChecks in its three roles. */
+export const SUBJECT_CHECKS = {
+  blocklist: SubjectChecks,
+  tokenVerification: SubjectChecks,
+  userLookup: SubjectChecks,
+} satisfies JwtExtendedLoaders;
+
+/** A class that can fill every error-loader role. */
+export type EveryErrorLoader = ExpiredTokenLoader &
+  InvalidTokenLoader &
+  NeedsFreshTokenLoader &
+  RevokedTokenLoader &
+  TokenVerificationFailedLoader &
+  UnauthorizedLoader &
+  UserLookupErrorLoader;
+
+/** The `loaders` entries that give every error-loader role to `loader`. */
+export function inEveryErrorRole(loader: Type<EveryErrorLoader>) {
+  return {
+    expiredToken: loader,
+    invalidToken: loader,
+    needsFreshToken: loader,
+    revokedToken: loader,
+    tokenVerificationFailed: loader,
+    unauthorized: loader,
+    userLookupError: loader,
+  } satisfies JwtExtendedLoaders;
 }
 
 /** A blocklist loader that never answers: only loaderTimeout ends the wait. */
