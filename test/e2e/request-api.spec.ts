@@ -191,23 +191,18 @@ describe.each(ADAPTERS)('each verification replaces the whole request state (%s)
   let t: TestApp;
   let alice: string;
   let bob: string;
-  const ALICE = {
-    identity: 'alice',
-    sub: 'alice',
-    location: 'headers',
-    user: { name: 'Alice' },
-    requestUser: { name: 'Alice' },
-    viewLocals: { name: 'Alice' },
-  };
+  /** The snapshot of a request verified with `sub`'s token, found at `location`. */
+  const verified = (sub: string, name: string, location: string) => ({
+    identity: sub,
+    sub,
+    location,
+    user: { name },
+    requestUser: { name },
+    viewLocals: { name },
+  });
+  const ALICE = verified('alice', 'Alice', 'headers');
+  const BOB_QUERY = verified('bob', 'Bob', 'query_string');
   const EMPTY = { identity: null, sub: null, location: null, user: null, requestUser: null, viewLocals: null };
-  const BOB_QUERY = {
-    identity: 'bob',
-    sub: 'bob',
-    location: 'query_string',
-    user: { name: 'Bob' },
-    requestUser: { name: 'Bob' },
-    viewLocals: { name: 'Bob' },
-  };
 
   beforeAll(async () => {
     t = await createTestApp(adapter, {
