@@ -4,7 +4,7 @@ import { Redis } from 'ioredis';
 import request from 'supertest';
 import { Jwt, JwtExtendedModule, JwtRequired, type JwtPayload } from '../../lib/index.js';
 import { RedisBlocklist } from '../../lib/blocklist/redis/index.js';
-import { ADAPTERS, SECRET, createTestApp, type TestApp } from '../support/app.js';
+import { ADAPTERS, SECRET, useTestApp } from '../support/app.js';
 import { bearer, expectResponse, handlerRuns } from '../support/http.js';
 import { RedisServer } from '../support/redis-server.js';
 
@@ -103,18 +103,14 @@ describe('RedisBlocklist against a real redis-server', () => {
 class RedisModule {}
 
 describe.each(ADAPTERS)('RedisBlocklist as the blocklist loader (%s)', (adapter) => {
-  let t: TestApp;
-  beforeAll(async () => {
-    t = await createTestApp(adapter, {
-      controllers: [Routes],
-      module: JwtExtendedModule.forRootAsync({
-        imports: [RedisModule],
-        useFactory: () => ({ secretKey: SECRET }),
-        loaders: { blocklist: Revocations },
-      }),
-    });
+  const t = useTestApp(adapter, {
+    controllers: [Routes],
+    module: JwtExtendedModule.forRootAsync({
+      imports: [RedisModule],
+      useFactory: () => ({ secretKey: SECRET }),
+      loaders: { blocklist: Revocations },
+    }),
   });
-  afterAll(() => t.close());
   const me = (token: string) => request(t.url).get('/me').set(bearer(token));
 
   it('logout revokes exactly the presented token', async () => {

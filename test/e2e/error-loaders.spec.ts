@@ -1,5 +1,5 @@
 import { Controller, Get, HttpException, Injectable, Query, Req } from '@nestjs/common';
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import request from 'supertest';
 import {
   type ExpiredTokenLoader,
@@ -10,7 +10,7 @@ import {
   type JwtProtectedHeader,
   type UnauthorizedLoader,
 } from '../../lib/index.js';
-import { ADAPTERS, RecordingLogger, createTestApp, type TestApp } from '../support/app.js';
+import { ADAPTERS, RecordingLogger, useTestApp } from '../support/app.js';
 import { accessCookie, bearer, expectResponse, handlerRuns } from '../support/http.js';
 import { type EveryErrorLoader, HangingBlocklist, SUBJECT_CHECKS, inEveryErrorRole } from '../support/loaders.js';
 import { TargetController } from '../support/routes.js';
@@ -61,12 +61,7 @@ class Routes {
 }
 
 describe.each(ADAPTERS)('error-response loaders (%s)', (adapter) => {
-  let t: TestApp;
-  beforeAll(async () => {
-    const loaders = { ...ALL_RESPONSES, ...SUBJECT_CHECKS };
-    t = await createTestApp(adapter, { controllers: [TargetController, Routes], loaders });
-  });
-  afterAll(() => t.close());
+  const t = useTestApp(adapter, { controllers: [TargetController, Routes], loaders: { ...ALL_RESPONSES, ...SUBJECT_CHECKS } });
 
   it('unauthorized: missing token, any status (201 here)', () =>
     expectResponse(request(t.url).get('/protected'), 201, { loader: 'unauthorized', reason: 'Missing Authorization Header' }, []));
@@ -233,18 +228,14 @@ const MISBEHAVIOURS = Object.keys(LOGGED) as Misbehaviour[];
 
 describe.each(ADAPTERS)('error loaders that misbehave: the §6 default answers, never a hang or a stack (%s)', (adapter) => {
   describe.each(MISBEHAVIOURS)('a loader that %s', (mode) => {
-    let t: TestApp;
     const logger = new RecordingLogger();
-    beforeAll(async () => {
-      const loader = misbehavingLoader(mode);
-      t = await createTestApp(adapter, {
-        controllers: [TargetController, Routes],
-        loaders: { unauthorized: loader, invalidToken: loader, expiredToken: loader },
-        options: { errorMessageKey: 'error', loaderTimeout: 150 },
-        logger,
-      });
+    const loader = misbehavingLoader(mode);
+    const t = useTestApp(adapter, {
+      controllers: [TargetController, Routes],
+      loaders: { unauthorized: loader, invalidToken: loader, expiredToken: loader },
+      options: { errorMessageKey: 'error', loaderTimeout: 150 },
+      logger,
     });
-    afterAll(() => t.close());
 
     async function expectDefault(test: request.Test, status: number, message: string, token?: string) {
       const logged = logger.lines.length;
@@ -276,17 +267,13 @@ describe.each(ADAPTERS)('503: one body shape, with and without error loaders (%s
     ['with every error loader', { ...ALL_RESPONSES, blocklist: HangingBlocklist }],
     ['without error loaders', { blocklist: HangingBlocklist }],
   ] as const)('%s', (_name, loaders) => {
-    let t: TestApp;
     const logger = new RecordingLogger();
-    beforeAll(async () => {
-      t = await createTestApp(adapter, {
-        controllers: [TargetController, Routes],
-        loaders,
-        options: { errorMessageKey: 'error', loaderTimeout: 150 },
-        logger,
-      });
+    const t = useTestApp(adapter, {
+      controllers: [TargetController, Routes],
+      loaders,
+      options: { errorMessageKey: 'error', loaderTimeout: 150 },
+      logger,
     });
-    afterAll(() => t.close());
 
     it.each(['/protected', '/manual'])(
       'a blocklist loader past loaderTimeout at %s: 503 { error: "Service Unavailable" }',
@@ -302,11 +289,7 @@ describe.each(ADAPTERS)('503: one body shape, with and without error loaders (%s
 });
 
 describe.each(ADAPTERS)('errorMessageKey (%s)', (adapter) => {
-  let t: TestApp;
-  beforeAll(async () => {
-    t = await createTestApp(adapter, { controllers: [TargetController, Routes], options: { errorMessageKey: 'error' } });
-  });
-  afterAll(() => t.close());
+  const t = useTestApp(adapter, { controllers: [TargetController, Routes], options: { errorMessageKey: 'error' } });
   it('keys every default body', async () => {
     await expectResponse(request(t.url).get('/protected'), 401, { error: 'Missing Authorization Header' }, []);
     await expectResponse(request(t.url).get('/protected').set('Authorization', 'Bearer x.y'), 422, { error: 'Not enough segments' }, []);

@@ -1,8 +1,8 @@
 import { Controller, type ExecutionContext, Get, Injectable, UseGuards } from '@nestjs/common';
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import request from 'supertest';
 import { JwtGuard, JwtIdentity, type HttpRequestLike } from '../../lib/index.js';
-import { ADAPTERS, createTestApp, type TestApp } from '../support/app.js';
+import { ADAPTERS, useTestApp } from '../support/app.js';
 import { expectResponse, handlerRuns } from '../support/http.js';
 
 /** A guard for a gateway that forwards the caller's token in its own header. */
@@ -27,11 +27,7 @@ class GatewayController {
 }
 
 describe.each(ADAPTERS)('JwtGuard.getRequest hook (%s)', (adapter) => {
-  let t: TestApp;
-  beforeAll(async () => {
-    t = await createTestApp(adapter, { controllers: [GatewayController], providers: [ForwardedTokenGuard] });
-  });
-  afterAll(() => t.close());
+  const t = useTestApp(adapter, { controllers: [GatewayController], providers: [ForwardedTokenGuard] });
 
   it('a subclass decides where the request comes from; the checks and param decorators are the library’s', async () => {
     const token = await t.jwt.createAccessToken('alice');

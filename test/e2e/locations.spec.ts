@@ -1,8 +1,8 @@
 import { Body, Controller, Get, Post, Put } from '@nestjs/common';
-import { afterAll, beforeAll, describe, it } from '@jest/globals';
+import { beforeAll, describe, it } from '@jest/globals';
 import request from 'supertest';
 import { JwtIdentity, JwtLocation, JwtRequired, type JwtExtendedOptions } from '../../lib/index.js';
-import { ADAPTERS, createTestApp, type TestApp } from '../support/app.js';
+import { ADAPTERS, useTestApp } from '../support/app.js';
 import { accessCookie, bearer, expectResponse, handlerRuns } from '../support/http.js';
 
 @Controller()
@@ -47,13 +47,11 @@ class LocationsController {
 
 describe.each(ADAPTERS)('token locations (%s)', (adapter) => {
   describe('headers', () => {
-    let t: TestApp;
+    const t = useTestApp(adapter, { controllers: [LocationsController] });
     let token: string;
     beforeAll(async () => {
-      t = await createTestApp(adapter, { controllers: [LocationsController] });
       token = await t.jwt.createAccessToken('alice');
     });
-    afterAll(() => t.close());
     const get = () => request(t.url).get('/protected');
 
     it('accepts Bearer <jwt>', () => expectResponse(get().set(bearer(token)), 200, { id: 'alice', location: 'headers' }, 'getProtected'));
@@ -93,13 +91,11 @@ describe.each(ADAPTERS)('token locations (%s)', (adapter) => {
   });
 
   describe('custom header name and type', () => {
-    let t: TestApp;
+    const t = useTestApp(adapter, { controllers: [LocationsController], options: { headerName: 'X-Api-Token', headerType: 'JWT' } });
     let token: string;
     beforeAll(async () => {
-      t = await createTestApp(adapter, { controllers: [LocationsController], options: { headerName: 'X-Api-Token', headerType: 'JWT' } });
       token = await t.jwt.createAccessToken('alice');
     });
-    afterAll(() => t.close());
     it('reads the configured header and type', () =>
       expectResponse(
         request(t.url).get('/protected').set('X-Api-Token', `jwt ${token}`),
@@ -119,13 +115,11 @@ describe.each(ADAPTERS)('token locations (%s)', (adapter) => {
   });
 
   describe("headerType ''", () => {
-    let t: TestApp;
+    const t = useTestApp(adapter, { controllers: [LocationsController], options: { headerType: '' } });
     let token: string;
     beforeAll(async () => {
-      t = await createTestApp(adapter, { controllers: [LocationsController], options: { headerType: '' } });
       token = await t.jwt.createAccessToken('alice');
     });
-    afterAll(() => t.close());
     it('takes the bare token', () =>
       expectResponse(
         request(t.url).get('/protected').set('Authorization', token),
@@ -143,18 +137,16 @@ describe.each(ADAPTERS)('token locations (%s)', (adapter) => {
   });
 
   describe('cookies', () => {
-    let t: TestApp;
+    const t = useTestApp(adapter, {
+      controllers: [LocationsController],
+      options: { tokenLocation: ['cookies'], csrfCheckForm: true },
+    });
     let access: string;
     let refresh: string;
     beforeAll(async () => {
-      t = await createTestApp(adapter, {
-        controllers: [LocationsController],
-        options: { tokenLocation: ['cookies'], csrfCheckForm: true },
-      });
       access = await t.jwt.createAccessToken('alice');
       refresh = await t.jwt.createRefreshToken('alice');
     });
-    afterAll(() => t.close());
 
     it('reads the access cookie on GET without CSRF', () =>
       expectResponse(
@@ -225,14 +217,10 @@ describe.each(ADAPTERS)('token locations (%s)', (adapter) => {
   });
 
   describe('cookies without CSRF protection', () => {
-    let t: TestApp;
-    beforeAll(async () => {
-      t = await createTestApp(adapter, {
-        controllers: [LocationsController],
-        options: { tokenLocation: 'cookies', cookieCsrfProtect: false },
-      });
+    const t = useTestApp(adapter, {
+      controllers: [LocationsController],
+      options: { tokenLocation: 'cookies', cookieCsrfProtect: false },
     });
-    afterAll(() => t.close());
     it('POST passes without a CSRF value', async () => {
       const access = await t.jwt.createAccessToken('alice');
       await expectResponse(
@@ -245,16 +233,14 @@ describe.each(ADAPTERS)('token locations (%s)', (adapter) => {
   });
 
   describe('query string', () => {
-    let t: TestApp;
+    const t = useTestApp(adapter, {
+      controllers: [LocationsController],
+      options: { tokenLocation: ['query_string'], queryStringValuePrefix: 'Bearer ' },
+    });
     let token: string;
     beforeAll(async () => {
-      t = await createTestApp(adapter, {
-        controllers: [LocationsController],
-        options: { tokenLocation: ['query_string'], queryStringValuePrefix: 'Bearer ' },
-      });
       token = await t.jwt.createAccessToken('alice');
     });
-    afterAll(() => t.close());
     it('reads the prefixed value', () =>
       expectResponse(
         request(t.url)
@@ -285,15 +271,13 @@ describe.each(ADAPTERS)('token locations (%s)', (adapter) => {
   });
 
   describe('json body', () => {
-    let t: TestApp;
+    const t = useTestApp(adapter, { controllers: [LocationsController], options: { tokenLocation: ['json'] } });
     let access: string;
     let refresh: string;
     beforeAll(async () => {
-      t = await createTestApp(adapter, { controllers: [LocationsController], options: { tokenLocation: ['json'] } });
       access = await t.jwt.createAccessToken('alice');
       refresh = await t.jwt.createRefreshToken('alice');
     });
-    afterAll(() => t.close());
     it('reads access_token', () =>
       expectResponse(
         request(t.url).post('/protected').send({ access_token: access }),
@@ -333,13 +317,11 @@ describe.each(ADAPTERS)('token locations (%s)', (adapter) => {
 
   describe('several locations', () => {
     const options: JwtExtendedOptions = { tokenLocation: ['headers', 'cookies', 'query_string', 'json'] };
-    let t: TestApp;
+    const t = useTestApp(adapter, { controllers: [LocationsController], options });
     let token: string;
     beforeAll(async () => {
-      t = await createTestApp(adapter, { controllers: [LocationsController], options });
       token = await t.jwt.createAccessToken('alice');
     });
-    afterAll(() => t.close());
 
     it('joins every missing reason', () =>
       expectResponse(
@@ -391,28 +373,26 @@ describe.each(ADAPTERS)('token locations (%s)', (adapter) => {
   });
 
   describe('custom names for every request-side option', () => {
-    let t: TestApp;
+    const t = useTestApp(adapter, {
+      controllers: [LocationsController],
+      options: {
+        tokenLocation: ['cookies', 'query_string', 'json'],
+        csrfCheckForm: true,
+        accessCsrfFieldName: 'xsrf_a',
+        refreshCsrfFieldName: 'xsrf_r',
+        csrfMethods: ['get', 'PUT'],
+        queryStringName: 'token',
+        jsonKey: 'at',
+        refreshJsonKey: 'rt',
+        maxTokenLength: 600,
+      },
+    });
     let access: string;
     let refresh: string;
     beforeAll(async () => {
-      t = await createTestApp(adapter, {
-        controllers: [LocationsController],
-        options: {
-          tokenLocation: ['cookies', 'query_string', 'json'],
-          csrfCheckForm: true,
-          accessCsrfFieldName: 'xsrf_a',
-          refreshCsrfFieldName: 'xsrf_r',
-          csrfMethods: ['get', 'PUT'],
-          queryStringName: 'token',
-          jsonKey: 'at',
-          refreshJsonKey: 'rt',
-          maxTokenLength: 600,
-        },
-      });
       access = await t.jwt.createAccessToken('alice');
       refresh = await t.jwt.createRefreshToken('alice');
     });
-    afterAll(() => t.close());
 
     it('csrfMethods decides which methods need the CSRF value (case-insensitive)', async () => {
       await expectResponse(request(t.url).get('/protected').set(accessCookie(access)), 401, { msg: 'Missing CSRF token' }, []);

@@ -9,10 +9,10 @@ import {
   Req,
   Res,
 } from '@nestjs/common';
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { beforeAll, describe, expect, it } from '@jest/globals';
 import request from 'supertest';
 import { CurrentUser, Jwt, JwtExtendedService, JwtIdentity, JwtLocation, type JwtPayload, JwtRequired } from '../../lib/index.js';
-import { ADAPTERS, createTestApp, type TestApp } from '../support/app.js';
+import { ADAPTERS, useTestApp } from '../support/app.js';
 import { accessCookie, bearer, expectResponse, handlerRuns } from '../support/http.js';
 import { Users } from '../support/loaders.js';
 
@@ -110,19 +110,17 @@ class MiddlewareModule implements NestModule {
 }
 
 describe.each(ADAPTERS)('verifyJwtInRequest in Nest middleware (%s)', (adapter) => {
-  let t: TestApp;
+  const t = useTestApp(adapter, {
+    imports: [MiddlewareModule],
+    loaders: { userLookup: Users },
+    options: { tokenLocation: ['headers', 'cookies', 'query_string'], exposeCurrentUserToViews: true },
+  });
   let alice: string;
   let bob: string;
   beforeAll(async () => {
-    t = await createTestApp(adapter, {
-      imports: [MiddlewareModule],
-      loaders: { userLookup: Users },
-      options: { tokenLocation: ['headers', 'cookies', 'query_string'], exposeCurrentUserToViews: true },
-    });
     alice = await t.jwt.createAccessToken('alice');
     bob = await t.jwt.createAccessToken('bob');
   });
-  afterAll(() => t.close());
 
   const ALICE = { name: 'Alice' };
   const aliceFrom = (location: string) => ({

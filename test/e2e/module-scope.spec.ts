@@ -1,8 +1,8 @@
 import { Controller, Get, Module, UseGuards } from '@nestjs/common';
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import request from 'supertest';
 import { JwtExtendedModule, JwtExtendedService, JwtGuard, JwtIdentity } from '../../lib/index.js';
-import { ADAPTERS, SECRET, createTestApp, type TestApp } from '../support/app.js';
+import { ADAPTERS, SECRET, useTestApp } from '../support/app.js';
 import { bearer } from '../support/http.js';
 
 @Controller()
@@ -22,12 +22,8 @@ class PlainGuardController {
 class FeatureModule {}
 
 describe.each(ADAPTERS)('module scope and the bare guard (%s)', (adapter) => {
-  let t: TestApp;
-  beforeAll(async () => {
-    // the app's own JwtExtendedModule is absent: only the feature module's (non-global) one exists
-    t = await createTestApp(adapter, { module: { module: class Root {}, imports: [FeatureModule] } });
-  });
-  afterAll(() => t.close());
+  // the app's own JwtExtendedModule is absent: only the feature module's (non-global) one exists
+  const t = useTestApp(adapter, { module: { module: class Root {}, imports: [FeatureModule] } });
 
   it('@UseGuards(JwtGuard) protects with default options inside a module that imports JwtExtendedModule', async () => {
     await request(t.url).get('/plain').expect(401, { msg: 'Missing Authorization Header' });

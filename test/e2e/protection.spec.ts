@@ -1,5 +1,5 @@
 import { All, Controller, Get, Injectable, Post, Req, Res } from '@nestjs/common';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import { beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import request from 'supertest';
 import {
   type BlocklistLoader,
@@ -15,7 +15,7 @@ import {
   type TokenVerificationLoader,
   type UserLookupLoader,
 } from '../../lib/index.js';
-import { ADAPTERS, SECRET, createTestApp, type TestApp } from '../support/app.js';
+import { ADAPTERS, SECRET, useTestApp } from '../support/app.js';
 import { forgeHmac, now } from '../support/forge.js';
 import { INTERNAL_ERROR, bearer, expectResponse, handlerRuns } from '../support/http.js';
 
@@ -148,18 +148,16 @@ class NoLookupController {
 }
 
 describe.each(ADAPTERS)('route protection (%s)', (adapter) => {
-  let t: TestApp;
+  const t = useTestApp(adapter, {
+    controllers: [ProtectedController, ClassLevelController],
+    loaders: { blocklist: Checks, tokenVerification: Checks, userLookup: Checks },
+    options: { exposeCurrentUserToViews: true },
+  });
   let access: string;
 
   beforeAll(async () => {
-    t = await createTestApp(adapter, {
-      controllers: [ProtectedController, ClassLevelController],
-      loaders: { blocklist: Checks, tokenVerification: Checks, userLookup: Checks },
-      options: { exposeCurrentUserToViews: true },
-    });
     access = await t.jwt.createAccessToken('alice');
   });
-  afterAll(() => t.close());
   beforeEach(() => {
     seenByLoaders.length = 0;
   });
@@ -335,11 +333,7 @@ describe.each(ADAPTERS)('route protection (%s)', (adapter) => {
 });
 
 describe.each(ADAPTERS)('without a userLookup loader (%s)', (adapter) => {
-  let t: TestApp;
-  beforeAll(async () => {
-    t = await createTestApp(adapter, { controllers: [NoLookupController] });
-  });
-  afterAll(() => t.close());
+  const t = useTestApp(adapter, { controllers: [NoLookupController] });
   it('@CurrentUser() fails with 500 (the log says a userLookup loader is needed)', async () =>
     expectResponse(
       request(t.url)

@@ -1,8 +1,8 @@
 import { Controller, Get, Param, Req, Res } from '@nestjs/common';
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { beforeAll, describe, expect, it } from '@jest/globals';
 import request from 'supertest';
 import { FreshTokenRequiredException, JwtExtendedService, JwtRequired, type JwtRequiredOptions } from '../../lib/index.js';
-import { ADAPTERS, SECRET, createTestApp, type TestApp } from '../support/app.js';
+import { ADAPTERS, SECRET, useTestApp } from '../support/app.js';
 import { INTERNAL_ERROR, bearer, expectResponse, handlerRuns } from '../support/http.js';
 import { Users } from '../support/loaders.js';
 import { createService } from '../support/service.js';
@@ -105,13 +105,11 @@ class ManualController {
 }
 
 describe.each(ADAPTERS)('verifyJwtInRequest options in a handler (%s)', (adapter) => {
-  let t: TestApp;
+  const t = useTestApp(adapter, { controllers: [ManualController] });
   let token: string;
   beforeAll(async () => {
-    t = await createTestApp(adapter, { controllers: [ManualController] });
     token = await t.jwt.createAccessToken('alice');
   });
-  afterAll(() => t.close());
 
   it.each(['no-locations', 'misspelt', 'freshh'])(
     '%s: a 500 that reveals nothing, whatever the token; the handler stops there',
@@ -188,7 +186,11 @@ class AgainController {
 }
 
 describe.each(ADAPTERS)('each verification replaces the whole request state (%s)', (adapter) => {
-  let t: TestApp;
+  const t = useTestApp(adapter, {
+    controllers: [AgainController],
+    loaders: { userLookup: Users },
+    options: { tokenLocation: ['headers', 'cookies', 'query_string'], exposeCurrentUserToViews: true },
+  });
   let alice: string;
   let bob: string;
   /** The snapshot of a request verified with `sub`'s token, found at `location`. */
@@ -205,15 +207,9 @@ describe.each(ADAPTERS)('each verification replaces the whole request state (%s)
   const EMPTY = { identity: null, sub: null, location: null, user: null, requestUser: null, viewLocals: null };
 
   beforeAll(async () => {
-    t = await createTestApp(adapter, {
-      controllers: [AgainController],
-      loaders: { userLookup: Users },
-      options: { tokenLocation: ['headers', 'cookies', 'query_string'], exposeCurrentUserToViews: true },
-    });
     alice = await t.jwt.createAccessToken('alice');
     bob = await t.jwt.createAccessToken('bob');
   });
-  afterAll(() => t.close());
 
   it('the guard, then an optional call that finds no token: everything empty', () =>
     expectResponse(

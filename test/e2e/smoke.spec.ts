@@ -1,8 +1,8 @@
 import { Controller, Get, Post, Req } from '@nestjs/common';
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import request from 'supertest';
 import { Jwt, JwtExtendedService, JwtIdentity, JwtRequired } from '../../lib/index.js';
-import { ADAPTERS, createTestApp, type TestApp } from '../support/app.js';
+import { ADAPTERS, useTestApp } from '../support/app.js';
 import { bearer } from '../support/http.js';
 
 @Controller()
@@ -17,11 +17,7 @@ class SmokeController {
 }
 
 describe.each(ADAPTERS)('smoke (%s)', (adapter) => {
-  let t: TestApp;
-  beforeAll(async () => {
-    t = await createTestApp(adapter, { controllers: [SmokeController] });
-  });
-  afterAll(() => t.close());
+  const t = useTestApp(adapter, { controllers: [SmokeController] });
 
   it('logs in and reaches a protected route', async () => {
     const login = await request(t.url).post('/login').expect(201);

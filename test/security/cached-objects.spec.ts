@@ -1,6 +1,6 @@
 import { type ArgumentsHost, Catch, Controller, type ExceptionFilter, Get, HttpCode, Injectable, Post, Query } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import { beforeEach, describe, expect, it } from '@jest/globals';
 import request from 'supertest';
 import {
   type BlocklistLoader,
@@ -15,7 +15,7 @@ import {
   type TokenVerificationLoader,
   type UserLookupLoader,
 } from '../../lib/index.js';
-import { ADAPTERS, SECRET, type TestApp, createTestApp } from '../support/app.js';
+import { ADAPTERS, SECRET, useTestApp } from '../support/app.js';
 import { accessCookie, bearer, expectResponse, handlerRuns } from '../support/http.js';
 import { createService } from '../support/service.js';
 
@@ -133,17 +133,13 @@ class ClaimsController {
 }
 
 describe.each(ADAPTERS)('objects handed to user code never change a later request (%s)', (adapter) => {
-  let t: TestApp;
-  beforeAll(async () => {
-    t = await createTestApp(adapter, {
-      controllers: [ClaimsController],
-      options: { tokenLocation: ['headers', 'cookies'] },
-      beforeInit: (app) => {
-        app.useGlobalFilters(new RedactingFilter(app.get(HttpAdapterHost)));
-      },
-    });
+  const t = useTestApp(adapter, {
+    controllers: [ClaimsController],
+    options: { tokenLocation: ['headers', 'cookies'] },
+    beforeInit: (app) => {
+      app.useGlobalFilters(new RedactingFilter(app.get(HttpAdapterHost)));
+    },
   });
-  afterAll(() => t.close());
   beforeEach(() => {
     loaderSaw.length = 0;
   });
@@ -228,14 +224,10 @@ describe.each(ADAPTERS)('objects handed to user code never change a later reques
 });
 
 describe.each(ADAPTERS)('loaders vandalising their arguments never change a later request (%s)', (adapter) => {
-  let t: TestApp;
-  beforeAll(async () => {
-    t = await createTestApp(adapter, {
-      controllers: [ClaimsController],
-      loaders: { blocklist: VandalLoaders, tokenVerification: VandalLoaders, userLookup: VandalLoaders },
-    });
+  const t = useTestApp(adapter, {
+    controllers: [ClaimsController],
+    loaders: { blocklist: VandalLoaders, tokenVerification: VandalLoaders, userLookup: VandalLoaders },
   });
-  afterAll(() => t.close());
   beforeEach(() => {
     loaderSaw.length = 0;
   });

@@ -1,8 +1,8 @@
 import { Controller, Get, Injectable } from '@nestjs/common';
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import request from 'supertest';
 import { CurrentUser, JwtIdentity, JwtRequired, type JwtPayload, type JwtProtectedHeader, type UserLookupLoader } from '../../lib/index.js';
-import { ADAPTERS, createTestApp, type TestApp } from '../support/app.js';
+import { ADAPTERS, useTestApp } from '../support/app.js';
 import { bearer } from '../support/http.js';
 
 @Injectable()
@@ -25,11 +25,7 @@ class WhoAmI {
 }
 
 describe.each(ADAPTERS)('concurrent requests never see each other (%s)', (adapter) => {
-  let t: TestApp;
-  beforeAll(async () => {
-    t = await createTestApp(adapter, { controllers: [WhoAmI], loaders: { userLookup: SlowLookup } });
-  });
-  afterAll(() => t.close());
+  const t = useTestApp(adapter, { controllers: [WhoAmI], loaders: { userLookup: SlowLookup } });
 
   it('200 parallel requests with different identities each get their own identity and user', async () => {
     const ids = Array.from({ length: 200 }, (_, i) => `id-${i}`);

@@ -30,6 +30,7 @@ import {
   JwtExtendedException,
   JwtExtendedModule,
   JwtExtendedService,
+  type JwtExtendedLoaders,
   type JwtPayload,
   type JwtProtectedHeader,
   JwtRequired,
@@ -37,7 +38,7 @@ import {
   LoaderTimeoutException,
   NoAuthorizationException,
 } from '../../lib/index.js';
-import { ADAPTERS, SECRET, createTestApp, type TestApp } from '../support/app.js';
+import { ADAPTERS, SECRET, createTestApp, useTestApp, type TestApp } from '../support/app.js';
 import { forgeHmac, now } from '../support/forge.js';
 import { INTERNAL_ERROR, bearer, expectResponse, handlerRuns } from '../support/http.js';
 import { type EveryErrorLoader, HangingBlocklist, SUBJECT_CHECKS, inEveryErrorRole } from '../support/loaders.js';
@@ -429,13 +430,11 @@ function appWideEnhancers(app: INestApplication): string[] {
 }
 
 describe.each(ADAPTERS)('error loaders shape library exceptions wherever they are thrown (%s)', (adapter) => {
-  let t: TestApp;
+  const t = useTestApp(adapter, { imports: [RoutesModule], loaders: { ...ALL_ERROR_LOADERS, ...SUBJECT_CHECKS } });
   let tk: Tokens;
   beforeAll(async () => {
-    t = await createTestApp(adapter, { imports: [RoutesModule], loaders: { ...ALL_ERROR_LOADERS, ...SUBJECT_CHECKS } });
     tk = await tokens(t.jwt);
   });
-  afterAll(() => t.close());
 
   describe.each(REQUEST_SITES)('thrown in %s', (site) => {
     it.each(REQUEST_SITUATIONS.map((s) => [s.name, s.role, s] as const))('%s → the %s loader answers', async (_name, _role, situation) => {
@@ -514,13 +513,11 @@ describe.each(ADAPTERS)('error loaders shape library exceptions wherever they ar
 });
 
 describe.each(ADAPTERS)('without error loaders (%s)', (adapter) => {
-  let t: TestApp;
+  const t = useTestApp(adapter, { imports: [RoutesModule], loaders: SUBJECT_CHECKS });
   let tk: Tokens;
   beforeAll(async () => {
-    t = await createTestApp(adapter, { imports: [RoutesModule], loaders: SUBJECT_CHECKS });
     tk = await tokens(t.jwt);
   });
-  afterAll(() => t.close());
 
   it('registers no app-wide filter or interceptor', () => {
     expect(appWideEnhancers(t.app)).toEqual([]);
@@ -545,13 +542,11 @@ describe.each(ADAPTERS)('without error loaders (%s)', (adapter) => {
 });
 
 describe.each(ADAPTERS)('only some error loaders (%s)', (adapter) => {
-  let t: TestApp;
+  const t = useTestApp(adapter, { imports: [RoutesModule], loaders: { expiredToken: Shapes, ...SUBJECT_CHECKS } });
   let tk: Tokens;
   beforeAll(async () => {
-    t = await createTestApp(adapter, { imports: [RoutesModule], loaders: { expiredToken: Shapes, ...SUBJECT_CHECKS } });
     tk = await tokens(t.jwt);
   });
-  afterAll(() => t.close());
 
   it.each(REQUEST_SITES)('%s: the configured loader shapes its exception, the others keep the §6 default', async (site) => {
     await expectResponse(send(t, `/${site}`, bearer(tk.expired)), SHAPED.expiredToken, { shaped: 'expiredToken' }, []);
@@ -645,15 +640,11 @@ describe.each(ADAPTERS)("precedence with the app's own global filters (%s)", (ad
 });
 
 describe.each(ADAPTERS)('the CSRF and cookie exceptions (%s)', (adapter) => {
-  let t: TestApp;
-  beforeAll(async () => {
-    t = await createTestApp(adapter, {
-      imports: [RoutesModule],
-      options: { tokenLocation: ['cookies'], csrfMethods: ['GET'] },
-      loaders: { unauthorized: Shapes },
-    });
+  const t = useTestApp(adapter, {
+    imports: [RoutesModule],
+    options: { tokenLocation: ['cookies'], csrfMethods: ['GET'] },
+    loaders: { unauthorized: Shapes },
   });
-  afterAll(() => t.close());
 
   it.each(REQUEST_SITES)('%s: a cookie token without its CSRF value is shaped by the unauthorized loader', async (site) => {
     const token = await t.jwt.createAccessToken('alice', { fresh: true });
@@ -688,22 +679,13 @@ describe.each(ADAPTERS)('503s keep one body shape at every site, with and withou
     ['a blocklist loader past loaderTimeout', HangingBlocklist, 'Service Unavailable'],
     ['a store that is down', DownBlocklist, 'Token revocation store unavailable'],
   ] as const)('%s', (_name, blocklist, message) => {
-    const apps: Record<string, TestApp> = {};
+    const appWith = (loaders: JwtExtendedLoaders) =>
+      useTestApp(adapter, { imports: [RoutesModule], loaders, options: { errorMessageKey: 'error', loaderTimeout: 150 } });
+    const apps = { with: appWith({ ...ALL_ERROR_LOADERS, blocklist }), without: appWith({ blocklist }) };
     let token: string;
     beforeAll(async () => {
-      for (const [name, loaders] of [
-        ['with', { ...ALL_ERROR_LOADERS, blocklist }],
-        ['without', { blocklist }],
-      ] as const) {
-        apps[name] = await createTestApp(adapter, {
-          imports: [RoutesModule],
-          loaders,
-          options: { errorMessageKey: 'error', loaderTimeout: 150 },
-        });
-      }
-      token = await apps.with!.jwt.createAccessToken('alice', { fresh: true });
+      token = await apps.with.jwt.createAccessToken('alice', { fresh: true });
     });
-    afterAll(() => Promise.all(Object.values(apps).map((t) => t.close())));
 
     it.each(REQUEST_SITES)('%s: 503 { error: message } either way, the loaders not consulted', async (site) => {
       const before = asked.length;
@@ -714,7 +696,7 @@ describe.each(ADAPTERS)('503s keep one body shape at every site, with and withou
     });
 
     it('code that catches it gets a JwtUnavailableException', async () => {
-      const res = await send(apps.with!, '/catch/in-handler', bearer(token));
+      const res = await send(apps.with, '/catch/in-handler', bearer(token));
       expect(res.body).toMatchObject({ isLibraryException: true, status: 503, body: { error: message } });
       expect(res.body.class).toBe(blocklist === HangingBlocklist ? LoaderTimeoutException.name : JwtUnavailableException.name);
     });

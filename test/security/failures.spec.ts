@@ -1,8 +1,8 @@
 import { HttpException, Injectable, type Type } from '@nestjs/common';
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import request from 'supertest';
 import type { BlocklistLoader, DecodeKeyLoader, JwtExtendedLoaders, TokenVerificationLoader, UserLookupLoader } from '../../lib/index.js';
-import { ADAPTERS, RecordingLogger, SECRET, createTestApp, type TestApp } from '../support/app.js';
+import { ADAPTERS, RecordingLogger, SECRET, useTestApp } from '../support/app.js';
 import { INTERNAL_ERROR, bearer, expectResponse } from '../support/http.js';
 import { TargetController } from '../support/routes.js';
 
@@ -54,18 +54,9 @@ describe.each(ADAPTERS)('failing loaders fail closed (%s)', (adapter) => {
     (['throws', 'rejects', 'never settles', 'throws HttpException'] as Mode[]).map((mode) => [role, mode] as const),
   );
   describe.each(cases)('%s loader that %s', (role, mode) => {
-    let t: TestApp;
     const logger = new RecordingLogger();
-    beforeAll(async () => {
-      const loaders: JwtExtendedLoaders = { [role]: failingLoader(mode) };
-      t = await createTestApp(adapter, {
-        controllers: [TargetController],
-        loaders,
-        options: { loaderTimeout: 150, secretKey: SECRET },
-        logger,
-      });
-    });
-    afterAll(() => t.close());
+    const loaders: JwtExtendedLoaders = { [role]: failingLoader(mode) };
+    const t = useTestApp(adapter, { controllers: [TargetController], loaders, options: { loaderTimeout: 150, secretKey: SECRET }, logger });
 
     it(`answers ${EXPECTED[mode].status}, never runs the handler, never logs the token`, async () => {
       const token = await t.jwt.createAccessToken('victim');

@@ -4,7 +4,7 @@ import { createHmac, generateKeyPairSync } from 'node:crypto';
 import { createServer, type Server } from 'node:net';
 import request from 'supertest';
 import type { DecodeKeyLoader, JwtProtectedHeader } from '../../lib/index.js';
-import { ADAPTERS, SECRET, createTestApp, type TestApp } from '../support/app.js';
+import { ADAPTERS, SECRET, useTestApp, type TestApp } from '../support/app.js';
 import { b64, forgeAsymmetric, forgeHmac, now } from '../support/forge.js';
 import { accessCookie, bearer, expectResponse, handlerRuns } from '../support/http.js';
 import { keyPair } from '../support/service.js';
@@ -29,11 +29,7 @@ function rawHmac(headerJson: string, payloadJson: string, secret: string | Buffe
 
 describe.each(ADAPTERS)('forged tokens (%s)', (adapter) => {
   describe('against an HS256 app', () => {
-    let t: TestApp;
-    beforeAll(async () => {
-      t = await createTestApp(adapter, { controllers: [TargetController] });
-    });
-    afterAll(() => t.close());
+    const t = useTestApp(adapter, { controllers: [TargetController] });
 
     it.each(['none', 'None', 'NONE', 'nOnE'])('alg %s is refused, with or without a signature', async (alg) => {
       const unsigned = `${b64({ alg, typ: 'JWT' })}.${b64(payload())}.`;
@@ -164,19 +160,11 @@ describe.each(ADAPTERS)('forged tokens (%s)', (adapter) => {
       ['RS256', rsa, 'RS256'],
       ['ES256', ec, 'ES256'],
     ] as const)('%s', (name, pair, algorithm) => {
-      let t: TestApp;
-      let hybrid: TestApp;
-      beforeAll(async () => {
-        t = await createTestApp(adapter, { controllers: [TargetController], options: { algorithm, privateKey: pair.privateKey } });
-        // an app that also accepts HS256 still verifies HS tokens with its secret only
-        hybrid = await createTestApp(adapter, {
-          controllers: [TargetController],
-          options: { algorithm, privateKey: pair.privateKey, decodeAlgorithms: [algorithm, 'HS256'], secretKey: SECRET },
-        });
-      });
-      afterAll(async () => {
-        await t.close();
-        await hybrid.close();
+      const t = useTestApp(adapter, { controllers: [TargetController], options: { algorithm, privateKey: pair.privateKey } });
+      // an app that also accepts HS256 still verifies HS tokens with its secret only
+      const hybrid = useTestApp(adapter, {
+        controllers: [TargetController],
+        options: { algorithm, privateKey: pair.privateKey, decodeAlgorithms: [algorithm, 'HS256'], secretKey: SECRET },
       });
 
       it('HS256 signed with the public key, in every encoding, is refused', async () => {
@@ -216,7 +204,10 @@ describe.each(ADAPTERS)('forged tokens (%s)', (adapter) => {
   });
 
   describe('jku / x5u / jwk / x5c headers are never fetched or trusted', () => {
-    let t: TestApp;
+    const t = useTestApp(adapter, {
+      controllers: [TargetController],
+      options: { algorithm: 'RS256', privateKey: keyPair('rsa').privateKey },
+    });
     let listener: Server;
     let connections = 0;
     let url: string;
@@ -227,15 +218,8 @@ describe.each(ADAPTERS)('forged tokens (%s)', (adapter) => {
       });
       await new Promise<void>((r) => listener.listen(0, '127.0.0.1', r));
       url = `http://127.0.0.1:${(listener.address() as { port: number }).port}/keys.json`;
-      t = await createTestApp(adapter, {
-        controllers: [TargetController],
-        options: { algorithm: 'RS256', privateKey: keyPair('rsa').privateKey },
-      });
     });
-    afterAll(async () => {
-      await t.close();
-      await new Promise((r) => listener.close(r));
-    });
+    afterAll(() => new Promise((r) => listener.close(r)));
 
     it('refuses tokens signed by the key they carry or point to, and opens no connection', async () => {
       const attacker = generateKeyPairSync('rsa', { modulusLength: 2048 });
@@ -264,11 +248,7 @@ describe.each(ADAPTERS)('forged tokens (%s)', (adapter) => {
         return typeof header.kid === 'string' && Object.hasOwn(keys, header.kid) ? keys[header.kid] : '';
       }
     }
-    let t: TestApp;
-    beforeAll(async () => {
-      t = await createTestApp(adapter, { controllers: [TargetController], loaders: { decodeKey: KidTable } });
-    });
-    afterAll(() => t.close());
+    const t = useTestApp(adapter, { controllers: [TargetController], loaders: { decodeKey: KidTable } });
 
     it('path traversal, SQL, objects, prototype names and huge kids are refused with 422', async () => {
       const kids: unknown[] = [
@@ -300,13 +280,11 @@ describe.each(ADAPTERS)('forged tokens (%s)', (adapter) => {
   });
 
   describe('request-side type games', () => {
-    let t: TestApp;
+    const t = useTestApp(adapter, { controllers: [TargetController] });
     let token: string;
     beforeAll(async () => {
-      t = await createTestApp(adapter, { controllers: [TargetController] });
       token = await t.jwt.createAccessToken('a');
     });
-    afterAll(() => t.close());
 
     it('query string: repeated, structured and empty parameters never reach the handler', async () => {
       for (const query of [

@@ -1,8 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { beforeAll, describe, expect, it } from '@jest/globals';
 import * as fc from 'fast-check';
 import request from 'supertest';
 import { JwtExtendedException } from '../../lib/index.js';
-import { ADAPTERS, SECRET, createTestApp, type TestApp } from '../support/app.js';
+import { ADAPTERS, SECRET, useTestApp } from '../support/app.js';
 import { handlerRuns } from '../support/http.js';
 import { createService } from '../support/service.js';
 import { TargetController } from '../support/routes.js';
@@ -48,13 +48,11 @@ describe('decoder property: random input is always refused with a library except
 });
 
 describe.each(ADAPTERS)('header parser property over HTTP (%s)', (adapter) => {
-  let t: TestApp;
+  const t = useTestApp(adapter, { controllers: [TargetController] });
   let token: string;
   beforeAll(async () => {
-    t = await createTestApp(adapter, { controllers: [TargetController] });
     token = await t.jwt.createAccessToken('fuzz');
   });
-  afterAll(() => t.close());
 
   it('random Authorization headers never give a 500 or run the handler', async () => {
     const headerChars = fc.string({ unit: fc.constantFrom(...'abcXYZ019 ,;.=-_+/\t"\'Bearer'.split('')), maxLength: 60 });

@@ -1,5 +1,5 @@
-import { All, Controller, Get, Injectable, Options, Req, type Type, UseGuards } from '@nestjs/common';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import { All, Controller, Get, type INestApplication, Injectable, Options, Req, type Type, UseGuards } from '@nestjs/common';
+import { beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import * as fc from 'fast-check';
 import request from 'supertest';
 import {
@@ -11,7 +11,7 @@ import {
   type TokenLocation,
   type TokenVerificationLoader,
 } from '../../lib/index.js';
-import { ADAPTERS, type AdapterName, createTestApp, type TestApp } from '../support/app.js';
+import { ADAPTERS, type AdapterName, type TestApp, useTestApp, withTestApp } from '../support/app.js';
 import { accessCookie, bearer, expectResponse, handlerRuns } from '../support/http.js';
 
 /** Calls of the tokenVerification loader: one per verified request, however often the guard is bound. */
@@ -116,9 +116,8 @@ function permutations<T>(items: T[]): T[][] {
 
 describe.each(ADAPTERS)('one handler inherited by several controllers keeps per-controller options (%s)', (adapter) => {
   // Each order gets its own app: the guard's cache starts empty, so the first request decides what it holds.
-  async function expectOwnOptions(order: string[]) {
-    const t = await createTestApp(adapter, { controllers: order.map((name) => CHILDREN[name].controller) });
-    try {
+  const expectOwnOptions = (order: string[]) =>
+    withTestApp(adapter, { controllers: order.map((name) => CHILDREN[name].controller) }, async (t) => {
       const tokens = await tokensOf(t);
       const ask = async (name: string, [kind, status, body, ran]: [Kind, number, unknown, boolean]) =>
         expectResponse(
@@ -133,10 +132,7 @@ describe.each(ADAPTERS)('one handler inherited by several controllers keeps per-
       for (let round = 0; round < 4; round++) {
         for (const name of order) for (const row of CHILDREN[name].rows) await ask(name, row);
       }
-    } finally {
-      await t.close();
-    }
-  }
+    });
 
   it.each([
     ['optional', 'protected'],
@@ -263,29 +259,27 @@ class ModelOverridesRedecorated extends ModelBase {
 }
 
 describe.each(ADAPTERS)('class and handler options (%s)', (adapter) => {
-  let t: TestApp;
+  const t = useTestApp(adapter, {
+    controllers: [
+      OptionalClassController,
+      FreshClassController,
+      GuardOnClassController,
+      GuardOnHandlerController,
+      TwiceController,
+      ModelBase,
+      ModelInherits,
+      ModelRedeclares,
+      ModelOverrides,
+      ModelOverridesRedecorated,
+    ],
+    loaders: { tokenVerification: CountingVerification },
+  });
   let tokens: Tokens;
   const get = (path: string, kind: Kind) => request(t.url).get(path).set(credentials(kind, tokens));
 
   beforeAll(async () => {
-    t = await createTestApp(adapter, {
-      controllers: [
-        OptionalClassController,
-        FreshClassController,
-        GuardOnClassController,
-        GuardOnHandlerController,
-        TwiceController,
-        ModelBase,
-        ModelInherits,
-        ModelRedeclares,
-        ModelOverrides,
-        ModelOverridesRedecorated,
-      ],
-      loaders: { tokenVerification: CountingVerification },
-    });
     tokens = await tokensOf(t);
   });
-  afterAll(() => t.close());
   beforeEach(() => {
     verifications = 0;
   });
@@ -418,19 +412,12 @@ const OPTIONS_HEADERS: [string, Record<string, string>][] = [
 const OPTIONS_ROUTES = ['all', 'options', 'manual', 'manual-all'];
 
 describe.each(ADAPTERS)('OPTIONS requests are verified (%s)', (adapter) => {
-  async function withApp(cors: Parameters<TestApp['app']['enableCors']>[0] | false, body: (t: TestApp, tokens: Tokens) => Promise<void>) {
-    const t = await createTestApp(adapter, {
-      controllers: [VerbsController],
-      beforeInit: (app) => {
-        if (cors) app.enableCors(cors);
-      },
-    });
-    try {
-      await body(t, await tokensOf(t));
-    } finally {
-      await t.close();
-    }
-  }
+  const withApp = (cors: Parameters<TestApp['app']['enableCors']>[0] | false, body: (t: TestApp, tokens: Tokens) => Promise<void>) => {
+    const beforeInit = (app: INestApplication) => {
+      if (cors) app.enableCors(cors);
+    };
+    return withTestApp(adapter, { controllers: [VerbsController], beforeInit }, async (t) => body(t, await tokensOf(t)));
+  };
 
   it.each(OPTIONS_HEADERS)('without CORS: OPTIONS with %s reaches @All/@Options handlers only with a token', (_, headers) =>
     withApp(false, async (t, tokens) => {
@@ -617,8 +604,7 @@ describe.each(ADAPTERS)('property over the guard option resolution (%s)', (adapt
       fc.asyncProperty(scenarioArb, async (scenario) => {
         const controllers = buildControllers(scenario);
         const offset = scenario.baseRegistered ? 0 : 1;
-        const t = await createTestApp(adapter, { controllers });
-        try {
+        await withTestApp(adapter, { controllers }, async (t) => {
           const tokens = await tokensOf(t);
           for (const [pick, kind] of scenario.requests) {
             const index = offset + (pick % controllers.length);
@@ -632,9 +618,7 @@ describe.each(ADAPTERS)('property over the guard option resolution (%s)', (adapt
               { context: { index, kind, options } },
             );
           }
-        } finally {
-          await t.close();
-        }
+        });
       }),
       { numRuns: 25 },
     );

@@ -1,5 +1,5 @@
 import { Controller, Get, Injectable } from '@nestjs/common';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import { beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import * as fc from 'fast-check';
 import { type KeyObject, createHmac, createSecretKey, generateKeyPairSync } from 'node:crypto';
 import request from 'supertest';
@@ -12,7 +12,7 @@ import {
   type JwtKey,
   JwtRequired,
 } from '../../lib/index.js';
-import { ADAPTERS, SECRET, type TestApp, createTestApp } from '../support/app.js';
+import { ADAPTERS, SECRET, useTestApp } from '../support/app.js';
 import { forgeHmac, now } from '../support/forge.js';
 import { bearer, expectResponse, handlerRuns } from '../support/http.js';
 import { createService, keyPair } from '../support/service.js';
@@ -177,11 +177,7 @@ describe('key material is never an HS* secret: encodeKey loader', () => {
 });
 
 describe.each(ADAPTERS)('key material is never an HS* secret: decodeKey loader over HTTP (%s)', (adapter) => {
-  let t: TestApp;
-  beforeAll(async () => {
-    t = await createTestApp(adapter, { controllers: [ProtectedController], loaders: { decodeKey: SwitchableKeys } });
-  });
-  afterAll(() => t.close());
+  const t = useTestApp(adapter, { controllers: [ProtectedController], loaders: { decodeKey: SwitchableKeys } });
 
   it.each(CASES)('a token signed with %s as a %s is refused with 422, handler never runs', async (_name, form, value) => {
     loaderKey.value = inForm(value, form);
@@ -222,15 +218,11 @@ describe('HS* keys from loaders meet the RFC 7518 §3.2 minimum', () => {
   });
 
   describe.each(ADAPTERS)('decodeKey over HTTP (%s): 422 for a short key, handler never runs', (adapter) => {
-    let t: TestApp;
-    beforeAll(async () => {
-      t = await createTestApp(adapter, {
-        controllers: [ProtectedController],
-        loaders: { decodeKey: SwitchableKeys },
-        options: { secretKey: 's'.repeat(64), decodeAlgorithms: ['HS256', 'HS384', 'HS512'] },
-      });
+    const t = useTestApp(adapter, {
+      controllers: [ProtectedController],
+      loaders: { decodeKey: SwitchableKeys },
+      options: { secretKey: 's'.repeat(64), decodeAlgorithms: ['HS256', 'HS384', 'HS512'] },
     });
-    afterAll(() => t.close());
 
     it.each(ALGORITHMS.flatMap((alg) => FORMS.map((form) => [alg, form] as const)))('%s, key as a %s', async (alg, form) => {
       const hash = `sha${alg.slice(2)}`;

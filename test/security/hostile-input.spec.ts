@@ -1,5 +1,5 @@
 import { Controller, Get } from '@nestjs/common';
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { beforeAll, describe, expect, it } from '@jest/globals';
 import * as fc from 'fast-check';
 import request from 'supertest';
 import {
@@ -10,7 +10,7 @@ import {
   JwtLocation,
   JwtRequired,
 } from '../../lib/index.js';
-import { ADAPTERS, SECRET, createTestApp, type TestApp } from '../support/app.js';
+import { ADAPTERS, SECRET, useTestApp } from '../support/app.js';
 import { bearer, expectResponse, handlerRuns } from '../support/http.js';
 import { createService } from '../support/service.js';
 
@@ -327,16 +327,14 @@ const HEAD_ROOM = 15 * 1024;
 const REPEAT = 20;
 
 describe.each(ADAPTERS)('16 KB of hostile headers over HTTP (%s)', (adapter) => {
-  let t: TestApp;
+  const t = useTestApp(adapter, {
+    controllers: [HostileController],
+    options: { tokenLocation: ['headers', 'cookies', 'query_string'] },
+  });
   let token: string;
   beforeAll(async () => {
-    t = await createTestApp(adapter, {
-      controllers: [HostileController],
-      options: { tokenLocation: ['headers', 'cookies', 'query_string'] },
-    });
     token = await t.jwt.createAccessToken('alice');
   });
-  afterAll(() => t.close());
 
   const noToken = (headerReason: string) =>
     'Missing JWT in headers, cookies or query_string (' +

@@ -1,9 +1,9 @@
 import { Controller, Get, Head, Post } from '@nestjs/common';
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { beforeAll, describe, expect, it } from '@jest/globals';
 import { request as httpRequest } from 'node:http';
 import request from 'supertest';
 import { JwtExtendedException, type JwtExtendedOptions, JwtExtendedService, JwtIdentity, JwtRequired } from '../../lib/index.js';
-import { ADAPTERS, SECRET, createTestApp, type TestApp } from '../support/app.js';
+import { ADAPTERS, SECRET, useTestApp } from '../support/app.js';
 import { type Ran, accessCookie, expectResponse, handlerRuns } from '../support/http.js';
 import { createService } from '../support/service.js';
 
@@ -46,16 +46,14 @@ async function answer(jwt: JwtExtendedService, req: object): Promise<string> {
  */
 describe.each(ADAPTERS)('CSRF on HEAD requests (%s)', (adapter) => {
   describe("csrfMethods ['GET', 'POST']", () => {
-    let t: TestApp;
+    const t = useTestApp(adapter, {
+      controllers: [MethodsController],
+      options: { tokenLocation: 'cookies', csrfMethods: ['GET', 'POST'] },
+    });
     let access: string;
     beforeAll(async () => {
-      t = await createTestApp(adapter, {
-        controllers: [MethodsController],
-        options: { tokenLocation: 'cookies', csrfMethods: ['GET', 'POST'] },
-      });
       access = await t.jwt.createAccessToken('alice');
     });
-    afterAll(() => t.close());
 
     /** A HEAD request with the access cookie and this CSRF header; the answer has no body (supertest reads {}). */
     function expectHead(path: string, csrf: string | undefined, status: number, ran: Ran) {
@@ -88,13 +86,11 @@ describe.each(ADAPTERS)('CSRF on HEAD requests (%s)', (adapter) => {
   });
 
   describe('default csrfMethods (GET not among them)', () => {
-    let t: TestApp;
+    const t = useTestApp(adapter, { controllers: [MethodsController], options: { tokenLocation: 'cookies' } });
     let access: string;
     beforeAll(async () => {
-      t = await createTestApp(adapter, { controllers: [MethodsController], options: { tokenLocation: 'cookies' } });
       access = await t.jwt.createAccessToken('alice');
     });
-    afterAll(() => t.close());
 
     it('HEAD, like GET, needs no CSRF value', async () => {
       await expectResponse(request(t.url).head('/page').set(accessCookie(access)), 200, {}, 'page');
@@ -170,13 +166,11 @@ describe.each(ADAPTERS)('GET and HEAD bodies (%s)', (adapter) => {
   const MISSING_KEY = { msg: 'Missing "access_token" key in json data.' };
 
   describe("tokenLocation ['json']", () => {
-    let t: TestApp;
+    const t = useTestApp(adapter, { controllers: [JsonController], options: { tokenLocation: 'json' } });
     let access: string;
     beforeAll(async () => {
-      t = await createTestApp(adapter, { controllers: [JsonController], options: { tokenLocation: 'json' } });
       access = await t.jwt.createAccessToken('alice');
     });
-    afterAll(() => t.close());
 
     it('a GET with a JSON body holding the token: the key is missing, the handler never runs', () =>
       expectResponse(request(t.url).get('/json').send({ access_token: access }), 401, MISSING_KEY, []));
@@ -193,13 +187,11 @@ describe.each(ADAPTERS)('GET and HEAD bodies (%s)', (adapter) => {
   });
 
   describe("tokenLocation ['json', 'query_string']", () => {
-    let t: TestApp;
+    const t = useTestApp(adapter, { controllers: [JsonController], options: { tokenLocation: ['json', 'query_string'] } });
     let access: string;
     beforeAll(async () => {
-      t = await createTestApp(adapter, { controllers: [JsonController], options: { tokenLocation: ['json', 'query_string'] } });
       access = await t.jwt.createAccessToken('alice');
     });
-    afterAll(() => t.close());
 
     it('a GET body token is a missing token: the next location decides', async () => {
       const bob = await t.jwt.createAccessToken('bob');
@@ -214,16 +206,14 @@ describe.each(ADAPTERS)('GET and HEAD bodies (%s)', (adapter) => {
   });
 
   describe('the CSRF form field of a GET (csrfCheckForm, GET in csrfMethods)', () => {
-    let t: TestApp;
+    const t = useTestApp(adapter, {
+      controllers: [MethodsController],
+      options: { tokenLocation: 'cookies', csrfMethods: ['GET', 'POST'], csrfCheckForm: true },
+    });
     let access: string;
     beforeAll(async () => {
-      t = await createTestApp(adapter, {
-        controllers: [MethodsController],
-        options: { tokenLocation: 'cookies', csrfMethods: ['GET', 'POST'], csrfCheckForm: true },
-      });
       access = await t.jwt.createAccessToken('alice');
     });
-    afterAll(() => t.close());
 
     it('is not read from a GET body; a POST form field and a GET header are', async () => {
       const cookie = accessCookie(access);

@@ -1,9 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { beforeAll, describe, expect, it } from '@jest/globals';
 import * as fc from 'fast-check';
 import { createHmac } from 'node:crypto';
 import request from 'supertest';
 import { JwtDecodeException } from '../../lib/index.js';
-import { ADAPTERS, SECRET, type TestApp, createTestApp } from '../support/app.js';
+import { ADAPTERS, SECRET, useTestApp } from '../support/app.js';
 import { now } from '../support/forge.js';
 import { bearer, expectResponse } from '../support/http.js';
 import { createService } from '../support/service.js';
@@ -61,11 +61,7 @@ const withBytes = (before: string, inner: number[], after: string) =>
   Buffer.concat([Buffer.from(before), Buffer.from(inner), Buffer.from(after)]);
 
 describe.each(ADAPTERS)('token encoding over HTTP (%s)', (adapter) => {
-  let t: TestApp;
-  beforeAll(async () => {
-    t = await createTestApp(adapter, { controllers: [TargetController] });
-  });
-  afterAll(() => t.close());
+  const t = useTestApp(adapter, { controllers: [TargetController] });
 
   const expectRefused = (candidate: string, msg: string) =>
     expectResponse(request(t.url).get('/protected').set(bearer(candidate)), 422, { msg }, []);
