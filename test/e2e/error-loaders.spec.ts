@@ -96,46 +96,32 @@ describe.each(ADAPTERS)('error-response loaders (%s)', (adapter) => {
       [],
     );
   });
-  it('expiredToken gets the header and payload', async () =>
-    expectResponse(
-      request(t.url)
-        .get('/protected')
-        .set(bearer(await t.jwt.createAccessToken('alice', { expiresDelta: -5 }))),
+  it.each([
+    [
+      'expiredToken gets the header and payload',
+      '/protected',
+      'alice',
+      { expiresDelta: -5 },
       419,
       { loader: 'expired', alg: 'HS256', sub: 'alice' },
-      [],
-    ));
-  it('needsFreshToken', async () =>
+    ],
+    ['needsFreshToken', '/fresh', 'alice', {}, 403, { loader: 'fresh', sub: 'alice' }],
+    ['tokenVerificationFailed', '/protected', 'unverified', {}, 418, { loader: 'verification', sub: 'unverified' }],
+    ['userLookupError', '/protected', 'ghost', {}, 404, { loader: 'user', sub: 'ghost' }],
+  ] as const)('%s', async (_name, path, sub, options, status, body) =>
     expectResponse(
       request(t.url)
-        .get('/fresh')
-        .set(bearer(await t.jwt.createAccessToken('alice'))),
-      403,
-      { loader: 'fresh', sub: 'alice' },
+        .get(path)
+        .set(bearer(await t.jwt.createAccessToken(sub, options))),
+      status,
+      body,
       [],
-    ));
+    ),
+  );
   it('revokedToken', async () => {
     const token = await t.jwt.createAccessToken('revoked');
     await expectResponse(request(t.url).get('/protected').set(bearer(token)), 410, { loader: 'revoked', jti: t.jwt.getJti(token) }, []);
   });
-  it('tokenVerificationFailed', async () =>
-    expectResponse(
-      request(t.url)
-        .get('/protected')
-        .set(bearer(await t.jwt.createAccessToken('unverified'))),
-      418,
-      { loader: 'verification', sub: 'unverified' },
-      [],
-    ));
-  it('userLookupError', async () =>
-    expectResponse(
-      request(t.url)
-        .get('/protected')
-        .set(bearer(await t.jwt.createAccessToken('ghost'))),
-      404,
-      { loader: 'user', sub: 'ghost' },
-      [],
-    ));
   it('shapes exceptions from decodeToken inside a handler', async () => {
     await expectResponse(
       request(t.url).get('/decode').query({ token: 'nope' }),
