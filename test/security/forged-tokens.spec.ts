@@ -8,16 +8,13 @@ import { ADAPTERS, SECRET, useTestApp, type TestApp } from '../support/app.js';
 import { b64, forgeAsymmetric, forgeHmac, now } from '../support/forge.js';
 import { accessCookie, bearer, expectResponse, handlerRuns } from '../support/http.js';
 import { keyPair } from '../support/service.js';
-import { TargetController } from '../support/routes.js';
+import { TargetController, protectedAnswer } from '../support/routes.js';
 
 /** Sends `token` as a Bearer token: refused with this status (and message), never echoed; the handler never runs. */
 const expectRefused = (t: TestApp, token: string, status: number, msg?: string, path = '/protected') =>
   expectResponse(request(t.url).get(path).set(bearer(token)), status, { msg: msg ?? expect.any(String) }, [], {
     hides: token.slice(0, 40),
   });
-
-/** What the protected route answers to an access token of this subject, neither fresh nor typed otherwise. */
-const accepted = (sub: string) => ({ id: sub, type: 'access', fresh: false });
 
 const payload = () => ({ sub: 'admin', iat: now(), exp: now() + 600, type: 'access', fresh: true });
 
@@ -110,7 +107,7 @@ describe.each(ADAPTERS)('forged tokens (%s)', (adapter) => {
           .get('/protected')
           .set(bearer(sign('"exp":1e300'))),
         200,
-        accepted('admin'),
+        protectedAnswer('admin'),
         'protected',
       );
     });
@@ -129,7 +126,7 @@ describe.each(ADAPTERS)('forged tokens (%s)', (adapter) => {
 
     it('__proto__ and constructor in header and payload change nothing', async () => {
       const proto = rawHmac('{"alg":"HS256"}', '{"sub":"a","__proto__":{"type":"refresh","fresh":true}}');
-      await expectResponse(request(t.url).get('/protected').set(bearer(proto)), 200, accepted('a'), 'protected');
+      await expectResponse(request(t.url).get('/protected').set(bearer(proto)), 200, protectedAnswer('a'), 'protected');
       await expectRefused(t, proto, 401, 'Fresh token required', '/fresh');
       await expectResponse(request(t.url).post('/refresh').set(bearer(proto)), 422, { msg: 'Only refresh tokens are allowed' }, []);
       await expectRefused(t, rawHmac('{"__proto__":{"alg":"HS256"}}', '{"sub":"a"}'), 422, 'The specified alg value is not allowed');
@@ -198,7 +195,7 @@ describe.each(ADAPTERS)('forged tokens (%s)', (adapter) => {
           'Signature verification failed',
         );
         const genuine = await t.jwt.createAccessToken('me');
-        await expectResponse(request(t.url).get('/protected').set(bearer(genuine)), 200, accepted('me'), 'protected');
+        await expectResponse(request(t.url).get('/protected').set(bearer(genuine)), 200, protectedAnswer('me'), 'protected');
       });
     });
   });
@@ -231,7 +228,7 @@ describe.each(ADAPTERS)('forged tokens (%s)', (adapter) => {
       }
       // a genuine token that merely carries those headers is verified with the configured key
       const genuine = await t.jwt.createAccessToken('me', { additionalHeaders: { jku: url, x5u: url } });
-      await expectResponse(request(t.url).get('/protected').set(bearer(genuine)), 200, accepted('me'), 'protected');
+      await expectResponse(request(t.url).get('/protected').set(bearer(genuine)), 200, protectedAnswer('me'), 'protected');
       await new Promise((r) => setTimeout(r, 100));
       expect(connections).toBe(0);
     });
@@ -270,12 +267,7 @@ describe.each(ADAPTERS)('forged tokens (%s)', (adapter) => {
       }
       expect(seen).toEqual(kids);
       const good = forgeHmac({ alg: 'HS256', kid: 'current' }, payload(), keys.current);
-      await expectResponse(
-        request(t.url).get('/protected').set(bearer(good)),
-        200,
-        { id: 'admin', type: 'access', fresh: true },
-        'protected',
-      );
+      await expectResponse(request(t.url).get('/protected').set(bearer(good)), 200, protectedAnswer('admin', true), 'protected');
     });
   });
 

@@ -2,6 +2,9 @@ import { Body, Controller, Get, Post } from '@nestjs/common';
 import { Jwt, JwtIdentity, JwtRequired, type JwtPayload } from '../../lib/index.js';
 import { handlerRuns } from './http.js';
 
+/** What GET /protected answers for an access token of this identity. */
+export const protectedAnswer = (id: unknown, fresh = false) => ({ id, type: 'access', fresh });
+
 /** The routes every attack aims at; each records its path (without '/') in handlerRuns when it runs. */
 @Controller()
 export class TargetController {
