@@ -14,7 +14,7 @@ export const INTERNAL_ERROR = { statusCode: 500, message: 'Internal server error
  * Which handlers ran, by name: "the handler never ran" is asserted, not assumed. Handlers call
  * `record` once they have done their work, so a handler that fails part-way has not run.
  */
-export class HandlerRuns {
+class HandlerRuns {
   private readonly names: string[] = [];
 
   record(name: string): void {
