@@ -1,8 +1,9 @@
 import { Controller, Delete, Get } from '@nestjs/common';
-import { afterAll, afterEach, beforeAll, describe, expect, it, jest } from '@jest/globals';
+import { afterEach, describe, expect, it, jest } from '@jest/globals';
 import request from 'supertest';
 import { InMemoryBlocklist, Jwt, JwtRequired, type JwtPayload } from '../../lib/index.js';
-import { ADAPTERS, createTestApp, type TestApp } from '../support/app.js';
+import { ADAPTERS, useTestApp } from '../support/app.js';
+import { bearer } from '../support/http.js';
 
 const payload = (claims: Partial<JwtPayload>): JwtPayload => ({ type: 'access', fresh: false, jti: null, ...claims }) as JwtPayload;
 const nowSeconds = () => Math.floor(Date.now() / 1000);
@@ -97,15 +98,11 @@ class Routes {
 }
 
 describe.each(ADAPTERS)('InMemoryBlocklist as the blocklist loader (%s)', (adapter) => {
-  let t: TestApp;
-  beforeAll(async () => {
-    t = await createTestApp(adapter, { controllers: [Routes], loaders: { blocklist: InMemoryBlocklist } });
-  });
-  afterAll(() => t.close());
+  const t = useTestApp(adapter, { controllers: [Routes], loaders: { blocklist: InMemoryBlocklist } });
 
   it('is injectable by the app and revokes the presented token', async () => {
     const token = await t.jwt.createAccessToken('alice');
-    const auth = { Authorization: `Bearer ${token}` };
+    const auth = bearer(token);
     await request(t.url).get('/me').set(auth).expect(200, { sub: 'alice' });
     await request(t.url).delete('/logout').set(auth).expect(200);
     await request(t.url).get('/me').set(auth).expect(401, { msg: 'Token has been revoked' });

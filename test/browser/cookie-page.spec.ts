@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { existsSync } from 'node:fs';
 import { type Browser, type Page, chromium } from 'playwright-core';
 import { createSampleApp } from '../../sample/create-app.js';
-import { ADAPTERS } from '../support/app.js';
+import { ADAPTERS, listenOnLoopback } from '../support/app.js';
 
 // Debian's chromium (.ci/run installs it); never a downloaded browser build.
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -40,8 +40,7 @@ describe.each(ADAPTERS)('the sample page in a real browser (%s)', (adapter) => {
   let base: string;
   beforeAll(async () => {
     app = await createSampleApp(adapter, { secret: 'browser-test-secret-of-32-bytes-min' }, false);
-    await app.listen(0, '127.0.0.1');
-    base = `http://127.0.0.1:${(app.getHttpServer().address() as { port: number }).port}`;
+    base = await listenOnLoopback(app);
   });
   afterAll(() => app.close());
 

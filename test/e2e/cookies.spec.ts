@@ -2,12 +2,12 @@ import { Controller, Delete, Post, Res } from '@nestjs/common';
 import type { INestApplication } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import fastifyCookie from '@fastify/cookie';
 import cookieParser from 'cookie-parser';
 import request from 'supertest';
 import { JwtExtendedService, JwtIdentity, JwtRequired, type JwtExtendedOptions } from '../../lib/index.js';
-import { ADAPTERS, type AdapterName, createTestApp, type TestApp } from '../support/app.js';
+import { ADAPTERS, type AdapterName, createTestApp, useTestApp } from '../support/app.js';
 
 @Controller()
 class CookieController {
@@ -81,15 +81,11 @@ describe.each(ADAPTERS)('cookie helpers (%s)', (adapter) => {
     ['without cookie middleware', false],
     ['with cookie middleware', true],
   ])('%s', (_title, plugins) => {
-    let t: TestApp;
-    beforeAll(async () => {
-      t = await createTestApp(adapter, {
-        controllers: [CookieController],
-        options: { tokenLocation: ['cookies'] },
-        beforeInit: plugins ? (app) => withPlugins(app, adapter) : undefined,
-      });
+    const t = useTestApp(adapter, {
+      controllers: [CookieController],
+      options: { tokenLocation: ['cookies'] },
+      beforeInit: plugins ? (app) => withPlugins(app, adapter) : undefined,
     });
-    afterAll(() => t.close());
 
     it('sets the token cookies HttpOnly and the CSRF cookies readable, as session cookies', async () => {
       const res = await request(t.url).post('/login').expect(201);
@@ -175,11 +171,7 @@ describe.each(ADAPTERS)('cookie helpers (%s)', (adapter) => {
       cookieSameSite: 'Strict',
       sessionCookie: false,
     };
-    let t: TestApp;
-    beforeAll(async () => {
-      t = await createTestApp(adapter, { controllers: [CookieController], options });
-    });
-    afterAll(() => t.close());
+    const t = useTestApp(adapter, { controllers: [CookieController], options });
 
     it('uses names, paths, domain, Secure, SameSite and the persistent Max-Age', async () => {
       const cookies = parseSetCookies((await request(t.url).post('/login')).headers['set-cookie']);

@@ -1,39 +1,22 @@
-import { Controller, Get, HttpException, Injectable, Post, Query, Req } from '@nestjs/common';
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { Controller, Get, HttpException, Injectable, Query, Req } from '@nestjs/common';
+import { describe, expect, it } from '@jest/globals';
 import request from 'supertest';
 import {
-  type BlocklistLoader,
   type ExpiredTokenLoader,
   type InvalidTokenLoader,
-  type JwtExtendedLoaders,
   JwtExtendedService,
-  JwtRequired,
   NoAuthorizationException,
   type JwtPayload,
   type JwtProtectedHeader,
-  type NeedsFreshTokenLoader,
-  type RevokedTokenLoader,
-  type TokenVerificationFailedLoader,
-  type TokenVerificationLoader,
   type UnauthorizedLoader,
-  type UserLookupErrorLoader,
-  type UserLookupLoader,
 } from '../../lib/index.js';
-import { ADAPTERS, RecordingLogger, createTestApp, type TestApp } from '../support/app.js';
-
-let runs = 0;
+import { ADAPTERS, RecordingLogger, useTestApp } from '../support/app.js';
+import { accessCookie, bearer, expectResponse, handlerRuns } from '../support/http.js';
+import { type EveryErrorLoader, HangingBlocklist, SUBJECT_CHECKS, inEveryErrorRole } from '../support/loaders.js';
+import { TargetController } from '../support/routes.js';
 
 @Injectable()
-class Responses
-  implements
-    ExpiredTokenLoader,
-    InvalidTokenLoader,
-    NeedsFreshTokenLoader,
-    RevokedTokenLoader,
-    TokenVerificationFailedLoader,
-    UnauthorizedLoader,
-    UserLookupErrorLoader
-{
+class Responses implements EveryErrorLoader {
   onExpiredToken(header: JwtProtectedHeader, payload: JwtPayload) {
     return new HttpException({ loader: 'expired', alg: header.alg, sub: payload.sub }, 419);
   }
@@ -57,153 +40,105 @@ class Responses
   }
 }
 
-@Injectable()
-class Checks implements BlocklistLoader, TokenVerificationLoader, UserLookupLoader {
-  isTokenRevoked(_h: JwtProtectedHeader, payload: JwtPayload) {
-    return payload.sub === 'revoked';
-  }
-  verifyToken(_h: JwtProtectedHeader, payload: JwtPayload) {
-    return payload.sub !== 'unverified';
-  }
-  lookupUser(_h: JwtProtectedHeader, payload: JwtPayload) {
-    return payload.sub === 'ghost' ? null : { id: payload.sub };
-  }
-}
+const ALL_RESPONSES = inEveryErrorRole(Responses);
 
-const ALL_RESPONSES = {
-  expiredToken: Responses,
-  invalidToken: Responses,
-  needsFreshToken: Responses,
-  revokedToken: Responses,
-  tokenVerificationFailed: Responses,
-  unauthorized: Responses,
-  userLookupError: Responses,
-} satisfies JwtExtendedLoaders;
-
+/** Library calls inside handlers; the guarded routes are TargetController's. */
 @Controller()
 class Routes {
   constructor(private readonly jwt: JwtExtendedService) {}
-  @Get('protected')
-  @JwtRequired()
-  protectedRoute() {
-    runs++;
-    return { ok: true };
-  }
-  @Get('fresh')
-  @JwtRequired({ fresh: true })
-  fresh() {
-    runs++;
-    return { ok: true };
-  }
-  @Post('cookie')
-  @JwtRequired({ locations: 'cookies' })
-  cookie() {
-    runs++;
-    return { ok: true };
-  }
   @Get('decode')
   async decode(@Query('token') token: string) {
-    return this.jwt.decodeToken(token);
+    const payload = await this.jwt.decodeToken(token);
+    handlerRuns.record('decode');
+    return payload;
   }
   @Get('manual')
   async manual(@Req() req: object) {
     await this.jwt.verifyJwtInRequest(req);
+    handlerRuns.record('manual');
     return { ok: true };
   }
 }
 
-async function expectResponse(test: request.Test, status: number, body: unknown) {
-  const before = runs;
-  const res = await test;
-  expect({ status: res.status, body: res.body }).toEqual({ status, body });
-  expect(runs).toBe(before);
-}
-
 describe.each(ADAPTERS)('error-response loaders (%s)', (adapter) => {
-  let t: TestApp;
-  const bearer = (token: string) => ({ Authorization: `Bearer ${token}` });
-  beforeAll(async () => {
-    const loaders = { ...ALL_RESPONSES, blocklist: Checks, tokenVerification: Checks, userLookup: Checks };
-    t = await createTestApp(adapter, { controllers: [Routes], loaders });
-  });
-  afterAll(() => t.close());
+  const t = useTestApp(adapter, { controllers: [TargetController, Routes], loaders: { ...ALL_RESPONSES, ...SUBJECT_CHECKS } });
 
   it('unauthorized: missing token, any status (201 here)', () =>
-    expectResponse(request(t.url).get('/protected'), 201, { loader: 'unauthorized', reason: 'Missing Authorization Header' }));
+    expectResponse(request(t.url).get('/protected'), 201, { loader: 'unauthorized', reason: 'Missing Authorization Header' }, []));
   it('unauthorized: CSRF errors', async () => {
     const token = await t.jwt.createAccessToken('alice');
-    await expectResponse(request(t.url).post('/cookie').set('Cookie', `access_token_cookie=${token}`), 201, {
-      loader: 'unauthorized',
-      reason: 'Missing CSRF token',
-    });
+    await expectResponse(
+      request(t.url).post('/cookie').set(accessCookie(token)),
+      201,
+      { loader: 'unauthorized', reason: 'Missing CSRF token' },
+      [],
+    );
   });
   it('invalidToken: every 422 (header, decode, wrong type)', async () => {
-    await expectResponse(request(t.url).get('/protected').set('Authorization', 'Bearer a b'), 400, {
-      loader: 'invalid',
-      reason: "Bad Authorization header. Expected 'Authorization: Bearer <JWT>'",
-    });
-    await expectResponse(request(t.url).get('/protected').set(bearer('x.y')), 400, { loader: 'invalid', reason: 'Not enough segments' });
+    await expectResponse(
+      request(t.url).get('/protected').set('Authorization', 'Bearer a b'),
+      400,
+      { loader: 'invalid', reason: "Bad Authorization header. Expected 'Authorization: Bearer <JWT>'" },
+      [],
+    );
+    await expectResponse(
+      request(t.url).get('/protected').set(bearer('x.y')),
+      400,
+      { loader: 'invalid', reason: 'Not enough segments' },
+      [],
+    );
     await expectResponse(
       request(t.url)
         .get('/protected')
         .set(bearer(await t.jwt.createRefreshToken('alice'))),
       400,
-      {
-        loader: 'invalid',
-        reason: 'Only non-refresh tokens are allowed',
-      },
+      { loader: 'invalid', reason: 'Only non-refresh tokens are allowed' },
+      [],
     );
   });
-  it('expiredToken gets the header and payload', async () =>
-    expectResponse(
-      request(t.url)
-        .get('/protected')
-        .set(bearer(await t.jwt.createAccessToken('alice', { expiresDelta: -5 }))),
+  it.each([
+    [
+      'expiredToken gets the header and payload',
+      '/protected',
+      'alice',
+      { expiresDelta: -5 },
       419,
-      {
-        loader: 'expired',
-        alg: 'HS256',
-        sub: 'alice',
-      },
-    ));
-  it('needsFreshToken', async () =>
+      { loader: 'expired', alg: 'HS256', sub: 'alice' },
+    ],
+    ['needsFreshToken', '/fresh', 'alice', {}, 403, { loader: 'fresh', sub: 'alice' }],
+    ['tokenVerificationFailed', '/protected', 'unverified', {}, 418, { loader: 'verification', sub: 'unverified' }],
+    ['userLookupError', '/protected', 'ghost', {}, 404, { loader: 'user', sub: 'ghost' }],
+  ] as const)('%s', async (_name, path, sub, options, status, body) =>
     expectResponse(
       request(t.url)
-        .get('/fresh')
-        .set(bearer(await t.jwt.createAccessToken('alice'))),
-      403,
-      { loader: 'fresh', sub: 'alice' },
-    ));
+        .get(path)
+        .set(bearer(await t.jwt.createAccessToken(sub, options))),
+      status,
+      body,
+      [],
+    ),
+  );
   it('revokedToken', async () => {
     const token = await t.jwt.createAccessToken('revoked');
-    await expectResponse(request(t.url).get('/protected').set(bearer(token)), 410, { loader: 'revoked', jti: t.jwt.getJti(token) });
+    await expectResponse(request(t.url).get('/protected').set(bearer(token)), 410, { loader: 'revoked', jti: t.jwt.getJti(token) }, []);
   });
-  it('tokenVerificationFailed', async () =>
-    expectResponse(
-      request(t.url)
-        .get('/protected')
-        .set(bearer(await t.jwt.createAccessToken('unverified'))),
-      418,
-      {
-        loader: 'verification',
-        sub: 'unverified',
-      },
-    ));
-  it('userLookupError', async () =>
-    expectResponse(
-      request(t.url)
-        .get('/protected')
-        .set(bearer(await t.jwt.createAccessToken('ghost'))),
-      404,
-      { loader: 'user', sub: 'ghost' },
-    ));
   it('shapes exceptions from decodeToken inside a handler', async () => {
-    await expectResponse(request(t.url).get('/decode').query({ token: 'nope' }), 400, { loader: 'invalid', reason: 'Not enough segments' });
+    await expectResponse(
+      request(t.url).get('/decode').query({ token: 'nope' }),
+      400,
+      { loader: 'invalid', reason: 'Not enough segments' },
+      [],
+    );
     const expired = await t.jwt.createAccessToken('alice', { expiresDelta: -5 });
-    await expectResponse(request(t.url).get('/decode').query({ token: expired }), 419, { loader: 'expired', alg: 'HS256', sub: 'alice' });
+    await expectResponse(
+      request(t.url).get('/decode').query({ token: expired }),
+      419,
+      { loader: 'expired', alg: 'HS256', sub: 'alice' },
+      [],
+    );
   });
   it('shapes exceptions from verifyJwtInRequest inside a handler', () =>
-    expectResponse(request(t.url).get('/manual'), 201, { loader: 'unauthorized', reason: 'Missing Authorization Header' }));
+    expectResponse(request(t.url).get('/manual'), 201, { loader: 'unauthorized', reason: 'Missing Authorization Header' }, []));
 });
 
 type Misbehaviour =
@@ -279,25 +214,18 @@ const MISBEHAVIOURS = Object.keys(LOGGED) as Misbehaviour[];
 
 describe.each(ADAPTERS)('error loaders that misbehave: the §6 default answers, never a hang or a stack (%s)', (adapter) => {
   describe.each(MISBEHAVIOURS)('a loader that %s', (mode) => {
-    let t: TestApp;
     const logger = new RecordingLogger();
-    beforeAll(async () => {
-      const loader = misbehavingLoader(mode);
-      t = await createTestApp(adapter, {
-        controllers: [Routes],
-        loaders: { unauthorized: loader, invalidToken: loader, expiredToken: loader },
-        options: { errorMessageKey: 'error', loaderTimeout: 150 },
-        logger,
-      });
+    const loader = misbehavingLoader(mode);
+    const t = useTestApp(adapter, {
+      controllers: [TargetController, Routes],
+      loaders: { unauthorized: loader, invalidToken: loader, expiredToken: loader },
+      options: { errorMessageKey: 'error', loaderTimeout: 150 },
+      logger,
     });
-    afterAll(() => t.close());
 
     async function expectDefault(test: request.Test, status: number, message: string, token?: string) {
-      const before = runs;
       const logged = logger.lines.length;
-      const res = await test;
-      expect({ status: res.status, body: res.body }).toEqual({ status, body: { error: message } });
-      expect(runs).toBe(before);
+      await expectResponse(test, status, { error: message }, []);
       const log = logger.lines.slice(logged).join('\n');
       expect(log).toMatch(LOGGED[mode]);
       if (token !== undefined) expect(log).not.toContain(token);
@@ -309,7 +237,7 @@ describe.each(ADAPTERS)('error loaders that misbehave: the §6 default answers, 
       expectDefault(request(t.url).get('/protected').set('Authorization', 'Bearer x.y'), 422, 'Not enough segments'));
     it('JwtGuard, expired token: 401 Token has expired', async () => {
       const token = await t.jwt.createAccessToken('alice', { expiresDelta: -5 });
-      await expectDefault(request(t.url).get('/protected').set('Authorization', `Bearer ${token}`), 401, 'Token has expired', token);
+      await expectDefault(request(t.url).get('/protected').set(bearer(token)), 401, 'Token has expired', token);
     });
     it('decodeToken in a handler, expired token: 401 Token has expired', async () => {
       const token = await t.jwt.createAccessToken('alice', { expiresDelta: -5 });
@@ -320,35 +248,24 @@ describe.each(ADAPTERS)('error loaders that misbehave: the §6 default answers, 
   });
 });
 
-@Injectable()
-class Hanging implements BlocklistLoader {
-  isTokenRevoked(): Promise<boolean> {
-    return new Promise(() => {});
-  }
-}
-
 describe.each(ADAPTERS)('503: one body shape, with and without error loaders (%s)', (adapter) => {
   describe.each([
-    ['with every error loader', { ...ALL_RESPONSES, blocklist: Hanging }],
-    ['without error loaders', { blocklist: Hanging }],
+    ['with every error loader', { ...ALL_RESPONSES, blocklist: HangingBlocklist }],
+    ['without error loaders', { blocklist: HangingBlocklist }],
   ] as const)('%s', (_name, loaders) => {
-    let t: TestApp;
     const logger = new RecordingLogger();
-    beforeAll(async () => {
-      t = await createTestApp(adapter, {
-        controllers: [Routes],
-        loaders,
-        options: { errorMessageKey: 'error', loaderTimeout: 150 },
-        logger,
-      });
+    const t = useTestApp(adapter, {
+      controllers: [TargetController, Routes],
+      loaders,
+      options: { errorMessageKey: 'error', loaderTimeout: 150 },
+      logger,
     });
-    afterAll(() => t.close());
 
     it.each(['/protected', '/manual'])(
       'a blocklist loader past loaderTimeout at %s: 503 { error: "Service Unavailable" }',
       async (path) => {
         const token = await t.jwt.createAccessToken('alice');
-        await expectResponse(request(t.url).get(path).set('Authorization', `Bearer ${token}`), 503, { error: 'Service Unavailable' });
+        await expectResponse(request(t.url).get(path).set(bearer(token)), 503, { error: 'Service Unavailable' }, []);
         const log = logger.lines.join('\n');
         expect(log).toContain('The blocklist loader did not answer within 150 ms');
         expect(log).not.toContain(token);
@@ -358,36 +275,32 @@ describe.each(ADAPTERS)('503: one body shape, with and without error loaders (%s
 });
 
 describe.each(ADAPTERS)('errorMessageKey (%s)', (adapter) => {
-  let t: TestApp;
-  beforeAll(async () => {
-    t = await createTestApp(adapter, { controllers: [Routes], options: { errorMessageKey: 'error' } });
-  });
-  afterAll(() => t.close());
+  const t = useTestApp(adapter, { controllers: [TargetController, Routes], options: { errorMessageKey: 'error' } });
   it('keys every default body', async () => {
-    await expectResponse(request(t.url).get('/protected'), 401, { error: 'Missing Authorization Header' });
-    await expectResponse(request(t.url).get('/protected').set('Authorization', 'Bearer x.y'), 422, { error: 'Not enough segments' });
+    await expectResponse(request(t.url).get('/protected'), 401, { error: 'Missing Authorization Header' }, []);
+    await expectResponse(request(t.url).get('/protected').set('Authorization', 'Bearer x.y'), 422, { error: 'Not enough segments' }, []);
     await expectResponse(
       request(t.url)
         .get('/fresh')
-        .set('Authorization', `Bearer ${await t.jwt.createAccessToken('a')}`),
+        .set(bearer(await t.jwt.createAccessToken('a'))),
       401,
-      {
-        error: 'Fresh token required',
-      },
+      { error: 'Fresh token required' },
+      [],
     );
   });
   it('keys the bodies of every way out of the library: CSRF, verifyJwtInRequest, decodeToken', async () => {
     const token = await t.jwt.createAccessToken('a');
-    await expectResponse(request(t.url).post('/cookie').set('Cookie', `access_token_cookie=${token}`), 401, {
-      error: 'Missing CSRF token',
-    });
-    await expectResponse(request(t.url).post('/cookie').set('Cookie', `access_token_cookie=${token}`).set('X-CSRF-TOKEN', 'wrong'), 401, {
-      error: 'CSRF double submit tokens do not match',
-    });
-    await expectResponse(request(t.url).get('/manual'), 401, { error: 'Missing Authorization Header' });
-    await expectResponse(request(t.url).get('/decode').query({ token: 'x.y' }), 422, { error: 'Not enough segments' });
+    await expectResponse(request(t.url).post('/cookie').set(accessCookie(token)), 401, { error: 'Missing CSRF token' }, []);
+    await expectResponse(
+      request(t.url).post('/cookie').set(accessCookie(token)).set('X-CSRF-TOKEN', 'wrong'),
+      401,
+      { error: 'CSRF double submit tokens do not match' },
+      [],
+    );
+    await expectResponse(request(t.url).get('/manual'), 401, { error: 'Missing Authorization Header' }, []);
+    await expectResponse(request(t.url).get('/decode').query({ token: 'x.y' }), 422, { error: 'Not enough segments' }, []);
     const expired = await t.jwt.createAccessToken('a', { expiresDelta: -10 });
-    await expectResponse(request(t.url).get('/decode').query({ token: expired }), 401, { error: 'Token has expired' });
+    await expectResponse(request(t.url).get('/decode').query({ token: expired }), 401, { error: 'Token has expired' }, []);
   });
   it('keys exceptions that application code catches, and leaves a key the creator chose', async () => {
     const bodyOf = (fn: () => unknown) => {

@@ -1,10 +1,9 @@
 import { Controller, type ExecutionContext, Get, Injectable, UseGuards } from '@nestjs/common';
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import request from 'supertest';
 import { JwtGuard, JwtIdentity, type HttpRequestLike } from '../../lib/index.js';
-import { ADAPTERS, createTestApp, type TestApp } from '../support/app.js';
-
-let runs = 0;
+import { ADAPTERS, useTestApp } from '../support/app.js';
+import { expectResponse, handlerRuns } from '../support/http.js';
 
 /** A guard for a gateway that forwards the caller's token in its own header. */
 @Injectable()
@@ -22,27 +21,19 @@ class GatewayController {
   @Get('forwarded')
   @UseGuards(ForwardedTokenGuard)
   forwarded(@JwtIdentity() id: unknown) {
-    runs++;
+    handlerRuns.record('forwarded');
     return { id };
   }
 }
 
 describe.each(ADAPTERS)('JwtGuard.getRequest hook (%s)', (adapter) => {
-  let t: TestApp;
-  beforeAll(async () => {
-    t = await createTestApp(adapter, { controllers: [GatewayController], providers: [ForwardedTokenGuard] });
-  });
-  afterAll(() => t.close());
+  const t = useTestApp(adapter, { controllers: [GatewayController], providers: [ForwardedTokenGuard] });
 
   it('a subclass decides where the request comes from; the checks and param decorators are the library’s', async () => {
     const token = await t.jwt.createAccessToken('alice');
-    const before = runs;
-    const ok = await request(t.url).get('/forwarded').set('X-Forwarded-Authorization', `Bearer ${token}`);
-    expect({ status: ok.status, body: ok.body }).toEqual({ status: 200, body: { id: 'alice' } });
-    const missing = await request(t.url).get('/forwarded');
-    expect({ status: missing.status, body: missing.body }).toEqual({ status: 401, body: { msg: 'Missing Authorization Header' } });
-    const bad = await request(t.url).get('/forwarded').set('X-Forwarded-Authorization', 'Bearer x.y.z');
-    expect(bad.status).toBe(422);
-    expect(runs).toBe(before + 1);
+    const forwarded = (authorization: string) => request(t.url).get('/forwarded').set('X-Forwarded-Authorization', authorization);
+    await expectResponse(forwarded(`Bearer ${token}`), 200, { id: 'alice' }, 'forwarded');
+    await expectResponse(request(t.url).get('/forwarded'), 401, { msg: 'Missing Authorization Header' }, []);
+    await expectResponse(forwarded('Bearer x.y.z'), 422, { msg: expect.any(String) }, []);
   });
 });

@@ -1,256 +1,246 @@
 import { Body, Controller, Get, Post, Put } from '@nestjs/common';
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { beforeAll, describe, it } from '@jest/globals';
 import request from 'supertest';
 import { JwtIdentity, JwtLocation, JwtRequired, type JwtExtendedOptions } from '../../lib/index.js';
-import { ADAPTERS, createTestApp, type TestApp } from '../support/app.js';
-
-let handlerRuns = 0;
+import { ADAPTERS, useTestApp } from '../support/app.js';
+import { accessCookie, bearer, expectResponse, handlerRuns } from '../support/http.js';
 
 @Controller()
 class LocationsController {
   @Get('protected')
   @JwtRequired()
   getProtected(@JwtIdentity() id: unknown, @JwtLocation() location: unknown) {
-    handlerRuns++;
+    handlerRuns.record('getProtected');
     return { id, location };
   }
   @Post('protected')
   @JwtRequired()
   postProtected(@JwtIdentity() id: unknown, @JwtLocation() location: unknown, @Body() body: unknown) {
-    handlerRuns++;
+    handlerRuns.record('postProtected');
     return { id, location, body };
   }
   @Post('refresh')
   @JwtRequired({ refresh: true })
   refresh(@JwtIdentity() id: unknown, @JwtLocation() location: unknown) {
-    handlerRuns++;
+    handlerRuns.record('refresh');
     return { id, location };
   }
   @Put('protected')
   @JwtRequired()
   putProtected(@JwtIdentity() id: unknown) {
-    handlerRuns++;
+    handlerRuns.record('putProtected');
     return { id };
   }
   @Put('refresh')
   @JwtRequired({ refresh: true })
   putRefresh(@JwtIdentity() id: unknown) {
-    handlerRuns++;
+    handlerRuns.record('putRefresh');
     return { id };
   }
   @Get('only-query')
   @JwtRequired({ locations: 'query_string' })
   onlyQuery(@JwtLocation() location: unknown) {
-    handlerRuns++;
+    handlerRuns.record('onlyQuery');
     return { location };
   }
 }
 
-/** Sends a request and checks status, body and whether the handler ran. */
-async function expectResponse(test: request.Test, status: number, body: unknown, ran: boolean) {
-  const before = handlerRuns;
-  const res = await test;
-  expect({ status: res.status, body: res.body }).toEqual({ status, body });
-  expect(handlerRuns > before).toBe(ran);
-}
-
 describe.each(ADAPTERS)('token locations (%s)', (adapter) => {
   describe('headers', () => {
-    let t: TestApp;
+    const t = useTestApp(adapter, { controllers: [LocationsController] });
     let token: string;
     beforeAll(async () => {
-      t = await createTestApp(adapter, { controllers: [LocationsController] });
       token = await t.jwt.createAccessToken('alice');
     });
-    afterAll(() => t.close());
     const get = () => request(t.url).get('/protected');
 
-    it('accepts Bearer <jwt>', () =>
-      expectResponse(get().set('Authorization', `Bearer ${token}`), 200, { id: 'alice', location: 'headers' }, true));
+    it('accepts Bearer <jwt>', () => expectResponse(get().set(bearer(token)), 200, { id: 'alice', location: 'headers' }, 'getProtected'));
     it('matches the scheme case-insensitively', () =>
-      expectResponse(get().set('Authorization', `bEaReR ${token}`), 200, { id: 'alice', location: 'headers' }, true));
+      expectResponse(get().set('Authorization', `bEaReR ${token}`), 200, { id: 'alice', location: 'headers' }, 'getProtected'));
     it('finds Bearer among several credentials, ignoring trailing commas', () =>
-      expectResponse(get().set('Authorization', `Basic dXNlcjpwYXNz, Bearer ${token}, `), 200, { id: 'alice', location: 'headers' }, true));
-    it('401 when the header is missing', () => expectResponse(get(), 401, { msg: 'Missing Authorization Header' }, false));
+      expectResponse(
+        get().set('Authorization', `Basic dXNlcjpwYXNz, Bearer ${token}, `),
+        200,
+        { id: 'alice', location: 'headers' },
+        'getProtected',
+      ));
+    it('401 when the header is missing', () => expectResponse(get(), 401, { msg: 'Missing Authorization Header' }, []));
     it('401 when the header is empty or only commas', () =>
-      expectResponse(get().set('Authorization', ' , '), 401, { msg: 'Missing Authorization Header' }, false));
+      expectResponse(get().set('Authorization', ' , '), 401, { msg: 'Missing Authorization Header' }, []));
     it('401 without a Bearer part', () =>
       expectResponse(
         get().set('Authorization', 'Basic dXNlcjpwYXNz'),
         401,
         { msg: "Missing 'Bearer' type in 'Authorization' header. Expected 'Authorization: Bearer <JWT>'" },
-        false,
+        [],
       ));
     it('401 with two Bearer parts', () =>
       expectResponse(
         get().set('Authorization', `Bearer ${token}, Bearer ${token}`),
         401,
         { msg: "Missing 'Bearer' type in 'Authorization' header. Expected 'Authorization: Bearer <JWT>'" },
-        false,
+        [],
       ));
     it('422 when the Bearer part is not exactly two words', async () => {
       const msg = { msg: "Bad Authorization header. Expected 'Authorization: Bearer <JWT>'" };
-      await expectResponse(get().set('Authorization', 'Bearer'), 422, msg, false);
-      await expectResponse(get().set('Authorization', `Bearer ${token} extra`), 422, msg, false);
+      await expectResponse(get().set('Authorization', 'Bearer'), 422, msg, []);
+      await expectResponse(get().set('Authorization', `Bearer ${token} extra`), 422, msg, []);
     });
     it('422 for a garbage token', () =>
-      expectResponse(get().set('Authorization', 'Bearer not.a.jwt'), 422, { msg: 'Invalid header string' }, false));
+      expectResponse(get().set('Authorization', 'Bearer not.a.jwt'), 422, { msg: 'Invalid header string' }, []));
   });
 
   describe('custom header name and type', () => {
-    let t: TestApp;
+    const t = useTestApp(adapter, { controllers: [LocationsController], options: { headerName: 'X-Api-Token', headerType: 'JWT' } });
     let token: string;
     beforeAll(async () => {
-      t = await createTestApp(adapter, { controllers: [LocationsController], options: { headerName: 'X-Api-Token', headerType: 'JWT' } });
       token = await t.jwt.createAccessToken('alice');
     });
-    afterAll(() => t.close());
     it('reads the configured header and type', () =>
-      expectResponse(request(t.url).get('/protected').set('X-Api-Token', `jwt ${token}`), 200, { id: 'alice', location: 'headers' }, true));
+      expectResponse(
+        request(t.url).get('/protected').set('X-Api-Token', `jwt ${token}`),
+        200,
+        { id: 'alice', location: 'headers' },
+        'getProtected',
+      ));
     it('names them in the messages', async () => {
-      await expectResponse(request(t.url).get('/protected'), 401, { msg: 'Missing X-Api-Token Header' }, false);
+      await expectResponse(request(t.url).get('/protected'), 401, { msg: 'Missing X-Api-Token Header' }, []);
       await expectResponse(
         request(t.url).get('/protected').set('X-Api-Token', `Bearer ${token}`),
         401,
         { msg: "Missing 'JWT' type in 'X-Api-Token' header. Expected 'X-Api-Token: JWT <JWT>'" },
-        false,
+        [],
       );
     });
   });
 
   describe("headerType ''", () => {
-    let t: TestApp;
+    const t = useTestApp(adapter, { controllers: [LocationsController], options: { headerType: '' } });
     let token: string;
     beforeAll(async () => {
-      t = await createTestApp(adapter, { controllers: [LocationsController], options: { headerType: '' } });
       token = await t.jwt.createAccessToken('alice');
     });
-    afterAll(() => t.close());
     it('takes the bare token', () =>
-      expectResponse(request(t.url).get('/protected').set('Authorization', token), 200, { id: 'alice', location: 'headers' }, true));
+      expectResponse(
+        request(t.url).get('/protected').set('Authorization', token),
+        200,
+        { id: 'alice', location: 'headers' },
+        'getProtected',
+      ));
     it('422 with more than one word', () =>
       expectResponse(
-        request(t.url).get('/protected').set('Authorization', `Bearer ${token}`),
+        request(t.url).get('/protected').set(bearer(token)),
         422,
         { msg: "Bad Authorization header. Expected 'Authorization: <JWT>'" },
-        false,
+        [],
       ));
   });
 
   describe('cookies', () => {
-    let t: TestApp;
+    const t = useTestApp(adapter, {
+      controllers: [LocationsController],
+      options: { tokenLocation: ['cookies'], csrfCheckForm: true },
+    });
     let access: string;
     let refresh: string;
     beforeAll(async () => {
-      t = await createTestApp(adapter, {
-        controllers: [LocationsController],
-        options: { tokenLocation: ['cookies'], csrfCheckForm: true },
-      });
       access = await t.jwt.createAccessToken('alice');
       refresh = await t.jwt.createRefreshToken('alice');
     });
-    afterAll(() => t.close());
-    const cookie = () => `access_token_cookie=${access}`;
 
     it('reads the access cookie on GET without CSRF', () =>
       expectResponse(
-        request(t.url).get('/protected').set('Cookie', `other=1; ${cookie()}`),
+        request(t.url).get('/protected').set('Cookie', `other=1; access_token_cookie=${access}`),
         200,
         { id: 'alice', location: 'cookies' },
-        true,
+        'getProtected',
       ));
     it('401 without the cookie', () =>
-      expectResponse(request(t.url).get('/protected'), 401, { msg: 'Missing cookie "access_token_cookie"' }, false));
+      expectResponse(request(t.url).get('/protected'), 401, { msg: 'Missing cookie "access_token_cookie"' }, []));
     it('401 Missing CSRF token on POST without the header', () =>
-      expectResponse(request(t.url).post('/protected').set('Cookie', cookie()), 401, { msg: 'Missing CSRF token' }, false));
+      expectResponse(request(t.url).post('/protected').set(accessCookie(access)), 401, { msg: 'Missing CSRF token' }, []));
     it('an empty CSRF header counts as missing', () =>
       expectResponse(
-        request(t.url).post('/protected').set('Cookie', cookie()).set('X-CSRF-TOKEN', ''),
+        request(t.url).post('/protected').set(accessCookie(access)).set('X-CSRF-TOKEN', ''),
         401,
         { msg: 'Missing CSRF token' },
-        false,
+        [],
       ));
     it('401 when the CSRF value differs (any length, multibyte)', async () => {
       for (const value of ['wrong', 'x'.repeat(500), 'ü€𝄞']) {
         await expectResponse(
-          request(t.url).post('/protected').set('Cookie', cookie()).set('X-CSRF-TOKEN', encodeURIComponent(value)),
+          request(t.url).post('/protected').set(accessCookie(access)).set('X-CSRF-TOKEN', encodeURIComponent(value)),
           401,
           { msg: 'CSRF double submit tokens do not match' },
-          false,
+          [],
         );
       }
     });
     it('passes with the CSRF header', () =>
       expectResponse(
-        request(t.url).post('/protected').set('Cookie', cookie()).set('X-CSRF-TOKEN', t.jwt.getCsrfToken(access)),
+        request(t.url).post('/protected').set(accessCookie(access)).set('X-CSRF-TOKEN', t.jwt.getCsrfToken(access)),
         201,
         { id: 'alice', location: 'cookies' },
-        true,
+        'postProtected',
       ));
     it('passes with the CSRF form field when csrfCheckForm', () =>
       expectResponse(
         request(t.url)
           .post('/protected')
-          .set('Cookie', cookie())
+          .set(accessCookie(access))
           .type('form')
           .send({ csrf_token: t.jwt.getCsrfToken(access) }),
         201,
         { id: 'alice', location: 'cookies', body: { csrf_token: t.jwt.getCsrfToken(access) } },
-        true,
+        'postProtected',
       ));
     it('refresh routes read the refresh cookie and its CSRF value', async () => {
       await expectResponse(
-        request(t.url).post('/refresh').set('Cookie', cookie()),
+        request(t.url).post('/refresh').set(accessCookie(access)),
         401,
         { msg: 'Missing cookie "refresh_token_cookie"' },
-        false,
+        [],
       );
       await expectResponse(
         request(t.url).post('/refresh').set('Cookie', `refresh_token_cookie=${refresh}`).set('X-CSRF-TOKEN', t.jwt.getCsrfToken(refresh)),
         201,
         { id: 'alice', location: 'cookies' },
-        true,
+        'refresh',
       );
       await expectResponse(
         request(t.url).post('/refresh').set('Cookie', `refresh_token_cookie=${refresh}`).set('X-CSRF-TOKEN', t.jwt.getCsrfToken(access)),
         401,
         { msg: 'CSRF double submit tokens do not match' },
-        false,
+        [],
       );
     });
   });
 
   describe('cookies without CSRF protection', () => {
-    let t: TestApp;
-    beforeAll(async () => {
-      t = await createTestApp(adapter, {
-        controllers: [LocationsController],
-        options: { tokenLocation: 'cookies', cookieCsrfProtect: false },
-      });
+    const t = useTestApp(adapter, {
+      controllers: [LocationsController],
+      options: { tokenLocation: 'cookies', cookieCsrfProtect: false },
     });
-    afterAll(() => t.close());
     it('POST passes without a CSRF value', async () => {
       const access = await t.jwt.createAccessToken('alice');
       await expectResponse(
-        request(t.url).post('/protected').set('Cookie', `access_token_cookie=${access}`),
+        request(t.url).post('/protected').set(accessCookie(access)),
         201,
         { id: 'alice', location: 'cookies' },
-        true,
+        'postProtected',
       );
     });
   });
 
   describe('query string', () => {
-    let t: TestApp;
+    const t = useTestApp(adapter, {
+      controllers: [LocationsController],
+      options: { tokenLocation: ['query_string'], queryStringValuePrefix: 'Bearer ' },
+    });
     let token: string;
     beforeAll(async () => {
-      t = await createTestApp(adapter, {
-        controllers: [LocationsController],
-        options: { tokenLocation: ['query_string'], queryStringValuePrefix: 'Bearer ' },
-      });
       token = await t.jwt.createAccessToken('alice');
     });
-    afterAll(() => t.close());
     it('reads the prefixed value', () =>
       expectResponse(
         request(t.url)
@@ -258,67 +248,60 @@ describe.each(ADAPTERS)('token locations (%s)', (adapter) => {
           .query({ jwt: `Bearer ${token}` }),
         200,
         { id: 'alice', location: 'query_string' },
-        true,
+        'getProtected',
       ));
     it('401 when missing or empty', async () => {
-      await expectResponse(request(t.url).get('/protected'), 401, { msg: "Missing 'jwt' query parameter" }, false);
-      await expectResponse(request(t.url).get('/protected?jwt='), 401, { msg: "Missing 'jwt' query parameter" }, false);
+      await expectResponse(request(t.url).get('/protected'), 401, { msg: "Missing 'jwt' query parameter" }, []);
+      await expectResponse(request(t.url).get('/protected?jwt='), 401, { msg: "Missing 'jwt' query parameter" }, []);
     });
     it('422 without the prefix', () =>
       expectResponse(
         request(t.url).get('/protected').query({ jwt: token }),
         422,
         { msg: "Invalid value for query parameter 'jwt'. Expected the value to start with 'Bearer '" },
-        false,
+        [],
       ));
     it('422 for repeated parameters', () =>
       expectResponse(
         request(t.url).get(`/protected?jwt=${encodeURIComponent(`Bearer ${token}`)}&jwt=x`),
         422,
         { msg: "Invalid value for query parameter 'jwt'. Expected a single value" },
-        false,
+        [],
       ));
   });
 
   describe('json body', () => {
-    let t: TestApp;
+    const t = useTestApp(adapter, { controllers: [LocationsController], options: { tokenLocation: ['json'] } });
     let access: string;
     let refresh: string;
     beforeAll(async () => {
-      t = await createTestApp(adapter, { controllers: [LocationsController], options: { tokenLocation: ['json'] } });
       access = await t.jwt.createAccessToken('alice');
       refresh = await t.jwt.createRefreshToken('alice');
     });
-    afterAll(() => t.close());
     it('reads access_token', () =>
       expectResponse(
         request(t.url).post('/protected').send({ access_token: access }),
         201,
         { id: 'alice', location: 'json', body: { access_token: access } },
-        true,
+        'postProtected',
       ));
     it('reads refresh_token on refresh routes', () =>
-      expectResponse(request(t.url).post('/refresh').send({ refresh_token: refresh }), 201, { id: 'alice', location: 'json' }, true));
+      expectResponse(request(t.url).post('/refresh').send({ refresh_token: refresh }), 201, { id: 'alice', location: 'json' }, 'refresh'));
     it('401 when the body is not JSON', () =>
       expectResponse(
         request(t.url).post('/protected').type('form').send({ access_token: access }),
         401,
         { msg: 'Invalid content-type. Must be application/json.' },
-        false,
+        [],
       ));
     it('401 when the key is missing', async () => {
       await expectResponse(
         request(t.url).post('/protected').send({ other: 1 }),
         401,
         { msg: 'Missing "access_token" key in json data.' },
-        false,
+        [],
       );
-      await expectResponse(
-        request(t.url).post('/protected').send([access]),
-        401,
-        { msg: 'Missing "access_token" key in json data.' },
-        false,
-      );
+      await expectResponse(request(t.url).post('/protected').send([access]), 401, { msg: 'Missing "access_token" key in json data.' }, []);
     });
     it('422 when the value is not a string', async () => {
       for (const value of [42, [access], { token: access }, true]) {
@@ -326,7 +309,7 @@ describe.each(ADAPTERS)('token locations (%s)', (adapter) => {
           request(t.url).post('/protected').send({ access_token: value }),
           422,
           { msg: 'Invalid token type. Token must be a string' },
-          false,
+          [],
         );
       }
     });
@@ -334,13 +317,11 @@ describe.each(ADAPTERS)('token locations (%s)', (adapter) => {
 
   describe('several locations', () => {
     const options: JwtExtendedOptions = { tokenLocation: ['headers', 'cookies', 'query_string', 'json'] };
-    let t: TestApp;
+    const t = useTestApp(adapter, { controllers: [LocationsController], options });
     let token: string;
     beforeAll(async () => {
-      t = await createTestApp(adapter, { controllers: [LocationsController], options });
       token = await t.jwt.createAccessToken('alice');
     });
-    afterAll(() => t.close());
 
     it('joins every missing reason', () =>
       expectResponse(
@@ -351,118 +332,120 @@ describe.each(ADAPTERS)('token locations (%s)', (adapter) => {
             'Missing JWT in headers, cookies, query_string or json (Missing Authorization Header; Missing cookie "access_token_cookie"; ' +
             "Missing 'jwt' query parameter; Invalid content-type. Must be application/json.)",
         },
-        false,
+        [],
       ));
     it('falls through to the next location', () =>
-      expectResponse(request(t.url).get('/protected').query({ jwt: token }), 200, { id: 'alice', location: 'query_string' }, true));
+      expectResponse(
+        request(t.url).get('/protected').query({ jwt: token }),
+        200,
+        { id: 'alice', location: 'query_string' },
+        'getProtected',
+      ));
     it('falls through a header without the Bearer part', () =>
       expectResponse(
-        request(t.url).get('/protected').set('Authorization', 'Basic abc').set('Cookie', `access_token_cookie=${token}`),
+        request(t.url).get('/protected').set('Authorization', 'Basic abc').set(accessCookie(token)),
         200,
         { id: 'alice', location: 'cookies' },
-        true,
+        'getProtected',
       ));
     it('the first token found decides: an invalid header token is an error, not a fall-through', () =>
       expectResponse(
-        request(t.url).get('/protected').set('Authorization', 'Bearer bad.to.ken').set('Cookie', `access_token_cookie=${token}`),
+        request(t.url).get('/protected').set('Authorization', 'Bearer bad.to.ken').set(accessCookie(token)),
         422,
         { msg: 'Invalid header string' },
-        false,
+        [],
       ));
     it('respects order: headers before cookies', async () => {
       const bob = await t.jwt.createAccessToken('bob');
       await expectResponse(
-        request(t.url).get('/protected').set('Cookie', `access_token_cookie=${bob}`).set('Authorization', `Bearer ${token}`),
+        request(t.url).get('/protected').set(accessCookie(bob)).set(bearer(token)),
         200,
         { id: 'alice', location: 'headers' },
-        true,
+        'getProtected',
       );
     });
     it('a cookie token on POST still needs CSRF even with other locations configured', () =>
-      expectResponse(
-        request(t.url).post('/protected').set('Cookie', `access_token_cookie=${token}`),
-        401,
-        { msg: 'Missing CSRF token' },
-        false,
-      ));
+      expectResponse(request(t.url).post('/protected').set(accessCookie(token)), 401, { msg: 'Missing CSRF token' }, []));
     it('per-route locations override tokenLocation', async () => {
-      await expectResponse(
-        request(t.url).get('/only-query').set('Authorization', `Bearer ${token}`),
-        401,
-        { msg: "Missing 'jwt' query parameter" },
-        false,
-      );
-      await expectResponse(request(t.url).get('/only-query').query({ jwt: token }), 200, { location: 'query_string' }, true);
+      await expectResponse(request(t.url).get('/only-query').set(bearer(token)), 401, { msg: "Missing 'jwt' query parameter" }, []);
+      await expectResponse(request(t.url).get('/only-query').query({ jwt: token }), 200, { location: 'query_string' }, 'onlyQuery');
     });
   });
 
   describe('custom names for every request-side option', () => {
-    let t: TestApp;
+    const t = useTestApp(adapter, {
+      controllers: [LocationsController],
+      options: {
+        tokenLocation: ['cookies', 'query_string', 'json'],
+        csrfCheckForm: true,
+        accessCsrfFieldName: 'xsrf_a',
+        refreshCsrfFieldName: 'xsrf_r',
+        csrfMethods: ['get', 'PUT'],
+        queryStringName: 'token',
+        jsonKey: 'at',
+        refreshJsonKey: 'rt',
+        maxTokenLength: 600,
+      },
+    });
     let access: string;
     let refresh: string;
     beforeAll(async () => {
-      t = await createTestApp(adapter, {
-        controllers: [LocationsController],
-        options: {
-          tokenLocation: ['cookies', 'query_string', 'json'],
-          csrfCheckForm: true,
-          accessCsrfFieldName: 'xsrf_a',
-          refreshCsrfFieldName: 'xsrf_r',
-          csrfMethods: ['get', 'PUT'],
-          queryStringName: 'token',
-          jsonKey: 'at',
-          refreshJsonKey: 'rt',
-          maxTokenLength: 600,
-        },
-      });
       access = await t.jwt.createAccessToken('alice');
       refresh = await t.jwt.createRefreshToken('alice');
     });
-    afterAll(() => t.close());
 
     it('csrfMethods decides which methods need the CSRF value (case-insensitive)', async () => {
-      const cookie = `access_token_cookie=${access}`;
-      await expectResponse(request(t.url).get('/protected').set('Cookie', cookie), 401, { msg: 'Missing CSRF token' }, false);
+      await expectResponse(request(t.url).get('/protected').set(accessCookie(access)), 401, { msg: 'Missing CSRF token' }, []);
       await expectResponse(
-        request(t.url).get('/protected').set('Cookie', cookie).set('X-CSRF-TOKEN', t.jwt.getCsrfToken(access)),
+        request(t.url).get('/protected').set(accessCookie(access)).set('X-CSRF-TOKEN', t.jwt.getCsrfToken(access)),
         200,
         { id: 'alice', location: 'cookies' },
-        true,
+        'getProtected',
       );
       // POST is not in csrfMethods here
-      await expectResponse(request(t.url).post('/protected').set('Cookie', cookie), 201, { id: 'alice', location: 'cookies' }, true);
+      await expectResponse(
+        request(t.url).post('/protected').set(accessCookie(access)),
+        201,
+        { id: 'alice', location: 'cookies' },
+        'postProtected',
+      );
     });
 
     it('reads the configured CSRF form fields, access and refresh', async () => {
       const put = (path: string, cookie: string, form: Record<string, string>) =>
         request(t.url).put(path).set('Cookie', cookie).type('form').send(form);
-      const accessCookie = `access_token_cookie=${access}`;
+      const accessCookieHeader = `access_token_cookie=${access}`;
       const refreshCookie = `refresh_token_cookie=${refresh}`;
-      await expectResponse(put('/protected', accessCookie, { xsrf_a: t.jwt.getCsrfToken(access) }), 200, { id: 'alice' }, true);
       await expectResponse(
-        put('/protected', accessCookie, { csrf_token: t.jwt.getCsrfToken(access) }),
+        put('/protected', accessCookieHeader, { xsrf_a: t.jwt.getCsrfToken(access) }),
+        200,
+        { id: 'alice' },
+        'putProtected',
+      );
+      await expectResponse(
+        put('/protected', accessCookieHeader, { csrf_token: t.jwt.getCsrfToken(access) }),
         401,
         { msg: 'Missing CSRF token' },
-        false,
+        [],
       );
-      await expectResponse(put('/refresh', refreshCookie, { xsrf_r: t.jwt.getCsrfToken(refresh) }), 200, { id: 'alice' }, true);
-      await expectResponse(
-        put('/refresh', refreshCookie, { xsrf_a: t.jwt.getCsrfToken(refresh) }),
-        401,
-        { msg: 'Missing CSRF token' },
-        false,
-      );
+      await expectResponse(put('/refresh', refreshCookie, { xsrf_r: t.jwt.getCsrfToken(refresh) }), 200, { id: 'alice' }, 'putRefresh');
+      await expectResponse(put('/refresh', refreshCookie, { xsrf_a: t.jwt.getCsrfToken(refresh) }), 401, { msg: 'Missing CSRF token' }, []);
     });
 
     it('reads the configured query parameter and JSON keys', async () => {
-      await expectResponse(request(t.url).get('/protected').query({ token: access }), 200, { id: 'alice', location: 'query_string' }, true);
+      await expectResponse(
+        request(t.url).get('/protected').query({ token: access }),
+        200,
+        { id: 'alice', location: 'query_string' },
+        'getProtected',
+      );
       await expectResponse(
         request(t.url).post('/protected').send({ at: access }),
         201,
         { id: 'alice', location: 'json', body: { at: access } },
-        true,
+        'postProtected',
       );
-      await expectResponse(request(t.url).post('/refresh').send({ rt: refresh }), 201, { id: 'alice', location: 'json' }, true);
+      await expectResponse(request(t.url).post('/refresh').send({ rt: refresh }), 201, { id: 'alice', location: 'json' }, 'refresh');
       await expectResponse(
         request(t.url).post('/refresh').send({ refresh_token: refresh }),
         401,
@@ -471,13 +454,13 @@ describe.each(ADAPTERS)('token locations (%s)', (adapter) => {
             'Missing JWT in cookies, query_string or json (Missing cookie "refresh_token_cookie"; ' +
             'Missing \'token\' query parameter; Missing "rt" key in json data.)',
         },
-        false,
+        [],
       );
     });
 
     it('refuses tokens longer than maxTokenLength', async () => {
       const long = await t.jwt.createAccessToken('alice', { additionalClaims: { pad: 'x'.repeat(600) } });
-      await expectResponse(request(t.url).get('/protected').query({ token: long }), 422, { msg: 'Token is too long' }, false);
+      await expectResponse(request(t.url).get('/protected').query({ token: long }), 422, { msg: 'Token is too long' }, []);
     });
   });
 });

@@ -9,29 +9,12 @@ import {
   Req,
   Res,
 } from '@nestjs/common';
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { beforeAll, describe, expect, it } from '@jest/globals';
 import request from 'supertest';
-import {
-  CurrentUser,
-  Jwt,
-  JwtExtendedService,
-  JwtIdentity,
-  JwtLocation,
-  type JwtPayload,
-  JwtRequired,
-  type UserLookupLoader,
-} from '../../lib/index.js';
-import { ADAPTERS, createTestApp, type TestApp } from '../support/app.js';
-
-const runs: string[] = [];
-const USERS: Record<string, { name: string }> = { alice: { name: 'Alice' }, bob: { name: 'Bob' } };
-
-@Injectable()
-class Users implements UserLookupLoader {
-  lookupUser(_header: unknown, payload: JwtPayload) {
-    return USERS[String(payload.sub)] ?? null;
-  }
-}
+import { CurrentUser, Jwt, JwtExtendedService, JwtIdentity, JwtLocation, type JwtPayload, JwtRequired } from '../../lib/index.js';
+import { ADAPTERS, useTestApp } from '../support/app.js';
+import { accessCookie, bearer, expectResponse, handlerRuns } from '../support/http.js';
+import { Users } from '../support/loaders.js';
 
 type NodeNext = (error?: unknown) => void;
 
@@ -80,7 +63,7 @@ class MiddlewareController {
     @Req() req: { user?: unknown },
     @Res({ passthrough: true }) res: Locals,
   ) {
-    runs.push('state');
+    handlerRuns.record('state');
     return {
       sub: payload.sub ?? null,
       identity,
@@ -96,7 +79,7 @@ class MiddlewareController {
   /** Nothing of the library runs between the middleware and this handler. */
   @Get('plain')
   plain(@Req() req: { user?: unknown }, @Res({ passthrough: true }) res: Locals) {
-    runs.push('plain');
+    handlerRuns.record('plain');
     return { requestUser: req.user, viewLocals: res.locals?.currentUser };
   }
 
@@ -104,7 +87,7 @@ class MiddlewareController {
   @Get('guarded')
   @JwtRequired({ locations: 'query_string' })
   guarded(@JwtIdentity() identity: unknown, @Req() req: { user?: unknown }, @Res({ passthrough: true }) res: Locals) {
-    runs.push('guarded');
+    handlerRuns.record('guarded');
     return { identity, requestUser: req.user, getCurrentUser: this.jwt.getCurrentUser(req), viewLocals: res.locals?.currentUser };
   }
 }
@@ -113,7 +96,7 @@ class MiddlewareController {
 class StrictController {
   @Get()
   strict(@JwtIdentity() identity: unknown) {
-    runs.push('strict');
+    handlerRuns.record('strict');
     return { identity };
   }
 }
@@ -127,25 +110,17 @@ class MiddlewareModule implements NestModule {
 }
 
 describe.each(ADAPTERS)('verifyJwtInRequest in Nest middleware (%s)', (adapter) => {
-  let t: TestApp;
+  const t = useTestApp(adapter, {
+    imports: [MiddlewareModule],
+    loaders: { userLookup: Users },
+    options: { tokenLocation: ['headers', 'cookies', 'query_string'], exposeCurrentUserToViews: true },
+  });
   let alice: string;
   let bob: string;
   beforeAll(async () => {
-    t = await createTestApp(adapter, {
-      imports: [MiddlewareModule],
-      loaders: { userLookup: Users },
-      options: { tokenLocation: ['headers', 'cookies', 'query_string'], exposeCurrentUserToViews: true },
-    });
     alice = await t.jwt.createAccessToken('alice');
     bob = await t.jwt.createAccessToken('bob');
   });
-  afterAll(() => t.close());
-
-  async function expectResponse(test: request.Test, status: number, body: unknown, ran: string[]) {
-    runs.length = 0;
-    const res = await test;
-    expect({ status: res.status, body: res.body, runs }).toEqual({ status, body, runs: ran });
-  }
 
   const ALICE = { name: 'Alice' };
   const aliceFrom = (location: string) => ({
@@ -160,40 +135,34 @@ describe.each(ADAPTERS)('verifyJwtInRequest in Nest middleware (%s)', (adapter) 
   });
 
   it('a header token: the handler sees it through every accessor', () =>
-    expectResponse(request(t.url).get('/mw/state').set('Authorization', `Bearer ${alice}`), 200, aliceFrom('headers'), ['state']));
-  it('a cookie token', () =>
-    expectResponse(request(t.url).get('/mw/state').set('Cookie', `access_token_cookie=${alice}`), 200, aliceFrom('cookies'), ['state']));
+    expectResponse(request(t.url).get('/mw/state').set(bearer(alice)), 200, aliceFrom('headers'), 'state'));
+  it('a cookie token', () => expectResponse(request(t.url).get('/mw/state').set(accessCookie(alice)), 200, aliceFrom('cookies'), 'state'));
   it('a query-string token', () =>
-    expectResponse(request(t.url).get('/mw/state').query({ jwt: alice }), 200, aliceFrom('query_string'), ['state']));
+    expectResponse(request(t.url).get('/mw/state').query({ jwt: alice }), 200, aliceFrom('query_string'), 'state'));
   it('no token (optional): the empty state everywhere', () =>
     expectResponse(
       request(t.url).get('/mw/state'),
       200,
       { sub: null, identity: null, location: null, user: null, requestUser: null, getJwt: null, getCurrentUser: null, viewLocals: null },
-      ['state'],
+      'state',
     ));
   it('request.user and the view locals reach a handler that uses nothing of the library', async () => {
-    await expectResponse(
-      request(t.url).get('/mw/plain').set('Authorization', `Bearer ${alice}`),
-      200,
-      { requestUser: ALICE, viewLocals: ALICE },
-      ['plain'],
-    );
-    await expectResponse(request(t.url).get('/mw/plain'), 200, { requestUser: null, viewLocals: null }, ['plain']);
+    await expectResponse(request(t.url).get('/mw/plain').set(bearer(alice)), 200, { requestUser: ALICE, viewLocals: ALICE }, 'plain');
+    await expectResponse(request(t.url).get('/mw/plain'), 200, { requestUser: null, viewLocals: null }, 'plain');
   });
   it('a guard after the middleware replaces its state as a whole', () =>
     expectResponse(
-      request(t.url).get('/mw/guarded').set('Authorization', `Bearer ${alice}`).query({ jwt: bob }),
+      request(t.url).get('/mw/guarded').set(bearer(alice)).query({ jwt: bob }),
       200,
       { identity: 'bob', requestUser: { name: 'Bob' }, getCurrentUser: { name: 'Bob' }, viewLocals: { name: 'Bob' } },
-      ['guarded'],
+      'guarded',
     ));
   it('a bad token fails in the middleware; the handler never runs', async () => {
     await expectResponse(request(t.url).get('/mw/state').set('Authorization', 'Bearer x.y.z'), 422, { msg: 'Invalid header padding' }, []);
     await expectResponse(
       request(t.url)
         .get('/mw/state')
-        .set('Authorization', `Bearer ${await t.jwt.createAccessToken('mallory')}`),
+        .set(bearer(await t.jwt.createAccessToken('mallory'))),
       401,
       { msg: 'Error loading the user mallory' },
       [],
@@ -211,15 +180,18 @@ describe.each(ADAPTERS)('verifyJwtInRequest in Nest middleware (%s)', (adapter) 
       [],
     ));
   it('a required verification with a token: the handler sees it', () =>
-    expectResponse(request(t.url).get('/strict').set('Cookie', `access_token_cookie=${bob}`), 200, { identity: 'bob' }, ['strict']));
+    expectResponse(request(t.url).get('/strict').set(accessCookie(bob)), 200, { identity: 'bob' }, 'strict'));
   it('requests never see each other’s state', async () => {
-    runs.length = 0;
-    const responses = await Promise.all(
-      Array.from({ length: 20 }, (_, i) => {
-        const token = i % 2 ? alice : bob;
-        return request(t.url).get('/mw/plain').set('Authorization', `Bearer ${token}`);
-      }),
+    const { result: responses, ran } = await handlerRuns.during(() =>
+      Promise.all(
+        Array.from({ length: 20 }, (_, i) =>
+          request(t.url)
+            .get('/mw/plain')
+            .set(bearer(i % 2 ? alice : bob)),
+        ),
+      ),
     );
+    expect(ran).toEqual(Array.from({ length: 20 }, () => 'plain'));
     responses.forEach((res, i) => expect(res.body.requestUser).toEqual(i % 2 ? ALICE : { name: 'Bob' }));
   });
 });

@@ -1,8 +1,9 @@
 import { Controller, Get, Module, UseGuards } from '@nestjs/common';
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import request from 'supertest';
 import { JwtExtendedModule, JwtExtendedService, JwtGuard, JwtIdentity } from '../../lib/index.js';
-import { ADAPTERS, SECRET, createTestApp, type TestApp } from '../support/app.js';
+import { ADAPTERS, SECRET, useTestApp } from '../support/app.js';
+import { bearer } from '../support/http.js';
 
 @Controller()
 class PlainGuardController {
@@ -21,20 +22,16 @@ class PlainGuardController {
 class FeatureModule {}
 
 describe.each(ADAPTERS)('module scope and the bare guard (%s)', (adapter) => {
-  let t: TestApp;
-  beforeAll(async () => {
-    // the app's own JwtExtendedModule is absent: only the feature module's (non-global) one exists
-    t = await createTestApp(adapter, { module: { module: class Root {}, imports: [FeatureModule] } });
-  });
-  afterAll(() => t.close());
+  // the app's own JwtExtendedModule is absent: only the feature module's (non-global) one exists
+  const t = useTestApp(adapter, { module: { module: class Root {}, imports: [FeatureModule] } });
 
   it('@UseGuards(JwtGuard) protects with default options inside a module that imports JwtExtendedModule', async () => {
     await request(t.url).get('/plain').expect(401, { msg: 'Missing Authorization Header' });
     const token = await t.app.select(FeatureModule).get(JwtExtendedService).createAccessToken('scoped');
-    await request(t.url).get('/plain').set('Authorization', `Bearer ${token}`).expect(200, { id: 'scoped' });
+    await request(t.url).get('/plain').set(bearer(token)).expect(200, { id: 'scoped' });
     await request(t.url)
       .get('/plain')
-      .set('Authorization', `Bearer ${await t.app.select(FeatureModule).get(JwtExtendedService).createRefreshToken('scoped')}`)
+      .set(bearer(await t.app.select(FeatureModule).get(JwtExtendedService).createRefreshToken('scoped')))
       .expect(422, { msg: 'Only non-refresh tokens are allowed' });
   });
 });

@@ -1,18 +1,11 @@
-import { Controller, Get, Injectable, Param, Req, Res } from '@nestjs/common';
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { Controller, Get, Param, Req, Res } from '@nestjs/common';
+import { beforeAll, describe, expect, it } from '@jest/globals';
 import request from 'supertest';
-import {
-  FreshTokenRequiredException,
-  JwtExtendedService,
-  type JwtPayload,
-  JwtRequired,
-  type JwtRequiredOptions,
-  type UserLookupLoader,
-} from '../../lib/index.js';
-import { ADAPTERS, SECRET, createTestApp, type TestApp } from '../support/app.js';
+import { FreshTokenRequiredException, JwtExtendedService, JwtRequired, type JwtRequiredOptions } from '../../lib/index.js';
+import { ADAPTERS, SECRET, useTestApp } from '../support/app.js';
+import { INTERNAL_ERROR, bearer, expectResponse, handlerRuns } from '../support/http.js';
+import { Users } from '../support/loaders.js';
 import { createService } from '../support/service.js';
-
-const runs: string[] = [];
 
 /** Options that `@JwtRequired()` and `verifyJwtInRequest()` both refuse, and what the message names. */
 const REFUSED: [string, unknown, RegExp][] = [
@@ -106,50 +99,28 @@ class ManualController {
   @Get('manual/:case')
   async manual(@Req() req: object, @Param('case') name: string) {
     const verified = await this.jwt.verifyJwtInRequest(req, CASES[name] as JwtRequiredOptions);
-    runs.push(name);
+    handlerRuns.record(name);
     return { sub: verified?.payload.sub };
   }
 }
 
 describe.each(ADAPTERS)('verifyJwtInRequest options in a handler (%s)', (adapter) => {
-  let t: TestApp;
+  const t = useTestApp(adapter, { controllers: [ManualController] });
   let token: string;
   beforeAll(async () => {
-    t = await createTestApp(adapter, { controllers: [ManualController] });
     token = await t.jwt.createAccessToken('alice');
   });
-  afterAll(() => t.close());
 
   it.each(['no-locations', 'misspelt', 'freshh'])(
     '%s: a 500 that reveals nothing, whatever the token; the handler stops there',
     async (name) => {
-      runs.length = 0;
-      for (const auth of [`Bearer ${token}`, undefined]) {
-        const test = request(t.url).get(`/manual/${name}`);
-        const res = await (auth === undefined ? test : test.set('Authorization', auth));
-        expect({ status: res.status, body: res.body }).toEqual({
-          status: 500,
-          body: { statusCode: 500, message: 'Internal server error' },
-        });
-      }
-      expect(runs).toEqual([]);
+      await expectResponse(request(t.url).get(`/manual/${name}`).set(bearer(token)), 500, INTERNAL_ERROR, []);
+      await expectResponse(request(t.url).get(`/manual/${name}`), 500, INTERNAL_ERROR, []);
     },
   );
-  it('valid options verify as before', async () => {
-    runs.length = 0;
-    const res = await request(t.url).get('/manual/valid').set('Authorization', `Bearer ${token}`);
-    expect({ status: res.status, body: res.body, runs }).toEqual({ status: 200, body: { sub: 'alice' }, runs: ['valid'] });
-  });
+  it('valid options verify as before', () =>
+    expectResponse(request(t.url).get('/manual/valid').set(bearer(token)), 200, { sub: 'alice' }, 'valid'));
 });
-
-const USERS: Record<string, { name: string }> = { alice: { name: 'Alice' }, bob: { name: 'Bob' } };
-
-@Injectable()
-class Users implements UserLookupLoader {
-  lookupUser(_header: unknown, payload: JwtPayload) {
-    return USERS[String(payload.sub)] ?? null;
-  }
-}
 
 interface Holder {
   user?: unknown;
@@ -180,7 +151,7 @@ class AgainController {
   async optionalNone(@Req() req: Holder, @Res({ passthrough: true }) res: Holder) {
     const before = this.snapshot(req, res);
     const verified = await this.jwt.verifyJwtInRequest(req, { optional: true, locations: 'cookies' });
-    runs.push('optional-none');
+    handlerRuns.record('optional-none');
     return { before, verified, after: this.snapshot(req, res) };
   }
 
@@ -189,7 +160,7 @@ class AgainController {
   async otherToken(@Req() req: Holder, @Res({ passthrough: true }) res: Holder) {
     const before = this.snapshot(req, res);
     await this.jwt.verifyJwtInRequest(req, { locations: 'query_string' });
-    runs.push('other-token');
+    handlerRuns.record('other-token');
     return { before, after: this.snapshot(req, res) };
   }
 
@@ -200,7 +171,7 @@ class AgainController {
     await this.jwt.verifyJwtInRequest(req, { locations: 'cookies', optional: true });
     const second = this.snapshot(req, res);
     await this.jwt.verifyJwtInRequest(req, { locations: 'query_string' });
-    runs.push('twice');
+    handlerRuns.record('twice');
     return { first, second, third: this.snapshot(req, res) };
   }
 
@@ -209,71 +180,62 @@ class AgainController {
   @JwtRequired()
   async failure(@Req() req: Holder, @Res({ passthrough: true }) res: Holder) {
     const error = await this.jwt.verifyJwtInRequest(req, { fresh: true }).catch((e: Error) => e.name);
-    runs.push('failure');
+    handlerRuns.record('failure');
     return { error, after: this.snapshot(req, res) };
   }
 }
 
 describe.each(ADAPTERS)('each verification replaces the whole request state (%s)', (adapter) => {
-  let t: TestApp;
+  const t = useTestApp(adapter, {
+    controllers: [AgainController],
+    loaders: { userLookup: Users },
+    options: { tokenLocation: ['headers', 'cookies', 'query_string'], exposeCurrentUserToViews: true },
+  });
   let alice: string;
   let bob: string;
-  const ALICE = {
-    identity: 'alice',
-    sub: 'alice',
-    location: 'headers',
-    user: { name: 'Alice' },
-    requestUser: { name: 'Alice' },
-    viewLocals: { name: 'Alice' },
-  };
+  /** The snapshot of a request verified with `sub`'s token, found at `location`. */
+  const verified = (sub: string, name: string, location: string) => ({
+    identity: sub,
+    sub,
+    location,
+    user: { name },
+    requestUser: { name },
+    viewLocals: { name },
+  });
+  const ALICE = verified('alice', 'Alice', 'headers');
+  const BOB_QUERY = verified('bob', 'Bob', 'query_string');
   const EMPTY = { identity: null, sub: null, location: null, user: null, requestUser: null, viewLocals: null };
-  const BOB_QUERY = {
-    identity: 'bob',
-    sub: 'bob',
-    location: 'query_string',
-    user: { name: 'Bob' },
-    requestUser: { name: 'Bob' },
-    viewLocals: { name: 'Bob' },
-  };
 
   beforeAll(async () => {
-    t = await createTestApp(adapter, {
-      controllers: [AgainController],
-      loaders: { userLookup: Users },
-      options: { tokenLocation: ['headers', 'cookies', 'query_string'], exposeCurrentUserToViews: true },
-    });
     alice = await t.jwt.createAccessToken('alice');
     bob = await t.jwt.createAccessToken('bob');
   });
-  afterAll(() => t.close());
-
-  async function expectResponse(test: request.Test, body: unknown, ran: string) {
-    runs.length = 0;
-    const res = await test;
-    expect({ status: res.status, body: res.body, runs }).toEqual({ status: 200, body, runs: [ran] });
-  }
 
   it('the guard, then an optional call that finds no token: everything empty', () =>
     expectResponse(
-      request(t.url).get('/again/guard-then-optional-none').set('Authorization', `Bearer ${alice}`),
+      request(t.url).get('/again/guard-then-optional-none').set(bearer(alice)),
+      200,
       { before: ALICE, verified: null, after: EMPTY },
       'optional-none',
     ));
   it('the guard, then a call that finds another token: everything that token', () =>
     expectResponse(
-      request(t.url).get('/again/guard-then-other-token').set('Authorization', `Bearer ${alice}`).query({ jwt: bob }),
+      request(t.url).get('/again/guard-then-other-token').set(bearer(alice)).query({ jwt: bob }),
+      200,
       { before: ALICE, after: BOB_QUERY },
       'other-token',
     ));
   it('three calls in a handler: token, none, another token', () =>
     expectResponse(
-      request(t.url).get('/again/twice').set('Authorization', `Bearer ${alice}`).query({ jwt: bob }),
+      request(t.url).get('/again/twice').set(bearer(alice)).query({ jwt: bob }),
+      200,
       { first: ALICE, second: EMPTY, third: BOB_QUERY },
       'twice',
     ));
   it('a call that fails leaves the previous state whole', () =>
     expectResponse(
-      request(t.url).get('/again/guard-then-failure').set('Authorization', `Bearer ${alice}`),
+      request(t.url).get('/again/guard-then-failure').set(bearer(alice)),
+      200,
       { error: 'FreshTokenRequiredException', after: ALICE },
       'failure',
     ));

@@ -1,8 +1,9 @@
 import { Controller, Get, Post, Req } from '@nestjs/common';
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import request from 'supertest';
 import { Jwt, JwtExtendedService, JwtIdentity, JwtRequired } from '../../lib/index.js';
-import { ADAPTERS, createTestApp, type TestApp } from '../support/app.js';
+import { ADAPTERS, useTestApp } from '../support/app.js';
+import { bearer } from '../support/http.js';
 
 @Controller()
 class SmokeController {
@@ -16,15 +17,11 @@ class SmokeController {
 }
 
 describe.each(ADAPTERS)('smoke (%s)', (adapter) => {
-  let t: TestApp;
-  beforeAll(async () => {
-    t = await createTestApp(adapter, { controllers: [SmokeController] });
-  });
-  afterAll(() => t.close());
+  const t = useTestApp(adapter, { controllers: [SmokeController] });
 
   it('logs in and reaches a protected route', async () => {
     const login = await request(t.url).post('/login').expect(201);
-    const res = await request(t.url).get('/protected').set('Authorization', `Bearer ${login.body.access}`).expect(200);
+    const res = await request(t.url).get('/protected').set(bearer(login.body.access)).expect(200);
     expect(res.body).toEqual({ id: 'alice', type: 'access', same: true });
   });
   it('refuses without a token', async () => {

@@ -2,22 +2,17 @@ import type { INestApplication } from '@nestjs/common';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createSampleApp } from '../../sample/create-app.js';
 import { runSmoke } from '../../sample/smoke.js';
-import { ADAPTERS } from '../support/app.js';
+import { ADAPTERS, listenOnLoopback } from '../support/app.js';
 import { RedisServer } from '../support/redis-server.js';
 
 const SECRET = 'sample-test-secret-of-32-bytes-or-more';
-
-async function listen(app: INestApplication): Promise<string> {
-  await app.listen(0, '127.0.0.1');
-  return `http://127.0.0.1:${(app.getHttpServer().address() as { port: number }).port}`;
-}
 
 describe.each(ADAPTERS)('sample app, in-memory revocations (%s)', (adapter) => {
   let app: INestApplication;
   let base: string;
   beforeAll(async () => {
     app = await createSampleApp(adapter, { secret: SECRET }, false);
-    base = await listen(app);
+    base = await listenOnLoopback(app);
   });
   afterAll(() => app.close());
 
@@ -35,7 +30,7 @@ describe.each(ADAPTERS)('sample app, Redis revocations (%s)', (adapter) => {
   beforeAll(async () => {
     redis = await RedisServer.start();
     app = await createSampleApp(adapter, { secret: SECRET, redisUrl: redis.url }, false);
-    base = await listen(app);
+    base = await listenOnLoopback(app);
   });
   afterAll(async () => {
     await app.close();

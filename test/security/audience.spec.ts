@@ -1,10 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import request from 'supertest';
 import { JwtDecodeException, type JwtExtendedOptions } from '../../lib/index.js';
-import { ADAPTERS, SECRET, type TestApp, createTestApp } from '../support/app.js';
+import { ADAPTERS, SECRET, type TestApp, useTestApp } from '../support/app.js';
 import { forgeHmac, now } from '../support/forge.js';
+import { bearer, handlerRuns } from '../support/http.js';
 import { createService } from '../support/service.js';
-import { TargetController, handlerRuns } from './routes.js';
+import { TargetController } from '../support/routes.js';
 
 /*
  * Defect 9.10: with no audience configured, a token issued for another service (same secret or
@@ -16,26 +17,18 @@ const claims = (extra: object) => ({ sub: 'aud-test', iat: now(), exp: now() + 6
 const signed = (extra: object) => forgeHmac({ alg: 'HS256', typ: 'JWT' }, claims(extra), SECRET);
 
 describe.each(ADAPTERS)('audience over HTTP (%s)', (adapter) => {
-  const apps: Record<string, TestApp> = {};
-  const setups: Record<string, JwtExtendedOptions> = {
-    none: {},
-    encodeOnly: { encodeAudience: 'api' },
-    encodeList: { encodeAudience: ['api', 'web'] },
-    both: { encodeAudience: 'api', decodeAudience: 'gateway' },
+  const appWith = (options: JwtExtendedOptions) => useTestApp(adapter, { controllers: [TargetController], options });
+  const apps = {
+    none: appWith({}),
+    encodeOnly: appWith({ encodeAudience: 'api' }),
+    encodeList: appWith({ encodeAudience: ['api', 'web'] }),
+    both: appWith({ encodeAudience: 'api', decodeAudience: 'gateway' }),
   };
-  beforeAll(async () => {
-    for (const [name, options] of Object.entries(setups)) {
-      apps[name] = await createTestApp(adapter, { controllers: [TargetController], options });
-    }
-  });
-  afterAll(async () => {
-    for (const app of Object.values(apps)) await app.close();
-  });
 
+  /** The status (with the message of a 422); a refused request must not run the handler, an accepted one must. */
   async function status(app: TestApp, token: string, path = '/protected', method: 'get' | 'post' = 'get') {
-    const before = handlerRuns.count;
-    const res = await request(app.url)[method](path).set('Authorization', `Bearer ${token}`);
-    if (res.status >= 400) expect(handlerRuns.count).toBe(before);
+    const { result: res, ran } = await handlerRuns.during(() => request(app.url)[method](path).set(bearer(token)));
+    expect(ran).toEqual(res.status >= 400 ? [] : [path.slice(1)]);
     return res.status === 422 ? `422 ${res.body.msg}` : res.status;
   }
 

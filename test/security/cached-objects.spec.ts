@@ -1,6 +1,6 @@
 import { type ArgumentsHost, Catch, Controller, type ExceptionFilter, Get, HttpCode, Injectable, Post, Query } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import { beforeEach, describe, expect, it } from '@jest/globals';
 import request from 'supertest';
 import {
   type BlocklistLoader,
@@ -15,7 +15,8 @@ import {
   type TokenVerificationLoader,
   type UserLookupLoader,
 } from '../../lib/index.js';
-import { ADAPTERS, SECRET, type TestApp, createTestApp } from '../support/app.js';
+import { ADAPTERS, SECRET, useTestApp } from '../support/app.js';
+import { accessCookie, bearer, expectResponse, handlerRuns } from '../support/http.js';
 import { createService } from '../support/service.js';
 
 /*
@@ -25,7 +26,7 @@ import { createService } from '../support/service.js';
  * to what it is handed, a later request sees the token as it was signed.
  */
 
-const handlerRuns = { count: 0 };
+const MISMATCH = { msg: 'CSRF double submit tokens do not match' };
 
 /** What a careless or malicious filter/handler/loader does to the objects it receives. */
 function vandalise(object: Record<string, unknown> | undefined): void {
@@ -92,7 +93,7 @@ class ClaimsController {
   @Get('me')
   @JwtRequired()
   me(@Jwt() jwt: JwtPayload, @JwtHeader() header: JwtProtectedHeader) {
-    handlerRuns.count++;
+    handlerRuns.record('me');
     const seen = claimsOf(jwt, header);
     vandalise(jwt);
     vandalise(header);
@@ -103,14 +104,14 @@ class ClaimsController {
   @HttpCode(200)
   @JwtRequired({ locations: 'cookies' })
   cookie(@Jwt() jwt: JwtPayload, @JwtHeader() header: JwtProtectedHeader) {
-    handlerRuns.count++;
+    handlerRuns.record('cookie');
     return claimsOf(jwt, header);
   }
 
   @Get('fresh')
   @JwtRequired({ fresh: true })
   fresh() {
-    handlerRuns.count++;
+    handlerRuns.record('fresh');
     return { ok: true };
   }
 
@@ -118,30 +119,27 @@ class ClaimsController {
   @HttpCode(200)
   @JwtRequired({ refresh: true })
   refresh() {
-    handlerRuns.count++;
+    handlerRuns.record('refresh');
     return { ok: true };
   }
 
   /** `decodeToken` inside a handler: its exceptions reach the filter too. */
   @Get('decode')
   async decode(@Query('token') token: string, @Query('csrf') csrf: string) {
-    handlerRuns.count++;
-    return this.jwt.decodeToken(token, { csrfValue: csrf });
+    const payload = await this.jwt.decodeToken(token, { csrfValue: csrf });
+    handlerRuns.record('decode');
+    return payload;
   }
 }
 
 describe.each(ADAPTERS)('objects handed to user code never change a later request (%s)', (adapter) => {
-  let t: TestApp;
-  beforeAll(async () => {
-    t = await createTestApp(adapter, {
-      controllers: [ClaimsController],
-      options: { tokenLocation: ['headers', 'cookies'] },
-      beforeInit: (app) => {
-        app.useGlobalFilters(new RedactingFilter(app.get(HttpAdapterHost)));
-      },
-    });
+  const t = useTestApp(adapter, {
+    controllers: [ClaimsController],
+    options: { tokenLocation: ['headers', 'cookies'] },
+    beforeInit: (app) => {
+      app.useGlobalFilters(new RedactingFilter(app.get(HttpAdapterHost)));
+    },
   });
-  afterAll(() => t.close());
   beforeEach(() => {
     loaderSaw.length = 0;
   });
@@ -160,9 +158,10 @@ describe.each(ADAPTERS)('objects handed to user code never change a later reques
   });
 
   function post(token: string, csrf?: string) {
-    const req = request(t.url).post('/cookie').set('Cookie', `access_token_cookie=${token}`);
+    const req = request(t.url).post('/cookie').set(accessCookie(token));
     return csrf === undefined ? req : req.set('X-CSRF-TOKEN', csrf);
   }
+  const me = (token: string) => request(t.url).get('/me').set(bearer(token));
 
   describe.each([
     ['the failing request comes first (cache miss)', false],
@@ -171,14 +170,12 @@ describe.each(ADAPTERS)('objects handed to user code never change a later reques
     it('refuses the redacted value, still accepts the real one, and claims stay as signed', async () => {
       const token = await tokenWithRoles();
       const csrf = t.jwt.getCsrfToken(token);
-      if (warmFirst) await post(token, csrf).expect(200, expectedClaims(token));
-      await post(token, 'wrong').expect(401, { msg: 'CSRF double submit tokens do not match' });
-      const before = handlerRuns.count;
-      await post(token, 'redacted').expect(401, { msg: 'CSRF double submit tokens do not match' });
-      await post(token).expect(401, { msg: 'Missing CSRF token' });
-      expect(handlerRuns.count).toBe(before);
-      await post(token, csrf).expect(200, expectedClaims(token));
-      await request(t.url).get('/me').set('Authorization', `Bearer ${token}`).expect(200, expectedClaims(token));
+      if (warmFirst) await expectResponse(post(token, csrf), 200, expectedClaims(token), 'cookie');
+      await expectResponse(post(token, 'wrong'), 401, MISMATCH, []);
+      await expectResponse(post(token, 'redacted'), 401, MISMATCH, []);
+      await expectResponse(post(token), 401, { msg: 'Missing CSRF token' }, []);
+      await expectResponse(post(token, csrf), 200, expectedClaims(token), 'cookie');
+      await expectResponse(me(token), 200, expectedClaims(token), 'me');
     });
   });
 
@@ -186,60 +183,51 @@ describe.each(ADAPTERS)('objects handed to user code never change a later reques
     'fresh: a filter setting fresh on a "Fresh token required" never makes the token fresh (warm first: %s)',
     async (warm) => {
       const token = await tokenWithRoles();
-      if (warm) await request(t.url).get('/me').set('Authorization', `Bearer ${token}`).expect(200);
-      const before = handlerRuns.count;
+      if (warm) await expectResponse(me(token), 200, expectedClaims(token), 'me');
       for (let i = 0; i < 3; i++) {
-        await request(t.url).get('/fresh').set('Authorization', `Bearer ${token}`).expect(401, { msg: 'Fresh token required' });
+        await expectResponse(request(t.url).get('/fresh').set(bearer(token)), 401, { msg: 'Fresh token required' }, []);
       }
-      expect(handlerRuns.count).toBe(before);
-      await request(t.url).get('/me').set('Authorization', `Bearer ${token}`).expect(200, expectedClaims(token));
+      await expectResponse(me(token), 200, expectedClaims(token), 'me');
     },
   );
 
   it('type: a filter rewriting type on a wrong-type error never turns an access token into a refresh token', async () => {
     const access = await tokenWithRoles();
-    const before = handlerRuns.count;
     for (let i = 0; i < 3; i++) {
-      await request(t.url)
-        .post('/refresh')
-        .set('Authorization', `Bearer ${access}`)
-        .expect(422, { msg: 'Only refresh tokens are allowed' });
+      await expectResponse(request(t.url).post('/refresh').set(bearer(access)), 422, { msg: 'Only refresh tokens are allowed' }, []);
     }
     const refresh = await t.jwt.createRefreshToken('alice');
     for (let i = 0; i < 3; i++) {
-      await request(t.url).get('/me').set('Authorization', `Bearer ${refresh}`).expect(422, { msg: 'Only non-refresh tokens are allowed' });
+      await expectResponse(me(refresh), 422, { msg: 'Only non-refresh tokens are allowed' }, []);
     }
-    expect(handlerRuns.count).toBe(before);
-    await request(t.url).post('/refresh').set('Authorization', `Bearer ${refresh}`).expect(200);
-    await request(t.url).get('/me').set('Authorization', `Bearer ${access}`).expect(200, expectedClaims(access));
+    await expectResponse(request(t.url).post('/refresh').set(bearer(refresh)), 200, { ok: true }, 'refresh');
+    await expectResponse(me(access), 200, expectedClaims(access), 'me');
   });
 
   it('a handler vandalising @Jwt() and @JwtHeader() never changes the next request', async () => {
     const token = await tokenWithRoles();
-    for (let i = 0; i < 3; i++) {
-      await request(t.url).get('/me').set('Authorization', `Bearer ${token}`).expect(200, expectedClaims(token));
-    }
+    for (let i = 0; i < 3; i++) await expectResponse(me(token), 200, expectedClaims(token), 'me');
   });
 
   it('decodeToken in a handler: a filter redacting its CsrfException never makes "redacted" valid', async () => {
     const token = await tokenWithRoles();
     const decode = (csrf: string) => request(t.url).get('/decode').query({ token, csrf });
-    await decode('wrong').expect(401, { msg: 'CSRF double submit tokens do not match' });
-    await decode('redacted').expect(401, { msg: 'CSRF double submit tokens do not match' });
-    const res = await decode(t.jwt.getCsrfToken(token)).expect(200);
-    expect(res.body).toMatchObject({ sub: 'alice', csrf: t.jwt.getCsrfToken(token), fresh: false, type: 'access', roles: ['user'] });
+    await expectResponse(decode('wrong'), 401, MISMATCH, []);
+    await expectResponse(decode('redacted'), 401, MISMATCH, []);
+    await expectResponse(
+      decode(t.jwt.getCsrfToken(token)),
+      200,
+      expect.objectContaining({ sub: 'alice', csrf: t.jwt.getCsrfToken(token), fresh: false, type: 'access', roles: ['user'] }),
+      'decode',
+    );
   });
 });
 
 describe.each(ADAPTERS)('loaders vandalising their arguments never change a later request (%s)', (adapter) => {
-  let t: TestApp;
-  beforeAll(async () => {
-    t = await createTestApp(adapter, {
-      controllers: [ClaimsController],
-      loaders: { blocklist: VandalLoaders, tokenVerification: VandalLoaders, userLookup: VandalLoaders },
-    });
+  const t = useTestApp(adapter, {
+    controllers: [ClaimsController],
+    loaders: { blocklist: VandalLoaders, tokenVerification: VandalLoaders, userLookup: VandalLoaders },
   });
-  afterAll(() => t.close());
   beforeEach(() => {
     loaderSaw.length = 0;
   });
@@ -247,7 +235,7 @@ describe.each(ADAPTERS)('loaders vandalising their arguments never change a late
   it('every request hands the loaders the token as signed', async () => {
     const token = await t.jwt.createAccessToken('bob', { additionalHeaders: { kid: 'k2' } });
     const asSigned = { sub: 'bob', csrf: t.jwt.getCsrfToken(token), fresh: false, kid: 'k2' };
-    for (let i = 0; i < 3; i++) await request(t.url).get('/me').set('Authorization', `Bearer ${token}`).expect(200);
+    for (let i = 0; i < 3; i++) await expectResponse(request(t.url).get('/me').set(bearer(token)), 200, expect.anything(), 'me');
     // three loaders a request; the blocklist loader (first) vandalises, so only it is guaranteed the original
     expect(loaderSaw.filter((_, i) => i % 3 === 0)).toEqual([asSigned, asSigned, asSigned]);
   });

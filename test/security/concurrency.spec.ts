@@ -1,8 +1,9 @@
 import { Controller, Get, Injectable } from '@nestjs/common';
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import request from 'supertest';
 import { CurrentUser, JwtIdentity, JwtRequired, type JwtPayload, type JwtProtectedHeader, type UserLookupLoader } from '../../lib/index.js';
-import { ADAPTERS, createTestApp, type TestApp } from '../support/app.js';
+import { ADAPTERS, useTestApp } from '../support/app.js';
+import { bearer } from '../support/http.js';
 
 @Injectable()
 class SlowLookup implements UserLookupLoader<{ name: string }> {
@@ -24,17 +25,13 @@ class WhoAmI {
 }
 
 describe.each(ADAPTERS)('concurrent requests never see each other (%s)', (adapter) => {
-  let t: TestApp;
-  beforeAll(async () => {
-    t = await createTestApp(adapter, { controllers: [WhoAmI], loaders: { userLookup: SlowLookup } });
-  });
-  afterAll(() => t.close());
+  const t = useTestApp(adapter, { controllers: [WhoAmI], loaders: { userLookup: SlowLookup } });
 
   it('200 parallel requests with different identities each get their own identity and user', async () => {
     const ids = Array.from({ length: 200 }, (_, i) => `id-${i}`);
     const tokens = await Promise.all(ids.map((id) => t.jwt.createAccessToken(id)));
     const agent = request.agent(t.url);
-    const responses = await Promise.all(tokens.map((token) => agent.get('/whoami').set('Authorization', `Bearer ${token}`)));
+    const responses = await Promise.all(tokens.map((token) => agent.get('/whoami').set(bearer(token))));
     expect(responses.map((r) => r.status)).toEqual(ids.map(() => 200));
     expect(responses.map((r) => r.body)).toEqual(ids.map((id) => ({ id, user: `user-of-${id}` })));
   });

@@ -1,8 +1,8 @@
 import { Controller, Param, Post, Res } from '@nestjs/common';
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import request from 'supertest';
 import { JwtExtendedService, type SetCookieOptions } from '../../lib/index.js';
-import { ADAPTERS, createTestApp, type TestApp } from '../support/app.js';
+import { ADAPTERS, useTestApp } from '../support/app.js';
 
 /** 400 days, the longest lifetime browsers keep a cookie (RFC 6265bis). */
 const CAP = 34560000;
@@ -52,11 +52,7 @@ function lifetimes(setCookie: string[] | string | undefined) {
 }
 
 describe.each(ADAPTERS)('cookie maxAge (%s)', (adapter) => {
-  let t: TestApp;
-  beforeAll(async () => {
-    t = await createTestApp(adapter, { controllers: [CookieController] });
-  });
-  afterAll(() => t.close());
+  const t = useTestApp(adapter, { controllers: [CookieController] });
 
   describe.each(['access', 'refresh'])('%s cookies', (kind) => {
     it.each(Object.keys(REFUSED))('refuses %s with a TypeError, writing no cookie', async (name) => {

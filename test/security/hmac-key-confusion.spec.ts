@@ -1,5 +1,5 @@
 import { Controller, Get, Injectable } from '@nestjs/common';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import { beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import * as fc from 'fast-check';
 import { type KeyObject, createHmac, createSecretKey, generateKeyPairSync } from 'node:crypto';
 import request from 'supertest';
@@ -12,8 +12,9 @@ import {
   type JwtKey,
   JwtRequired,
 } from '../../lib/index.js';
-import { ADAPTERS, SECRET, type TestApp, createTestApp } from '../support/app.js';
+import { ADAPTERS, SECRET, useTestApp } from '../support/app.js';
 import { forgeHmac, now } from '../support/forge.js';
+import { bearer, expectResponse, handlerRuns } from '../support/http.js';
 import { createService, keyPair } from '../support/service.js';
 
 /*
@@ -135,14 +136,14 @@ class SwitchableKeys implements EncodeKeyLoader, DecodeKeyLoader {
   }
 }
 
-const handlerRuns = { count: 0 };
+const INVALID_KEY = { msg: 'Invalid key for the token algorithm' };
 
 @Controller()
 class ProtectedController {
   @Get('protected')
   @JwtRequired()
   get(@JwtIdentity() id: unknown) {
-    handlerRuns.count++;
+    handlerRuns.record('protected');
     return { id };
   }
 }
@@ -176,25 +177,18 @@ describe('key material is never an HS* secret: encodeKey loader', () => {
 });
 
 describe.each(ADAPTERS)('key material is never an HS* secret: decodeKey loader over HTTP (%s)', (adapter) => {
-  let t: TestApp;
-  beforeAll(async () => {
-    t = await createTestApp(adapter, { controllers: [ProtectedController], loaders: { decodeKey: SwitchableKeys } });
-  });
-  afterAll(() => t.close());
+  const t = useTestApp(adapter, { controllers: [ProtectedController], loaders: { decodeKey: SwitchableKeys } });
 
   it.each(CASES)('a token signed with %s as a %s is refused with 422, handler never runs', async (_name, form, value) => {
     loaderKey.value = inForm(value, form);
     const forged = forgeHmac({ alg: 'HS256', typ: 'JWT' }, { sub: 'admin', iat: now(), exp: now() + 60 }, value);
-    const before = handlerRuns.count;
-    const res = await request(t.url).get('/protected').set('Authorization', `Bearer ${forged}`);
-    expect({ status: res.status, body: res.body }).toEqual({ status: 422, body: { msg: 'Invalid key for the token algorithm' } });
-    expect(handlerRuns.count).toBe(before);
+    await expectResponse(request(t.url).get('/protected').set(bearer(forged)), 422, INVALID_KEY, []);
   });
 
   it('a genuine random key from the loader still works', async () => {
     loaderKey.value = Buffer.alloc(32, 9);
     const token = forgeHmac({ alg: 'HS256' }, { sub: 'me', iat: now(), exp: now() + 60 }, Buffer.alloc(32, 9));
-    await request(t.url).get('/protected').set('Authorization', `Bearer ${token}`).expect(200, { id: 'me' });
+    await expectResponse(request(t.url).get('/protected').set(bearer(token)), 200, { id: 'me' }, 'protected');
   });
 });
 
@@ -224,35 +218,27 @@ describe('HS* keys from loaders meet the RFC 7518 §3.2 minimum', () => {
   });
 
   describe.each(ADAPTERS)('decodeKey over HTTP (%s): 422 for a short key, handler never runs', (adapter) => {
-    let t: TestApp;
-    beforeAll(async () => {
-      t = await createTestApp(adapter, {
-        controllers: [ProtectedController],
-        loaders: { decodeKey: SwitchableKeys },
-        options: { secretKey: 's'.repeat(64), decodeAlgorithms: ['HS256', 'HS384', 'HS512'] },
-      });
+    const t = useTestApp(adapter, {
+      controllers: [ProtectedController],
+      loaders: { decodeKey: SwitchableKeys },
+      options: { secretKey: 's'.repeat(64), decodeAlgorithms: ['HS256', 'HS384', 'HS512'] },
     });
-    afterAll(() => t.close());
 
     it.each(ALGORITHMS.flatMap((alg) => FORMS.map((form) => [alg, form] as const)))('%s, key as a %s', async (alg, form) => {
       const hash = `sha${alg.slice(2)}`;
       const claims = { sub: 'x', iat: now(), exp: now() + 60 };
+      const send = (key: string) =>
+        request(t.url)
+          .get('/protected')
+          .set(bearer(forgeHmac({ alg }, claims, key, hash)));
       for (const size of [1, MIN[alg] - 1]) {
         const key = 'k'.repeat(size);
         loaderKey.value = inForm(key, form);
-        const before = handlerRuns.count;
-        const res = await request(t.url)
-          .get('/protected')
-          .set('Authorization', `Bearer ${forgeHmac({ alg }, claims, key, hash)}`);
-        expect([size, res.status, res.body]).toEqual([size, 422, { msg: 'Invalid key for the token algorithm' }]);
-        expect(handlerRuns.count).toBe(before);
+        await expectResponse(send(key), 422, INVALID_KEY, [], { context: size });
       }
       const key = 'k'.repeat(MIN[alg]);
       loaderKey.value = inForm(key, form);
-      await request(t.url)
-        .get('/protected')
-        .set('Authorization', `Bearer ${forgeHmac({ alg }, claims, key, hash)}`)
-        .expect(200, { id: 'x' });
+      await expectResponse(send(key), 200, { id: 'x' }, 'protected');
     });
   });
 

@@ -1,12 +1,13 @@
 import { Injectable } from '@nestjs/common';
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import * as fc from 'fast-check';
 import request from 'supertest';
 import { type AdditionalClaimsLoader, JwtDecodeException, type JwtExtendedOptions, type UserIdentityLoader } from '../../lib/index.js';
-import { ADAPTERS, SECRET, type TestApp, createTestApp } from '../support/app.js';
+import { ADAPTERS, SECRET, useTestApp } from '../support/app.js';
 import { forgeHmac } from '../support/forge.js';
+import { bearer, expectResponse } from '../support/http.js';
 import { createService } from '../support/service.js';
-import { TargetController } from './routes.js';
+import { TargetController, protectedAnswer } from '../support/routes.js';
 
 /*
  * Defect 9.11: with verifySub on, a non-string identity made tokens that every request then
@@ -76,20 +77,8 @@ describe('createAccessToken / createRefreshToken with verifySub on', () => {
 });
 
 describe.each(ADAPTERS)('tokens that can be created are accepted over HTTP (%s)', (adapter) => {
-  const setups: Record<string, JwtExtendedOptions> = {
-    default: {},
-    uid: { identityClaim: 'uid' },
-    lax: { verifySub: false },
-  };
-  const apps: Record<string, TestApp> = {};
-  beforeAll(async () => {
-    for (const [name, options] of Object.entries(setups)) {
-      apps[name] = await createTestApp(adapter, { controllers: [TargetController], options });
-    }
-  });
-  afterAll(async () => {
-    for (const app of Object.values(apps)) await app.close();
-  });
+  const appWith = (options: JwtExtendedOptions) => useTestApp(adapter, { controllers: [TargetController], options });
+  const apps = { default: appWith({}), uid: appWith({ identityClaim: 'uid' }), lax: appWith({ verifySub: false }) };
 
   it.each([
     ['default', 'alice'],
@@ -99,11 +88,14 @@ describe.each(ADAPTERS)('tokens that can be created are accepted over HTTP (%s)'
     ['lax', ['a', 'b']],
   ] as const)('%s configuration, identity %j', async (setup, identity) => {
     const app = apps[setup];
-    const res = await request(app.url)
-      .get('/protected')
-      .set('Authorization', `Bearer ${await app.jwt.createAccessToken(identity)}`)
-      .expect(200);
-    expect(res.body.id).toEqual(identity);
+    await expectResponse(
+      request(app.url)
+        .get('/protected')
+        .set(bearer(await app.jwt.createAccessToken(identity))),
+      200,
+      protectedAnswer(identity),
+      'protected',
+    );
   });
 });
 

@@ -1,30 +1,29 @@
 import { Controller, Get, Head, Post } from '@nestjs/common';
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { beforeAll, describe, expect, it } from '@jest/globals';
 import { request as httpRequest } from 'node:http';
 import request from 'supertest';
 import { JwtExtendedException, type JwtExtendedOptions, JwtExtendedService, JwtIdentity, JwtRequired } from '../../lib/index.js';
-import { ADAPTERS, SECRET, createTestApp, type TestApp } from '../support/app.js';
+import { ADAPTERS, SECRET, useTestApp } from '../support/app.js';
+import { type Ran, accessCookie, expectResponse, handlerRuns } from '../support/http.js';
 import { createService } from '../support/service.js';
-
-const runs: string[] = [];
 
 @Controller()
 class MethodsController {
   @Get('page')
   @JwtRequired()
   page(@JwtIdentity() id: unknown) {
-    runs.push('page');
+    handlerRuns.record('page');
     return { id };
   }
   @Head('probe')
   @JwtRequired()
   probe() {
-    runs.push('probe');
+    handlerRuns.record('probe');
   }
   @Post('page')
   @JwtRequired()
   post(@JwtIdentity() id: unknown) {
-    runs.push('post');
+    handlerRuns.record('post');
     return { id };
   }
 }
@@ -47,24 +46,19 @@ async function answer(jwt: JwtExtendedService, req: object): Promise<string> {
  */
 describe.each(ADAPTERS)('CSRF on HEAD requests (%s)', (adapter) => {
   describe("csrfMethods ['GET', 'POST']", () => {
-    let t: TestApp;
-    let access: string;
-    let cookie: string;
-    beforeAll(async () => {
-      t = await createTestApp(adapter, {
-        controllers: [MethodsController],
-        options: { tokenLocation: 'cookies', csrfMethods: ['GET', 'POST'] },
-      });
-      access = await t.jwt.createAccessToken('alice');
-      cookie = `access_token_cookie=${access}`;
+    const t = useTestApp(adapter, {
+      controllers: [MethodsController],
+      options: { tokenLocation: 'cookies', csrfMethods: ['GET', 'POST'] },
     });
-    afterAll(() => t.close());
+    let access: string;
+    beforeAll(async () => {
+      access = await t.jwt.createAccessToken('alice');
+    });
 
-    async function expectHead(path: string, csrf: string | undefined, status: number, ran: string[]) {
-      runs.length = 0;
-      const test = request(t.url).head(path).set('Cookie', cookie);
-      const res = await (csrf === undefined ? test : test.set('X-CSRF-TOKEN', csrf));
-      expect({ status: res.status, runs }).toEqual({ status, runs: ran });
+    /** A HEAD request with the access cookie and this CSRF header; the answer has no body (supertest reads {}). */
+    function expectHead(path: string, csrf: string | undefined, status: number, ran: Ran) {
+      const test = request(t.url).head(path).set(accessCookie(access));
+      return expectResponse(csrf === undefined ? test : test.set('X-CSRF-TOKEN', csrf), status, {}, ran);
     }
 
     it('HEAD on a GET route without the CSRF header: 401, the handler never runs', () => expectHead('/page', undefined, 401, []));
@@ -72,17 +66,15 @@ describe.each(ADAPTERS)('CSRF on HEAD requests (%s)', (adapter) => {
       await expectHead('/page', '', 401, []);
       await expectHead('/page', 'wrong', 401, []);
     });
-    it('HEAD on a GET route with the CSRF header: runs', () => expectHead('/page', t.jwt.getCsrfToken(access), 200, ['page']));
+    it('HEAD on a GET route with the CSRF header: runs', () => expectHead('/page', t.jwt.getCsrfToken(access), 200, 'page'));
     it('an explicit @Head() route is checked the same way', async () => {
       await expectHead('/probe', undefined, 401, []);
-      await expectHead('/probe', t.jwt.getCsrfToken(access), 200, ['probe']);
+      await expectHead('/probe', t.jwt.getCsrfToken(access), 200, 'probe');
     });
-    it('GET is still checked', async () => {
-      runs.length = 0;
-      const get = await request(t.url).get('/page').set('Cookie', cookie);
-      expect({ status: get.status, body: get.body, runs }).toEqual({ status: 401, body: { msg: 'Missing CSRF token' }, runs: [] });
-    });
+    it('GET is still checked', () =>
+      expectResponse(request(t.url).get('/page').set(accessCookie(access)), 401, { msg: 'Missing CSRF token' }, []));
     it('verifyJwtInRequest on a HEAD request says why (any casing of the method)', async () => {
+      const cookie = `access_token_cookie=${access}`;
       for (const method of ['HEAD', 'head', 'Head']) {
         expect(await answer(t.jwt, { method, headers: { cookie } })).toBe('CsrfException: Missing CSRF token');
         expect(await answer(t.jwt, { method, headers: { cookie, 'x-csrf-token': 'wrong' } })).toBe(
@@ -94,19 +86,15 @@ describe.each(ADAPTERS)('CSRF on HEAD requests (%s)', (adapter) => {
   });
 
   describe('default csrfMethods (GET not among them)', () => {
-    let t: TestApp;
-    let cookie: string;
+    const t = useTestApp(adapter, { controllers: [MethodsController], options: { tokenLocation: 'cookies' } });
+    let access: string;
     beforeAll(async () => {
-      t = await createTestApp(adapter, { controllers: [MethodsController], options: { tokenLocation: 'cookies' } });
-      cookie = `access_token_cookie=${await t.jwt.createAccessToken('alice')}`;
+      access = await t.jwt.createAccessToken('alice');
     });
-    afterAll(() => t.close());
 
     it('HEAD, like GET, needs no CSRF value', async () => {
-      runs.length = 0;
-      const head = await request(t.url).head('/page').set('Cookie', cookie);
-      const get = await request(t.url).get('/page').set('Cookie', cookie);
-      expect({ head: head.status, get: get.status, runs }).toEqual({ head: 200, get: 200, runs: ['page', 'page'] });
+      await expectResponse(request(t.url).head('/page').set(accessCookie(access)), 200, {}, 'page');
+      await expectResponse(request(t.url).get('/page').set(accessCookie(access)), 200, { id: 'alice' }, 'page');
     });
   });
 });
@@ -143,13 +131,13 @@ class JsonController {
   @Get()
   @JwtRequired()
   get(@JwtIdentity() id: unknown) {
-    runs.push('json get');
+    handlerRuns.record('json get');
     return { id };
   }
   @Post()
   @JwtRequired()
   post(@JwtIdentity() id: unknown) {
-    runs.push('json post');
+    handlerRuns.record('json post');
     return { id };
   }
 }
@@ -177,48 +165,37 @@ function headWithBody(url: string, body: string): Promise<number> {
 describe.each(ADAPTERS)('GET and HEAD bodies (%s)', (adapter) => {
   const MISSING_KEY = { msg: 'Missing "access_token" key in json data.' };
 
-  async function expectResponse(test: request.Test, status: number, body: unknown, ran: string[]) {
-    runs.length = 0;
-    const res = await test;
-    expect({ status: res.status, body: res.body, runs }).toEqual({ status, body, runs: ran });
-  }
-
   describe("tokenLocation ['json']", () => {
-    let t: TestApp;
+    const t = useTestApp(adapter, { controllers: [JsonController], options: { tokenLocation: 'json' } });
     let access: string;
     beforeAll(async () => {
-      t = await createTestApp(adapter, { controllers: [JsonController], options: { tokenLocation: 'json' } });
       access = await t.jwt.createAccessToken('alice');
     });
-    afterAll(() => t.close());
 
     it('a GET with a JSON body holding the token: the key is missing, the handler never runs', () =>
       expectResponse(request(t.url).get('/json').send({ access_token: access }), 401, MISSING_KEY, []));
     it('a HEAD with a JSON body holding the token: 401, the handler never runs', async () => {
-      runs.length = 0;
-      const status = await headWithBody(`${t.url}/json`, JSON.stringify({ access_token: access }));
-      expect({ status, runs }).toEqual({ status: 401, runs: [] });
+      const { result: status, ran } = await handlerRuns.during(() =>
+        headWithBody(`${t.url}/json`, JSON.stringify({ access_token: access })),
+      );
+      expect({ status, ran }).toEqual({ status: 401, ran: [] });
     });
     it('a GET without a JSON content-type still says so', () =>
       expectResponse(request(t.url).get('/json'), 401, { msg: 'Invalid content-type. Must be application/json.' }, []));
     it('a POST with the same body is accepted', () =>
-      expectResponse(request(t.url).post('/json').send({ access_token: access }), 201, { id: 'alice' }, ['json post']));
+      expectResponse(request(t.url).post('/json').send({ access_token: access }), 201, { id: 'alice' }, 'json post'));
   });
 
   describe("tokenLocation ['json', 'query_string']", () => {
-    let t: TestApp;
+    const t = useTestApp(adapter, { controllers: [JsonController], options: { tokenLocation: ['json', 'query_string'] } });
     let access: string;
     beforeAll(async () => {
-      t = await createTestApp(adapter, { controllers: [JsonController], options: { tokenLocation: ['json', 'query_string'] } });
       access = await t.jwt.createAccessToken('alice');
     });
-    afterAll(() => t.close());
 
     it('a GET body token is a missing token: the next location decides', async () => {
       const bob = await t.jwt.createAccessToken('bob');
-      await expectResponse(request(t.url).get('/json').query({ jwt: bob }).send({ access_token: access }), 200, { id: 'bob' }, [
-        'json get',
-      ]);
+      await expectResponse(request(t.url).get('/json').query({ jwt: bob }).send({ access_token: access }), 200, { id: 'bob' }, 'json get');
       await expectResponse(
         request(t.url).get('/json').send({ access_token: access }),
         401,
@@ -229,30 +206,21 @@ describe.each(ADAPTERS)('GET and HEAD bodies (%s)', (adapter) => {
   });
 
   describe('the CSRF form field of a GET (csrfCheckForm, GET in csrfMethods)', () => {
-    let t: TestApp;
+    const t = useTestApp(adapter, {
+      controllers: [MethodsController],
+      options: { tokenLocation: 'cookies', csrfMethods: ['GET', 'POST'], csrfCheckForm: true },
+    });
     let access: string;
     beforeAll(async () => {
-      t = await createTestApp(adapter, {
-        controllers: [MethodsController],
-        options: { tokenLocation: 'cookies', csrfMethods: ['GET', 'POST'], csrfCheckForm: true },
-      });
       access = await t.jwt.createAccessToken('alice');
     });
-    afterAll(() => t.close());
 
     it('is not read from a GET body; a POST form field and a GET header are', async () => {
-      const cookie = `access_token_cookie=${access}`;
+      const cookie = accessCookie(access);
       const form = { csrf_token: t.jwt.getCsrfToken(access) };
-      await expectResponse(
-        request(t.url).get('/page').set('Cookie', cookie).type('form').send(form),
-        401,
-        { msg: 'Missing CSRF token' },
-        [],
-      );
-      await expectResponse(request(t.url).post('/page').set('Cookie', cookie).type('form').send(form), 201, { id: 'alice' }, ['post']);
-      await expectResponse(request(t.url).get('/page').set('Cookie', cookie).set('X-CSRF-TOKEN', form.csrf_token), 200, { id: 'alice' }, [
-        'page',
-      ]);
+      await expectResponse(request(t.url).get('/page').set(cookie).type('form').send(form), 401, { msg: 'Missing CSRF token' }, []);
+      await expectResponse(request(t.url).post('/page').set(cookie).type('form').send(form), 201, { id: 'alice' }, 'post');
+      await expectResponse(request(t.url).get('/page').set(cookie).set('X-CSRF-TOKEN', form.csrf_token), 200, { id: 'alice' }, 'page');
     });
   });
 });

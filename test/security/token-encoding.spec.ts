@@ -1,12 +1,13 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { beforeAll, describe, expect, it } from '@jest/globals';
 import * as fc from 'fast-check';
 import { createHmac } from 'node:crypto';
 import request from 'supertest';
 import { JwtDecodeException } from '../../lib/index.js';
-import { ADAPTERS, SECRET, type TestApp, createTestApp } from '../support/app.js';
+import { ADAPTERS, SECRET, useTestApp } from '../support/app.js';
 import { now } from '../support/forge.js';
+import { bearer, expectResponse } from '../support/http.js';
 import { createService } from '../support/service.js';
-import { TargetController, handlerRuns } from './routes.js';
+import { TargetController, protectedAnswer } from '../support/routes.js';
 
 /*
  * Defect 9.9: a segment must be canonical base64url (no set unused bits in its last character,
@@ -60,24 +61,13 @@ const withBytes = (before: string, inner: number[], after: string) =>
   Buffer.concat([Buffer.from(before), Buffer.from(inner), Buffer.from(after)]);
 
 describe.each(ADAPTERS)('token encoding over HTTP (%s)', (adapter) => {
-  let t: TestApp;
-  beforeAll(async () => {
-    t = await createTestApp(adapter, { controllers: [TargetController] });
-  });
-  afterAll(() => t.close());
+  const t = useTestApp(adapter, { controllers: [TargetController] });
 
-  async function expectRefused(candidate: string, msg: string) {
-    const before = handlerRuns.count;
-    const res = await request(t.url).get('/protected').set('Authorization', `Bearer ${candidate}`);
-    expect({ status: res.status, body: res.body }).toEqual({ status: 422, body: { msg } });
-    expect(handlerRuns.count).toBe(before);
-  }
-
-  async function expectAccepted(candidate: string) {
-    const before = handlerRuns.count;
-    await request(t.url).get('/protected').set('Authorization', `Bearer ${candidate}`).expect(200);
-    expect(handlerRuns.count).toBe(before + 1);
-  }
+  const expectRefused = (candidate: string, msg: string) =>
+    expectResponse(request(t.url).get('/protected').set(bearer(candidate)), 422, { msg }, []);
+  /** Every accepted token here is an access token of the subject 'enc' (payloadJson). */
+  const expectAccepted = (candidate: string) =>
+    expectResponse(request(t.url).get('/protected').set(bearer(candidate)), 200, protectedAnswer('enc'), 'protected');
 
   it.each([2, 3] as const)('payload segment of length ≡ %i (mod 4) with unused bits set: 422', async (rest) => {
     const payload = segment(payloadJson(rest));
@@ -130,11 +120,14 @@ describe.each(ADAPTERS)('token encoding over HTTP (%s)', (adapter) => {
   it('valid multi-byte UTF-8 (2, 3 and 4 bytes, U+10FFFF, a BOM-like U+FEFF inside a string) is accepted', async () => {
     for (const text of ['é', '€', '😀', '\u{10FFFF}', 'a\uFEFFb', 'ü'.repeat(50)]) {
       const json = `{"sub":"${text}","iat":${now()},"exp":${now() + 600}}`;
-      const res = await request(t.url)
-        .get('/protected')
-        .set('Authorization', `Bearer ${token(HEADER, segment(json))}`)
-        .expect(200);
-      expect(res.body.id).toBe(text);
+      await expectResponse(
+        request(t.url)
+          .get('/protected')
+          .set(bearer(token(HEADER, segment(json)))),
+        200,
+        protectedAnswer(text),
+        'protected',
+      );
     }
   });
 });

@@ -2,6 +2,7 @@ import type { DynamicModule, INestApplication, LoggerService, Type } from '@nest
 import { ExpressAdapter, type NestExpressApplication } from '@nestjs/platform-express';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
+import { afterAll, beforeAll } from '@jest/globals';
 import { JwtExtendedModule, type JwtExtendedLoaders, type JwtExtendedOptions, JwtExtendedService } from '../../lib/index.js';
 
 export type AdapterName = 'express' | 'fastify';
@@ -57,14 +58,55 @@ export async function createTestApp(adapter: AdapterName, setup: TestAppSetup): 
   await setup.beforeInit?.(app);
   await app.init();
   if (adapter === 'fastify') await (app as NestFastifyApplication).getHttpAdapter().getInstance().ready();
+  return { app, jwt: app.get(JwtExtendedService), url: await listenOnLoopback(app), close: () => app.close() };
+}
+
+/** Starts `app` listening on a free loopback port; returns its base URL. */
+export async function listenOnLoopback(app: INestApplication): Promise<string> {
   await app.listen(0, '127.0.0.1');
-  const address = app.getHttpServer().address() as { port: number };
-  return {
-    app,
-    jwt: app.get(JwtExtendedService),
-    url: `http://127.0.0.1:${address.port}`,
-    close: () => app.close(),
+  return `http://127.0.0.1:${(app.getHttpServer().address() as { port: number }).port}`;
+}
+
+/**
+ * The app of the enclosing describe block: booted before its tests, closed after them. Read its
+ * fields inside tests and hooks: the app exists once the block's first beforeAll has run.
+ */
+export function useTestApp(adapter: AdapterName, setup: TestAppSetup): TestApp {
+  let started: TestApp | undefined;
+  beforeAll(async () => {
+    started = await createTestApp(adapter, setup);
+  });
+  afterAll(() => started?.close());
+  const current = () => {
+    if (!started) throw new Error('useTestApp(): the app is booted in beforeAll; read it inside tests and hooks');
+    return started;
   };
+  return {
+    get app() {
+      return current().app;
+    },
+    get jwt() {
+      return current().jwt;
+    },
+    get url() {
+      return current().url;
+    },
+    close: async () => {
+      const app = current();
+      started = undefined;
+      await app.close();
+    },
+  };
+}
+
+/** Boots an app for the length of `body` and closes it afterwards, whether `body` passes or throws. */
+export async function withTestApp<T>(adapter: AdapterName, setup: TestAppSetup, body: (t: TestApp) => Promise<T>): Promise<T> {
+  const t = await createTestApp(adapter, setup);
+  try {
+    return await body(t);
+  } finally {
+    await t.close();
+  }
 }
 
 /** A logger that keeps every line, to check what was (and was not) logged. */
