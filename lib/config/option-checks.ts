@@ -5,7 +5,6 @@
 import { LIFETIME_FORMS, parseLifetime } from '../tokens/duration.js';
 import { ASYMMETRIC_ALGORITHMS, SYMMETRIC_ALGORITHMS, TOKEN_LOCATIONS } from '../tokens/jwt.constants.js';
 import type { JwtAlgorithm, TokenLocation } from '../tokens/jwt.interfaces.js';
-import { MAX_TIMER_MS } from '../loaders/deadline.js';
 import { fail } from './config-error.js';
 import { DEFAULTS } from './defaults.js';
 import type { CookieSameSite, JwtExtendedOptions } from './jwt-extended-options.interface.js';
