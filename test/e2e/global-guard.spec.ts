@@ -1,4 +1,15 @@
-import { type CanActivate, Controller, Get, Injectable, Post, Res } from '@nestjs/common';
+import {
+  type CanActivate,
+  Controller,
+  Get,
+  Injectable,
+  type MiddlewareConsumer,
+  Module,
+  type NestMiddleware,
+  type NestModule,
+  Post,
+  Res,
+} from '@nestjs/common';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import request from 'supertest';
 import {
@@ -135,6 +146,31 @@ class ProtectedBase {
 @JwtPublic()
 class PublicSub extends ProtectedBase {}
 
+/** Verifies in middleware (§17): a public route then shows that state rather than hiding it. */
+@Injectable()
+class VerifyInMiddleware implements NestMiddleware {
+  constructor(private readonly jwt: JwtExtendedService) {}
+  use(req: object, _res: object, next: (error?: unknown) => void) {
+    this.jwt.verifyJwtInRequest(req, { optional: true }).then(() => next(), next);
+  }
+}
+
+@Controller('mw')
+class MiddlewareController {
+  @Get('public')
+  @JwtPublic()
+  open(@JwtIdentity() id: unknown) {
+    return { id };
+  }
+}
+
+@Module({ controllers: [MiddlewareController], providers: [VerifyInMiddleware] })
+class MiddlewareModule implements NestModule {
+  configure(consumer: MiddlewareConsumer) {
+    consumer.apply(VerifyInMiddleware).forRoutes(MiddlewareController);
+  }
+}
+
 const NOTHING = { jwt: {}, header: {}, identity: null, location: null };
 const bearer = (token: string) => ({ Authorization: `Bearer ${token}` });
 
@@ -149,6 +185,7 @@ describe.each(ADAPTERS)('globalGuard and @JwtPublic() (%s)', (adapter) => {
       options: { tokenLocation: ['headers', 'cookies'] },
       globalGuard: true,
       loaders: { blocklist: CountingChecks, tokenVerification: CountingChecks },
+      imports: [MiddlewareModule],
       controllers: [DefaultController, OpenController, OptionalController, ThriceBoundController, ProtectedBase, PublicSub],
     });
     access = await t.jwt.createAccessToken('alice');
@@ -215,6 +252,10 @@ describe.each(ADAPTERS)('globalGuard and @JwtPublic() (%s)', (adapter) => {
       await request(t.url).get('/sub/plain').expect(200, { ok: true });
       await request(t.url).get('/base/plain').expect(401);
       await request(t.url).get('/base/plain').set(bearer(access)).expect(200, { ok: true });
+    });
+    it('keeps the state that middleware verified with verifyJwtInRequest', async () => {
+      await request(t.url).get('/mw/public').set(bearer(access)).expect(200, { id: 'alice' });
+      await request(t.url).get('/mw/public').expect(200, { id: null });
     });
   });
 
