@@ -146,6 +146,23 @@ class ProtectedBase {
 @JwtPublic()
 class PublicSub extends ProtectedBase {}
 
+/** Both declarations on one target contradict each other: the protected reading wins. */
+@Controller('both')
+@JwtPublic()
+@JwtRequired()
+class BothOnClassController {
+  @Get('class')
+  onClass() {
+    return { ok: true };
+  }
+  @Get('handler')
+  @JwtRequired({ optional: true })
+  @JwtPublic()
+  onHandler(@JwtIdentity() id: unknown) {
+    return { id };
+  }
+}
+
 /** Verifies in middleware (§17): a public route then shows that state rather than hiding it. */
 @Injectable()
 class VerifyInMiddleware implements NestMiddleware {
@@ -186,7 +203,15 @@ describe.each(ADAPTERS)('globalGuard and @JwtPublic() (%s)', (adapter) => {
       globalGuard: true,
       loaders: { blocklist: CountingChecks, tokenVerification: CountingChecks },
       imports: [MiddlewareModule],
-      controllers: [DefaultController, OpenController, OptionalController, ThriceBoundController, ProtectedBase, PublicSub],
+      controllers: [
+        DefaultController,
+        OpenController,
+        OptionalController,
+        ThriceBoundController,
+        ProtectedBase,
+        PublicSub,
+        BothOnClassController,
+      ],
     });
     access = await t.jwt.createAccessToken('alice');
     fresh = await t.jwt.createAccessToken('alice', { fresh: true });
@@ -275,6 +300,13 @@ describe.each(ADAPTERS)('globalGuard and @JwtPublic() (%s)', (adapter) => {
       await request(t.url).get('/optional/refresh').expect(401);
       await request(t.url).get('/optional/refresh').set(bearer(refresh)).expect(200, { id: 'alice' });
     });
+  });
+
+  it('@JwtPublic() and @JwtRequired() on one handler or class: @JwtRequired() wins (fails closed)', async () => {
+    await request(t.url).get('/both/class').expect(401);
+    await request(t.url).get('/both/class').set(bearer(access)).expect(200, { ok: true });
+    await request(t.url).get('/both/handler').set(bearer(expired)).expect(401, { msg: 'Token has expired' });
+    await request(t.url).get('/both/handler').expect(200, { id: null });
   });
 
   describe('once per request', () => {
