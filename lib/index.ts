@@ -23,6 +23,7 @@ export type { SetCookieOptions, UnsetCookieOptions } from './cookies/cookie-writ
 export { JwtGuard } from './guard/jwt.guard.js';
 export type { HttpRequestLike, HttpResponseLike } from './request/http-adapter.js';
 export { JwtRequired } from './decorators/jwt-required.decorator.js';
+export { JwtPublic } from './decorators/jwt-public.decorator.js';
 export type { JwtRequiredOptions } from './decorators/jwt-required-options.interface.js';
 export { CurrentUser, Jwt, JwtHeader, JwtIdentity, JwtLocation } from './decorators/jwt-params.decorators.js';
 

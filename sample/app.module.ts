@@ -40,6 +40,8 @@ export class AppModule {
             userLookup: UserLoaders,
             blocklist: Store,
           },
+          // Every route needs an access token unless it says otherwise (@JwtPublic(), @JwtRequired({ ... })).
+          globalGuard: true,
         }),
         UsersModule,
       ],

@@ -5,8 +5,11 @@ import { currentUserOf } from '../service/jwt-extended.service.js';
 
 const request = (ctx: ExecutionContext) => contextAdapter(ctx).getRequest(ctx);
 
+/** @internal What `@CurrentUser()` runs; the start-up check recognises the decorator by it. */
+export const currentUserFactory = (_: unknown, ctx: ExecutionContext): unknown => currentUserOf(request(ctx));
+
 /** The user the `userLookup` loader returned (`null` on an optional request without token). */
-export const CurrentUser = createParamDecorator((_: unknown, ctx: ExecutionContext) => currentUserOf(request(ctx)));
+export const CurrentUser = createParamDecorator(currentUserFactory);
 
 /** The verified payload (`{}` on an optional request without token). */
 export const Jwt = createParamDecorator((_: unknown, ctx: ExecutionContext) => requireJwtState(request(ctx)).payload);

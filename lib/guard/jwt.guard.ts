@@ -1,38 +1,60 @@
 import { type CanActivate, type ExecutionContext, Inject, Injectable } from '@nestjs/common';
-import { Reflector } from '@nestjs/core';
 import type { ValidatedJwtRequiredOptions } from '../decorators/jwt-required-options.interface.js';
 import { JWT_EXTENDED_CONFIG } from '../config/injection-tokens.js';
-import { JWT_REQUIRED_METADATA } from '../decorators/metadata-keys.js';
+import { JWT_PUBLIC_METADATA, JWT_REQUIRED_METADATA } from '../decorators/metadata-keys.js';
 import type { JwtExtendedConfig } from '../config/jwt-extended-config.js';
 import type { HttpRequestLike } from '../request/http-adapter.js';
 import { contextAdapter } from '../request/execution-contexts.js';
 import { isGuarded, markGuarded } from '../request/jwt-request-state.js';
 import { RequestVerifier } from '../request/request-verifier.service.js';
 
-/** `@UseGuards(JwtGuard)` without `@JwtRequired()`: the defaults. */
+/** `@UseGuards(JwtGuard)` or the global guard without `@JwtRequired()`: the defaults. */
 const DEFAULT_OPTIONS: ValidatedJwtRequiredOptions = Object.freeze({});
 
+/** A `@JwtPublic()` route: no token is read. */
+const PUBLIC = Symbol('public');
+
+/** What a (class, handler) asks of the guard. */
+type Protection = ValidatedJwtRequiredOptions | typeof PUBLIC;
+
 /**
- * Protects a route: applied by `@JwtRequired()`, or by `@UseGuards(JwtGuard)` with
- * default options. A handler's options replace its class's as a whole.
+ * The declaration on a handler or a class, own or inherited from the nearest base class that
+ * has one. On one target `@JwtRequired()` wins over `@JwtPublic()`: a contradiction fails closed.
+ */
+function declaredOn(target: object): Protection | undefined {
+  for (let t: unknown = target; typeof t === 'function' && t !== Function.prototype; t = Object.getPrototypeOf(t)) {
+    const required = Reflect.getOwnMetadata(JWT_REQUIRED_METADATA, t) as ValidatedJwtRequiredOptions | undefined;
+    if (required) return required;
+    if (Reflect.getOwnMetadata(JWT_PUBLIC_METADATA, t) === true) return PUBLIC;
+  }
+  return undefined;
+}
+
+/**
+ * Protects a route: applied by `@JwtRequired()` / `@JwtPublic()`, by `@UseGuards(JwtGuard)`, or
+ * app-wide by `globalGuard`. Nearest declaration wins (handler, else class, else the defaults),
+ * and a handler's options replace its class's as a whole.
  */
 @Injectable()
 export class JwtGuard implements CanActivate {
-  // Per (controller class, handler), cached: two WeakMap reads per request beat Reflector's metadata walk.
-  private readonly optionsCache = new WeakMap<object, WeakMap<object, ValidatedJwtRequiredOptions>>();
+  // Per (controller class, handler), cached: two WeakMap reads per request beat a metadata walk.
+  private readonly protectionCache = new WeakMap<object, WeakMap<object, Protection>>();
 
   /** @internal Created by Nest. */
   constructor(
-    private readonly reflector: Reflector,
     private readonly verifier: RequestVerifier,
     @Inject(JWT_EXTENDED_CONFIG) private readonly config: JwtExtendedConfig,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const req = this.getRequest(context);
+    // Every binding (global, class, handler) reads the same (class, handler), so the first one
+    // to run applies the nearest declaration and the others have nothing left to do.
     if (isGuarded(req)) return true;
+    const protection = this.protectionFor(context);
     // Failures propagate as the library's exceptions; error loaders shape them in JwtErrorFilter.
-    await this.verifier.verify(req, this.optionsFor(context));
+    if (protection === PUBLIC) this.verifier.skip(req);
+    else await this.verifier.verify(req, protection);
     markGuarded(req);
     if (this.config.exposeCurrentUserToViews) {
       // The view locals mirror this verification and any later one of the request (verifyJwtInRequest).
@@ -50,22 +72,19 @@ export class JwtGuard implements CanActivate {
     return contextAdapter(context).getRequest(context);
   }
 
-  private optionsFor(context: ExecutionContext): ValidatedJwtRequiredOptions {
+  private protectionFor(context: ExecutionContext): Protection {
     const controller = context.getClass();
     const handler = context.getHandler();
-    let byHandler = this.optionsCache.get(controller);
+    let byHandler = this.protectionCache.get(controller);
     if (!byHandler) {
       byHandler = new WeakMap();
-      this.optionsCache.set(controller, byHandler);
+      this.protectionCache.set(controller, byHandler);
     }
-    let options = byHandler.get(handler);
-    if (!options) {
-      // Nearest declaration wins, no merge; class metadata is read through the prototype chain.
-      options =
-        this.reflector.getAllAndOverride<ValidatedJwtRequiredOptions | undefined>(JWT_REQUIRED_METADATA, [handler, controller]) ??
-        DEFAULT_OPTIONS;
-      byHandler.set(handler, options);
+    let protection = byHandler.get(handler);
+    if (!protection) {
+      protection = declaredOn(handler) ?? declaredOn(controller) ?? DEFAULT_OPTIONS;
+      byHandler.set(handler, protection);
     }
-    return options;
+    return protection;
   }
 }

@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { DiscoveryModule } from '@nestjs/core';
 import { JWT_EXTENDED_CONFIG } from '../config/injection-tokens.js';
 import { ConfigurableModuleClass, MODULE_OPTIONS_TOKEN } from './jwt-extended.module-definition.js';
 import { EXPORTED_SERVICES, SERVICES, configProvider } from './jwt-extended.providers.js';
@@ -13,6 +14,8 @@ import { EXPORTED_SERVICES, SERVICES, configProvider } from './jwt-extended.prov
  * `JwtErrorFilter` is always provided and exported, so an app can also order it among its own global filters.
  */
 @Module({
+  // DiscoveryModule: the start-up check of `@CurrentUser()` handlers walks the app's controllers.
+  imports: [DiscoveryModule],
   providers: [configProvider(MODULE_OPTIONS_TOKEN), ...SERVICES],
   exports: [...EXPORTED_SERVICES, JWT_EXTENDED_CONFIG],
 })

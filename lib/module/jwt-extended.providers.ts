@@ -1,11 +1,12 @@
 import { Logger, type Provider, type Type } from '@nestjs/common';
-import { APP_FILTER } from '@nestjs/core';
+import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { configureStore } from '../blocklist/store-settings.js';
 import { JWT_EXTENDED_CONFIG, JWT_EXTENDED_LOADERS } from '../config/injection-tokens.js';
 import type { JwtExtendedConfig } from '../config/jwt-extended-config.js';
 import type { JwtExtendedOptions } from '../config/jwt-extended-options.interface.js';
 import { resolveConfig } from '../config/resolve-config.js';
 import { CookieWriter } from '../cookies/cookie-writer.service.js';
+import { CurrentUserCheck } from '../decorators/current-user-check.service.js';
 import { ErrorResponder } from '../errors/error-responder.service.js';
 import { JwtErrorFilter } from '../errors/jwt-error.filter.js';
 import { JwtGuard } from '../guard/jwt.guard.js';
@@ -39,7 +40,7 @@ export function configProvider(optionsToken: string | symbol): Provider {
 
 /** The library's own services; the first row is what the module exports. */
 export const EXPORTED_SERVICES = [JwtExtendedService, JwtGuard, RequestVerifier, ErrorResponder, JwtErrorFilter];
-export const SERVICES = [...EXPORTED_SERVICES, TokenSigner, TokenDecoder, TokenExtractor, CookieWriter];
+export const SERVICES = [...EXPORTED_SERVICES, TokenSigner, TokenDecoder, TokenExtractor, CookieWriter, CurrentUserCheck];
 
 export function loaderEntries(loaders: JwtExtendedLoaders | undefined): [LoaderRole, Type][] {
   if (loaders === undefined) return [];
@@ -91,4 +92,15 @@ export function loaderProviders(entries: [LoaderRole, Type][]): Provider[] {
     providers.push({ provide: APP_FILTER, useExisting: JwtErrorFilter });
   }
   return providers;
+}
+
+/**
+ * `globalGuard: true`: `JwtGuard` guards every route. Bound with `useExisting`, so
+ * `overrideProvider(JwtGuard)` in a test replaces the global guard too.
+ */
+export function globalGuardProviders(globalGuard: unknown): Provider[] {
+  if (globalGuard !== undefined && typeof globalGuard !== 'boolean') {
+    throw new TypeError(`JwtExtendedModule: "globalGuard" must be a boolean, got ${typeof globalGuard}`);
+  }
+  return globalGuard ? [{ provide: APP_GUARD, useExisting: JwtGuard }] : [];
 }

@@ -18,7 +18,7 @@ import type { JwtHeader, JwtPayload, VerifiedJwt } from '../tokens/jwt.interface
 import { TokenDecoder } from '../tokens/token-decoder.service.js';
 import type { HttpRequestLike, HttpResponseLike } from './http-adapter.js';
 import { addFastifyPreHandler } from './http-adapter.js';
-import { type JwtRequestState, type StateMirrors, adoptJwtState, publishJwtState } from './jwt-request-state.js';
+import { type JwtRequestState, type StateMirrors, adoptJwtState, getJwtState, publishJwtState } from './jwt-request-state.js';
 import { TokenExtractor } from './token-extractor.service.js';
 
 function describeIdentity(identity: unknown): string {
@@ -60,6 +60,14 @@ export class RequestVerifier implements OnModuleInit {
   /** What a request without a token sees: fresh objects, so handlers never share them. */
   private emptyState(): JwtRequestState {
     return { header: {}, payload: {}, location: null, identity: null, user: null, userLookupConfigured: this.userLookupConfigured };
+  }
+
+  /**
+   * A `@JwtPublic()` route: no token is read. The handler sees the "no token" state, or the
+   * state middleware left with `verifyJwtInRequest` (§17: the handler then sees that state).
+   */
+  skip(req: HttpRequestLike): void {
+    if (!getJwtState(req)) publishJwtState(req, this.emptyState(), this.mirrors);
   }
 
   /**

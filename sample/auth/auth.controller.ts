@@ -1,11 +1,14 @@
 import { Body, Controller, Delete, ForbiddenException, Get, HttpCode, Inject, Post, UnauthorizedException } from '@nestjs/common';
-import { CurrentUser, Jwt, JwtExtendedService, JwtRequired, type JwtPayload, type RevocationStore } from 'nestjs-jwt-extended';
+import { CurrentUser, Jwt, JwtExtendedService, JwtPublic, JwtRequired, type JwtPayload, type RevocationStore } from 'nestjs-jwt-extended';
 import { REVOCATIONS } from '../revocation/revocation.module.js';
 import type { User } from '../users/users.service.js';
 import { UsersService } from '../users/users.service.js';
 import type { Credentials } from './credentials.dto.js';
 
-/** The header flow: tokens travel in `Authorization: Bearer <JWT>`. */
+/**
+ * The header flow: tokens travel in `Authorization: Bearer <JWT>`. The global guard protects every
+ * route; the ones without a token say `@JwtPublic()`, the others state what they need beyond an access token.
+ */
 @Controller()
 export class AuthController {
   constructor(
@@ -17,6 +20,7 @@ export class AuthController {
   /** Password login: a fresh access token and a refresh token. */
   @Post('auth/login')
   @HttpCode(200)
+  @JwtPublic()
   async login(@Body() body: Credentials = {}) {
     const user = await this.checkPassword(body);
     return {
@@ -36,6 +40,7 @@ export class AuthController {
   /** Re-enter the password to get a fresh token for sensitive routes (no refresh token). */
   @Post('auth/fresh-login')
   @HttpCode(200)
+  @JwtPublic()
   async freshLogin(@Body() body: Credentials = {}) {
     const user = await this.checkPassword(body);
     return { access_token: await this.jwt.createAccessToken(user, { fresh: 300 }) };
@@ -49,8 +54,8 @@ export class AuthController {
     return { msg: `${jwt.type} token revoked` };
   }
 
+  /** No declaration: the global guard's default, a valid access token. */
   @Get('me')
-  @JwtRequired()
   me(@CurrentUser() user: User) {
     return user;
   }
@@ -77,7 +82,6 @@ export class AuthController {
 
   /** Role check: the role claim comes from additionalClaims; tokenVerification re-checks it per request. */
   @Get('admin/stats')
-  @JwtRequired()
   adminStats(@Jwt() jwt: JwtPayload<{ role: string }>) {
     if (jwt.role !== 'admin') throw new ForbiddenException({ msg: 'Admins only' });
     return { users: 2, uptimeSeconds: Math.round(process.uptime()) };

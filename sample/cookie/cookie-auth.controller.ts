@@ -1,5 +1,5 @@
 import { Body, Controller, Delete, HttpCode, Post, Res, UnauthorizedException } from '@nestjs/common';
-import { CurrentUser, JwtExtendedService, JwtRequired } from 'nestjs-jwt-extended';
+import { CurrentUser, JwtExtendedService, JwtPublic, JwtRequired } from 'nestjs-jwt-extended';
 import type { Credentials } from '../auth/credentials.dto.js';
 import type { User } from '../users/users.service.js';
 import { UsersService } from '../users/users.service.js';
@@ -19,6 +19,7 @@ export class CookieAuthController {
 
   @Post('login')
   @HttpCode(200)
+  @JwtPublic()
   async login(@Body() body: Credentials = {}, @Res({ passthrough: true }) res: object) {
     const user = await this.users.verify(body.username, body.password);
     if (!user) throw new UnauthorizedException({ msg: 'Bad username or password' });
@@ -44,7 +45,9 @@ export class CookieAuthController {
     return { saved: note, count: this.notes.length };
   }
 
+  /** Public: clears the cookies even when they hold an expired or broken token, CSRF header or not. */
   @Delete('logout')
+  @JwtPublic()
   logout(@Res({ passthrough: true }) res: object) {
     this.jwt.unsetJwtCookies(res);
     return { msg: 'Logged out' };

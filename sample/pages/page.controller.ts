@@ -1,4 +1,5 @@
 import { Controller, Get, Header } from '@nestjs/common';
+import { JwtPublic } from 'nestjs-jwt-extended';
 
 /** A minimal page that drives the cookie + CSRF flow from a real browser. */
 const PAGE = `<!doctype html>
@@ -44,6 +45,7 @@ const PAGE = `<!doctype html>
 `;
 
 @Controller()
+@JwtPublic()
 export class PageController {
   @Get()
   @Header('Content-Type', 'text/html; charset=utf-8')

@@ -1,7 +1,7 @@
 import type { DynamicModule, INestApplication, LoggerService, Type } from '@nestjs/common';
 import { ExpressAdapter, type NestExpressApplication } from '@nestjs/platform-express';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { Test } from '@nestjs/testing';
+import { Test, type TestingModuleBuilder } from '@nestjs/testing';
 import { afterAll, beforeAll } from '@jest/globals';
 import { JwtExtendedModule, type JwtExtendedLoaders, type JwtExtendedOptions, JwtExtendedService } from '../../lib/index.js';
 
@@ -28,6 +28,8 @@ export interface TestApp {
 export interface TestAppSetup {
   options?: JwtExtendedOptions;
   loaders?: JwtExtendedLoaders;
+  /** `forRoot({ globalGuard })` of the default module. */
+  globalGuard?: boolean;
   controllers?: Type[];
   providers?: Type[];
   imports?: (Type | DynamicModule)[];
@@ -36,18 +38,28 @@ export interface TestAppSetup {
   beforeInit?: (app: INestApplication) => void | Promise<void>;
   /** Where the app logs (silent by default). */
   logger?: LoggerService;
+  /** Runs before compiling: `overrideProvider(...)` and the like. */
+  override?: (builder: TestingModuleBuilder) => TestingModuleBuilder;
 }
 
 /** Boots a real Nest app on the given adapter, listening on a loopback port. */
 export async function createTestApp(adapter: AdapterName, setup: TestAppSetup): Promise<TestApp> {
-  const moduleRef = await Test.createTestingModule({
+  const builder = Test.createTestingModule({
     imports: [
       ...(setup.imports ?? []),
-      setup.module ?? JwtExtendedModule.forRoot({ secretKey: SECRET, ...TOKEN_CACHE, ...setup.options, loaders: setup.loaders }),
+      setup.module ??
+        JwtExtendedModule.forRoot({
+          secretKey: SECRET,
+          ...TOKEN_CACHE,
+          ...setup.options,
+          loaders: setup.loaders,
+          globalGuard: setup.globalGuard,
+        }),
     ],
     controllers: setup.controllers ?? [],
     providers: setup.providers ?? [],
-  }).compile();
+  });
+  const moduleRef = await (setup.override?.(builder) ?? builder).compile();
 
   let app: INestApplication;
   if (adapter === 'express') {
