@@ -5,10 +5,9 @@
 import { LIFETIME_FORMS, parseLifetime } from '../tokens/duration.js';
 import { ASYMMETRIC_ALGORITHMS, SYMMETRIC_ALGORITHMS, TOKEN_LOCATIONS } from '../tokens/jwt.constants.js';
 import type { JwtAlgorithm, TokenLocation } from '../tokens/jwt.interfaces.js';
-import { MAX_TIMER_MS } from '../loaders/deadline.js';
 import { fail } from './config-error.js';
 import { DEFAULTS } from './defaults.js';
-import type { CookieSameSite, JwtExtendedOptions } from './jwt-extended-options.interface.js';
+import type { CookieSameSite, JwtErrorFormat, JwtExtendedOptions } from './jwt-extended-options.interface.js';
 
 const ALGORITHMS: readonly string[] = [...SYMMETRIC_ALGORITHMS, ...ASYMMETRIC_ALGORITHMS];
 
@@ -116,4 +115,12 @@ export function sameSite(value: unknown): CookieSameSite | undefined {
     fail('cookieSameSite', `must be 'Lax', 'Strict' or 'None', got ${JSON.stringify(value)}`);
   }
   return normalized;
+}
+
+const ERROR_FORMATS: readonly JwtErrorFormat[] = ['flask', 'nest'];
+
+export function errorFormat(options: JwtExtendedOptions): JwtErrorFormat {
+  const value = pick(options, 'errorFormat');
+  if (!ERROR_FORMATS.includes(value)) fail('errorFormat', `must be 'flask' or 'nest', got ${JSON.stringify(value) ?? String(value)}`);
+  return value;
 }
