@@ -1,7 +1,10 @@
 import {
   All,
+  type ArgumentsHost,
+  Catch,
   Controller,
   Delete,
+  type ExceptionFilter,
   Get,
   HttpException,
   Injectable,
@@ -13,6 +16,7 @@ import {
   Query,
   Req,
 } from '@nestjs/common';
+import { APP_FILTER, HttpAdapterHost } from '@nestjs/core';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import request from 'supertest';
 import {
@@ -393,5 +397,64 @@ describe.each(ADAPTERS)("errorFormat: 'nest' with an error loader (%s)", (adapte
       422,
       bodyOf('nest', 422, 'Not enough segments', 'INVALID_TOKEN'),
     );
+  });
+});
+
+/** The README's exception filter: the app maps `code` to its own body. */
+const TYPES: Record<JwtErrorCode, string> = {
+  NO_AUTHORIZATION: 'auth/missing',
+  INVALID_HEADER: 'auth/invalid',
+  INVALID_QUERY_PARAM: 'auth/invalid',
+  CSRF: 'auth/csrf',
+  EXPIRED: 'auth/expired',
+  WRONG_TOKEN_TYPE: 'auth/invalid',
+  FRESH_REQUIRED: 'auth/fresh-required',
+  REVOKED: 'auth/revoked',
+  CLAIMS_VERIFICATION_FAILED: 'auth/forbidden',
+  USER_LOOKUP_FAILED: 'auth/unknown-user',
+  INVALID_TOKEN: 'auth/invalid',
+  UNAVAILABLE: 'auth/unavailable',
+};
+
+@Catch(JwtExtendedException)
+class AuthErrorFilter implements ExceptionFilter {
+  constructor(private readonly adapterHost: HttpAdapterHost) {}
+  catch(error: JwtExtendedException, host: ArgumentsHost) {
+    const body = { type: TYPES[error.code], title: error.reason, status: error.getStatus() };
+    this.adapterHost.httpAdapter.reply(host.switchToHttp().getResponse(), body, error.getStatus());
+  }
+}
+
+@Module({ providers: [{ provide: APP_FILTER, useClass: AuthErrorFilter }] })
+class AuthErrorFilterModule {}
+
+describe.each(ADAPTERS)('an app filter that maps code to its own body (%s)', (adapter) => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await createTestApp(adapter, {
+      imports: [AuthErrorFilterModule],
+      controllers: [Routes],
+      loaders: { blocklist: Store },
+    });
+  });
+  afterAll(() => t.close());
+
+  it('answers the guard, verifyJwtInRequest and decodeToken errors with the mapped body', async () => {
+    const expired = await t.jwt.createAccessToken('alice', { expiresDelta: -5 });
+    await expectError(request(t.url).get('/guard/plain'), 401, {
+      type: 'auth/missing',
+      title: 'Missing Authorization Header',
+      status: 401,
+    });
+    await expectError(request(t.url).get('/manual/plain').set(bearer(expired)), 401, {
+      type: 'auth/expired',
+      title: 'Token has expired',
+      status: 401,
+    });
+    await expectError(request(t.url).get('/decode').query({ token: 'x.y' }), 422, {
+      type: 'auth/invalid',
+      title: 'Not enough segments',
+      status: 422,
+    });
   });
 });
