@@ -20,13 +20,17 @@ import { APP_FILTER, HttpAdapterHost } from '@nestjs/core';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import request from 'supertest';
 import {
+  ExpiredTokenException,
   type ExpiredTokenLoader,
   InMemoryBlocklist,
   Jwt,
   type JwtErrorCode,
   type JwtErrorFormat,
   JwtExtendedException,
+  type JwtExtendedOptions,
   JwtExtendedService,
+  JwtUnavailableException,
+  LoaderTimeoutException,
   type JwtPayload,
   JwtRequired,
   type JwtRequiredOptions,
@@ -456,5 +460,20 @@ describe.each(ADAPTERS)('an app filter that maps code to its own body (%s)', (ad
       title: 'Not enough segments',
       status: 422,
     });
+  });
+});
+
+describe('the public types', () => {
+  it('errorFormat and code are string-literal unions; each class narrows its code', () => {
+    // @ts-expect-error not a format (start-up refuses it too)
+    const wrong: JwtExtendedOptions = { errorFormat: 'json' };
+    const expired: 'EXPIRED' = new ExpiredTokenException().code;
+    const unavailable: JwtErrorCode = new LoaderTimeoutException('blocklist', 1).code;
+    expect([wrong.errorFormat, expired, unavailable, new JwtUnavailableException('down').code]).toEqual([
+      'json',
+      'EXPIRED',
+      'UNAVAILABLE',
+      'UNAVAILABLE',
+    ]);
   });
 });
