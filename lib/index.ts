@@ -8,6 +8,7 @@ export type {
 export type {
   CookieSameSite,
   JwtExtendedOptions,
+  JwtErrorFormat,
   JwtExtendedOptionsFactory,
   TokenLifetime,
 } from './config/jwt-extended-options.interface.js';
@@ -78,7 +79,7 @@ export {
   UserLookupException,
   WrongTokenException,
 } from './errors/exceptions.js';
-export type { JwtExceptionOptions } from './errors/exceptions.js';
+export type { JwtErrorCode, JwtExceptionOptions, NestErrorBody } from './errors/exceptions.js';
 export { JwtErrorFilter } from './errors/jwt-error.filter.js';
 
 // Ready blocklist stores (Redis: `nestjs-jwt-extended/redis`)

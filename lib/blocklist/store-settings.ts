@@ -1,4 +1,4 @@
-import { JwtUnavailableException } from '../errors/exceptions.js';
+import { type ErrorBodySettings, JwtUnavailableException, applyErrorBody } from '../errors/exceptions.js';
 import type { JwtExtendedConfig } from '../config/jwt-extended-config.js';
 import { JwtExtendedConfigError } from '../config/config-error.js';
 import type { JwtHeader, JwtPayload } from '../tokens/jwt.interfaces.js';
@@ -53,8 +53,8 @@ export class StoreSettings {
   leeway: number;
   /** Seconds a user-wide cut-off is kept (Infinity: forever). */
   userRetention: number;
-  /** The module's `errorMessageKey`; until a module gives one, exceptions keep their default. */
-  private messageKey?: string;
+  /** The module's error body settings; until a module gives them, exceptions keep their default body. */
+  private errorBody?: ErrorBodySettings;
   private readonly ownClaim?: string;
   private readonly ownLeeway: number;
   private readonly ownRetention?: number;
@@ -89,7 +89,7 @@ export class StoreSettings {
     const { accessTokenExpires: access, refreshTokenExpires: refresh } = config;
     const longestLifetime = access === false || refresh === false ? Number.POSITIVE_INFINITY : Math.max(access, refresh) + this.leeway;
     this.userRetention = Math.max(longestLifetime, this.ownRetention ?? 0);
-    this.messageKey = config.errorMessageKey;
+    this.errorBody = { errorFormat: config.errorFormat, errorMessageKey: config.errorMessageKey };
   }
 
   /** What revoking `token` keeps: its jti, its identity, and until when the decoder would accept it (Infinity without `exp`). */
@@ -104,9 +104,11 @@ export class StoreSettings {
     return { jti: token.jti, identity, until };
   }
 
-  /** The 503 of a store that cannot answer: the library's one unavailable shape, with the module's message key. */
+  /** The 503 of a store that cannot answer: the library's one unavailable shape, in the module's error body. */
   unavailable(jwtHeader?: JwtHeader, jwtPayload?: JwtPayload): JwtUnavailableException {
-    return new JwtUnavailableException('Token revocation store unavailable', { messageKey: this.messageKey, jwtHeader, jwtPayload });
+    const error = new JwtUnavailableException('Token revocation store unavailable', { jwtHeader, jwtPayload });
+    if (this.errorBody) applyErrorBody(error, this.errorBody);
+    return error;
   }
 }
 

@@ -1,6 +1,6 @@
 import type { KeyObject } from 'node:crypto';
 import type { JwtAlgorithm, TokenLocation } from '../tokens/jwt.interfaces.js';
-import type { CookieSameSite } from './jwt-extended-options.interface.js';
+import type { CookieSameSite, JwtErrorFormat } from './jwt-extended-options.interface.js';
 
 /** Access or refresh: the two kinds of token, each with its own cookies, CSRF names and JSON key. */
 export type TokenType = 'access' | 'refresh';
@@ -33,6 +33,7 @@ export interface JwtExtendedConfig {
   encodeIssuer?: string;
   encodeNbf: boolean;
   errorMessageKey: string;
+  errorFormat: JwtErrorFormat;
   identityClaim: string;
   /** Imported once at start-up; absent where a key loader stands in. */
   keys: { secret?: KeyObject; private?: KeyObject; public?: KeyObject };

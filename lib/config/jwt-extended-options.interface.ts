@@ -5,6 +5,9 @@ export type TokenLifetime = number | string | false;
 
 export type CookieSameSite = 'Lax' | 'Strict' | 'None';
 
+/** Body of library errors: Flask's `{ [errorMessageKey]: message }`, or Nest's `{ statusCode, message, error, code }`. */
+export type JwtErrorFormat = 'flask' | 'nest';
+
 /**
  * Options of `JwtExtendedModule` — Flask-JWT-Extended's `JWT_*` settings in camelCase.
  * Every option is optional except the key(s) the algorithm needs.
@@ -35,6 +38,12 @@ export interface JwtExtendedOptions {
   encodeNbf?: boolean;
   /** `JWT_ERROR_MESSAGE_KEY`: key of the message in error bodies. Default `'msg'`. */
   errorMessageKey?: string;
+  /**
+   * Body of the library's error responses: `'flask'` is `{ [errorMessageKey]: message }`;
+   * `'nest'` is `{ statusCode, message, error, code }` like Nest's own exceptions
+   * (`errorMessageKey` then does not apply). Error loaders still replace the whole response. Default `'flask'`.
+   */
+  errorFormat?: JwtErrorFormat;
   /** `JWT_IDENTITY_CLAIM`: claim holding the identity. Default `'sub'`. */
   identityClaim?: string;
   /**

@@ -7,7 +7,7 @@ import { ASYMMETRIC_ALGORITHMS, SYMMETRIC_ALGORITHMS, TOKEN_LOCATIONS } from '..
 import type { JwtAlgorithm, TokenLocation } from '../tokens/jwt.interfaces.js';
 import { fail } from './config-error.js';
 import { DEFAULTS } from './defaults.js';
-import type { CookieSameSite, JwtExtendedOptions } from './jwt-extended-options.interface.js';
+import type { CookieSameSite, JwtErrorFormat, JwtExtendedOptions } from './jwt-extended-options.interface.js';
 
 const ALGORITHMS: readonly string[] = [...SYMMETRIC_ALGORITHMS, ...ASYMMETRIC_ALGORITHMS];
 
@@ -115,4 +115,12 @@ export function sameSite(value: unknown): CookieSameSite | undefined {
     fail('cookieSameSite', `must be 'Lax', 'Strict' or 'None', got ${JSON.stringify(value)}`);
   }
   return normalized;
+}
+
+const ERROR_FORMATS: readonly JwtErrorFormat[] = ['flask', 'nest'];
+
+export function errorFormat(options: JwtExtendedOptions): JwtErrorFormat {
+  const value = pick(options, 'errorFormat');
+  if (!ERROR_FORMATS.includes(value)) fail('errorFormat', `must be 'flask' or 'nest', got ${JSON.stringify(value) ?? String(value)}`);
+  return value;
 }

@@ -13,7 +13,7 @@ import {
   InvalidHeaderException,
   InvalidQueryParamException,
   type JwtExtendedException,
-  applyMessageKey,
+  applyErrorBody,
   JwtDecodeException,
   LoaderTimeoutException,
   NoAuthorizationException,
@@ -88,7 +88,7 @@ export class ErrorResponder {
    * something else than an `HttpException` is logged, and the default response stands.
    */
   async toResponse(error: JwtExtendedException): Promise<HttpException> {
-    applyMessageKey(error, this.config.errorMessageKey);
+    applyErrorBody(error, this.config);
     const shaper = this.responders.find(({ handles }) => handles.some((type) => error instanceof type));
     if (!shaper) return error;
     const { role } = shaper;

@@ -1,5 +1,31 @@
+import { STATUS_CODES } from 'node:http';
 import { HttpException, HttpStatus } from '@nestjs/common';
+import type { JwtErrorFormat } from '../config/jwt-extended-options.interface.js';
 import type { JwtHeader, JwtPayload } from '../tokens/jwt.interfaces.js';
+
+/** The stable `code` of each library exception: match on it rather than on the message. */
+export type JwtErrorCode =
+  | 'NO_AUTHORIZATION'
+  | 'INVALID_HEADER'
+  | 'INVALID_QUERY_PARAM'
+  | 'CSRF'
+  | 'EXPIRED'
+  | 'WRONG_TOKEN_TYPE'
+  | 'FRESH_REQUIRED'
+  | 'REVOKED'
+  | 'CLAIMS_VERIFICATION_FAILED'
+  | 'USER_LOOKUP_FAILED'
+  | 'INVALID_TOKEN'
+  | 'UNAVAILABLE';
+
+/** The body of a library exception with `errorFormat: 'nest'`, the shape of Nest's own exceptions. */
+export interface NestErrorBody {
+  statusCode: number;
+  message: string;
+  /** The status phrase: `Unauthorized`, `Unprocessable Entity`, `Service Unavailable`, … */
+  error: string;
+  code: JwtErrorCode;
+}
 
 export interface JwtExceptionOptions {
   /** Header of the token, where one was decoded. */
@@ -7,52 +33,82 @@ export interface JwtExceptionOptions {
   /** Payload of the token, where one was decoded. */
   jwtPayload?: JwtPayload;
   /**
-   * Key of the message in the response body. Default: the module's `errorMessageKey`,
-   * applied where the exception leaves the library (`applyMessageKey`), else `'msg'`.
+   * Key of the message in a `'flask'` body. Default: the module's `errorMessageKey`,
+   * applied where the exception leaves the library (`applyErrorBody`), else `'msg'`.
    */
   messageKey?: string;
 }
 
-// Private: only applyMessageKey sets it, and only where no key was given explicitly.
-const MESSAGE_KEY = Symbol('nestjs-jwt-extended.message-key');
+/** What decides a library exception's body: the module's `errorFormat` and `errorMessageKey`. */
+export interface ErrorBodySettings {
+  readonly errorFormat: JwtErrorFormat;
+  readonly errorMessageKey: string;
+}
+
+// The body an exception has until applyErrorBody gives it the module's settings.
+const DEFAULT_ERROR_BODY: ErrorBodySettings = { errorFormat: 'flask', errorMessageKey: 'msg' };
+
+// Private: only applyErrorBody changes it after construction (the key only where none was given).
+const BODY = Symbol('nestjs-jwt-extended.error-body');
 
 /**
- * Base class of every error the library raises about a request or a token.
- * The response body is `{ [errorMessageKey]: message }`; `reason` is the bare message.
+ * Base class of every error the library raises about a request or a token. The response
+ * body is `{ [errorMessageKey]: message }` (`errorFormat: 'flask'`, the default) or
+ * `{ statusCode, message, error, code }` (`'nest'`); `reason` is the bare message.
  */
 export abstract class JwtExtendedException extends HttpException {
+  /** Stable identifier of the situation, the same in both body formats. */
+  abstract readonly code: JwtErrorCode;
   readonly reason: string;
   readonly jwtHeader?: JwtHeader;
   readonly jwtPayload?: JwtPayload;
-  private [MESSAGE_KEY]: { key: string; explicit: boolean };
+  private [BODY]: { format: JwtErrorFormat; key: string; explicitKey: boolean };
 
   constructor(message: string, status: number, options: JwtExceptionOptions = {}) {
     super(message, status);
     this.reason = message;
     this.jwtHeader = options.jwtHeader;
     this.jwtPayload = options.jwtPayload;
-    this[MESSAGE_KEY] = { key: options.messageKey ?? 'msg', explicit: options.messageKey !== undefined };
+    this[BODY] = {
+      format: DEFAULT_ERROR_BODY.errorFormat,
+      key: options.messageKey ?? DEFAULT_ERROR_BODY.errorMessageKey,
+      explicitKey: options.messageKey !== undefined,
+    };
     this.name = new.target.name;
   }
 
-  /** The response body: `{ [errorMessageKey]: reason }`. */
-  override getResponse(): Record<string, string> {
-    return { [this[MESSAGE_KEY].key]: this.reason };
+  /** The response body, in the module's `errorFormat`. */
+  override getResponse(): Record<string, string> | NestErrorBody {
+    const body = this[BODY];
+    if (body.format === 'flask') return { [body.key]: this.reason };
+    const statusCode = this.getStatus();
+    return { statusCode, message: this.reason, error: STATUS_CODES[statusCode] ?? 'Error', code: this.code };
   }
 }
 
 /**
- * Gives a library exception the module's `errorMessageKey` (unless its creator chose one).
- * The one place the key is applied: called where exceptions leave the library (the request
- * verifier, the service, the error filter), so nothing inside threads the key through.
+ * Gives a library exception the module's body format and `errorMessageKey` (the key only
+ * unless its creator chose one). The one place they are applied: called where exceptions
+ * leave the library (the request verifier, the service, the error responder, the stores),
+ * so nothing inside threads them through.
  */
-export function applyMessageKey(error: unknown, key: string): unknown {
-  if (error instanceof JwtExtendedException && !error[MESSAGE_KEY].explicit) error[MESSAGE_KEY].key = key;
+export function applyErrorBody(error: unknown, settings: ErrorBodySettings): unknown {
+  if (error instanceof JwtExtendedException) {
+    const body = error[BODY];
+    body.format = settings.errorFormat;
+    if (!body.explicitKey) body.key = settings.errorMessageKey;
+  }
   return error;
+}
+
+/** True when `settings` give the bodies exceptions already have: applying them can be skipped. */
+export function isDefaultErrorBody(settings: ErrorBodySettings): boolean {
+  return settings.errorFormat === DEFAULT_ERROR_BODY.errorFormat && settings.errorMessageKey === DEFAULT_ERROR_BODY.errorMessageKey;
 }
 
 /** No token where one was expected (missing header, cookie, query parameter or JSON key). 401. */
 export class NoAuthorizationException extends JwtExtendedException {
+  readonly code = 'NO_AUTHORIZATION' as const;
   constructor(message: string, options?: JwtExceptionOptions) {
     super(message, HttpStatus.UNAUTHORIZED, options);
   }
@@ -60,6 +116,7 @@ export class NoAuthorizationException extends JwtExtendedException {
 
 /** CSRF double-submit value missing or different from the token's `csrf` claim. 401. */
 export class CsrfException extends JwtExtendedException {
+  readonly code = 'CSRF' as const;
   constructor(message: string, options?: JwtExceptionOptions) {
     super(message, HttpStatus.UNAUTHORIZED, options);
   }
@@ -67,6 +124,7 @@ export class CsrfException extends JwtExtendedException {
 
 /** The authorization header is present but malformed. 422. */
 export class InvalidHeaderException extends JwtExtendedException {
+  readonly code = 'INVALID_HEADER' as const;
   constructor(message: string, options?: JwtExceptionOptions) {
     super(message, HttpStatus.UNPROCESSABLE_ENTITY, options);
   }
@@ -74,6 +132,7 @@ export class InvalidHeaderException extends JwtExtendedException {
 
 /** The query-string parameter is present but malformed. 422. */
 export class InvalidQueryParamException extends JwtExtendedException {
+  readonly code = 'INVALID_QUERY_PARAM' as const;
   constructor(message: string, options?: JwtExceptionOptions) {
     super(message, HttpStatus.UNPROCESSABLE_ENTITY, options);
   }
@@ -81,6 +140,7 @@ export class InvalidQueryParamException extends JwtExtendedException {
 
 /** The token is malformed, badly signed, or fails a claim check. 422. */
 export class JwtDecodeException extends JwtExtendedException {
+  readonly code = 'INVALID_TOKEN' as const;
   constructor(message: string, options?: JwtExceptionOptions) {
     super(message, HttpStatus.UNPROCESSABLE_ENTITY, options);
   }
@@ -88,6 +148,7 @@ export class JwtDecodeException extends JwtExtendedException {
 
 /** The token's `exp` has passed. 401. */
 export class ExpiredTokenException extends JwtExtendedException {
+  readonly code = 'EXPIRED' as const;
   constructor(options?: JwtExceptionOptions) {
     super('Token has expired', HttpStatus.UNAUTHORIZED, options);
   }
@@ -95,6 +156,7 @@ export class ExpiredTokenException extends JwtExtendedException {
 
 /** A refresh token where an access token is required, or the reverse. 422. */
 export class WrongTokenException extends JwtExtendedException {
+  readonly code = 'WRONG_TOKEN_TYPE' as const;
   constructor(message: string, options?: JwtExceptionOptions) {
     super(message, HttpStatus.UNPROCESSABLE_ENTITY, options);
   }
@@ -102,6 +164,7 @@ export class WrongTokenException extends JwtExtendedException {
 
 /** The route needs a fresh token. 401. */
 export class FreshTokenRequiredException extends JwtExtendedException {
+  readonly code = 'FRESH_REQUIRED' as const;
   constructor(options?: JwtExceptionOptions) {
     super('Fresh token required', HttpStatus.UNAUTHORIZED, options);
   }
@@ -109,6 +172,7 @@ export class FreshTokenRequiredException extends JwtExtendedException {
 
 /** The blocklist says the token was revoked. 401. */
 export class RevokedTokenException extends JwtExtendedException {
+  readonly code = 'REVOKED' as const;
   constructor(options?: JwtExceptionOptions) {
     super('Token has been revoked', HttpStatus.UNAUTHORIZED, options);
   }
@@ -116,6 +180,7 @@ export class RevokedTokenException extends JwtExtendedException {
 
 /** The `tokenVerification` loader returned false. 400. */
 export class UserClaimsVerificationException extends JwtExtendedException {
+  readonly code = 'CLAIMS_VERIFICATION_FAILED' as const;
   constructor(options?: JwtExceptionOptions) {
     super('User claims verification failed', HttpStatus.BAD_REQUEST, options);
   }
@@ -123,6 +188,7 @@ export class UserClaimsVerificationException extends JwtExtendedException {
 
 /** The `userLookup` loader found no user. 401. */
 export class UserLookupException extends JwtExtendedException {
+  readonly code = 'USER_LOOKUP_FAILED' as const;
   constructor(message: string, options?: JwtExceptionOptions) {
     super(message, HttpStatus.UNAUTHORIZED, options);
   }
@@ -133,6 +199,7 @@ export class UserLookupException extends JwtExtendedException {
  * revocation store, a key set): the request fails closed. 503.
  */
 export class JwtUnavailableException extends JwtExtendedException {
+  readonly code = 'UNAVAILABLE' as const;
   constructor(message: string, options?: JwtExceptionOptions) {
     super(message, HttpStatus.SERVICE_UNAVAILABLE, options);
   }

@@ -2,7 +2,8 @@ import { Inject, Injectable, type OnModuleInit, Optional } from '@nestjs/common'
 import { HttpAdapterHost } from '@nestjs/core';
 import type { ValidatedJwtRequiredOptions } from '../decorators/jwt-required-options.interface.js';
 import {
-  applyMessageKey,
+  applyErrorBody,
+  isDefaultErrorBody,
   FreshTokenRequiredException,
   NoAuthorizationException,
   RevokedTokenException,
@@ -30,6 +31,8 @@ function describeIdentity(identity: unknown): string {
 export class RequestVerifier implements OnModuleInit {
   private readonly userLookupConfigured: boolean;
   private readonly mirrors: StateMirrors;
+  /** The module asks for the bodies exceptions already have: no need to catch and rethrow. */
+  private readonly defaultErrorBody: boolean;
 
   constructor(
     @Inject(JWT_EXTENDED_CONFIG) private readonly config: JwtExtendedConfig,
@@ -40,6 +43,7 @@ export class RequestVerifier implements OnModuleInit {
   ) {
     this.userLookupConfigured = Boolean(loaders.userLookup);
     this.mirrors = { user: this.userLookupConfigured, viewLocals: config.exposeCurrentUserToViews };
+    this.defaultErrorBody = isDefaultErrorBody(config);
   }
 
   /**
@@ -73,15 +77,16 @@ export class RequestVerifier implements OnModuleInit {
   /**
    * `options` come from `validateJwtRequiredOptions` (the decorator or `verifyJwtInRequest`):
    * nothing to normalise here. Failures are the library's exceptions, with the module's
-   * `errorMessageKey` (applied here, where they leave the library; free with the default key).
+   * `errorFormat` and `errorMessageKey` (applied here, where they leave the library; free
+   * with the defaults).
    */
   verify(req: HttpRequestLike, options: ValidatedJwtRequiredOptions): Promise<VerifiedJwt | null> {
     const verified = this.verifyRequest(req, options);
-    return this.config.errorMessageKey === 'msg' ? verified : verified.catch((error: unknown) => this.rethrowWithMessageKey(error));
+    return this.defaultErrorBody ? verified : verified.catch((error: unknown) => this.rethrowWithErrorBody(error));
   }
 
-  private rethrowWithMessageKey(error: unknown): never {
-    throw applyMessageKey(error, this.config.errorMessageKey);
+  private rethrowWithErrorBody(error: unknown): never {
+    throw applyErrorBody(error, this.config);
   }
 
   private async verifyRequest(req: HttpRequestLike, options: ValidatedJwtRequiredOptions): Promise<VerifiedJwt | null> {

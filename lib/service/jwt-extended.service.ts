@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { type SetCookieOptions, type UnsetCookieOptions, CookieWriter } from '../cookies/cookie-writer.service.js';
 import type { JwtRequiredOptions } from '../decorators/jwt-required-options.interface.js';
 import { validateJwtRequiredOptions } from '../decorators/jwt-required.decorator.js';
-import { JwtDecodeException, applyMessageKey } from '../errors/exceptions.js';
+import { JwtDecodeException, applyErrorBody } from '../errors/exceptions.js';
 import { JWT_EXTENDED_CONFIG } from '../config/injection-tokens.js';
 import type { JwtExtendedConfig } from '../config/jwt-extended-config.js';
 import type { HttpRequestLike, HttpResponseLike } from '../request/http-adapter.js';
@@ -46,7 +46,7 @@ export class JwtExtendedService {
     try {
       return (await this.decoder.decode<Claims>(token, options)).payload;
     } catch (error) {
-      throw applyMessageKey(error, this.config.errorMessageKey);
+      throw applyErrorBody(error, this.config);
     }
   }
 
@@ -64,7 +64,7 @@ export class JwtExtendedService {
   /** Flask `get_csrf_token`: the `csrf` claim of a token you just created (NOT verified). */
   getCsrfToken(token: string): string {
     const csrf = own(this.parseUnverified(token).payload, 'csrf');
-    if (typeof csrf !== 'string') throw applyMessageKey(new JwtDecodeException('Missing claim: csrf'), this.config.errorMessageKey);
+    if (typeof csrf !== 'string') throw applyErrorBody(new JwtDecodeException('Missing claim: csrf'), this.config);
     return csrf;
   }
 
@@ -72,7 +72,7 @@ export class JwtExtendedService {
     try {
       return this.decoder.parseUnverified(token);
     } catch (error) {
-      throw applyMessageKey(error, this.config.errorMessageKey);
+      throw applyErrorBody(error, this.config);
     }
   }
 

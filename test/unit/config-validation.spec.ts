@@ -83,6 +83,8 @@ describe('start-up validation', () => {
     ['NaN loaderTimeout', { secretKey: SECRET, loaderTimeout: Number.NaN }, 'loaderTimeout', /finite/],
     ['an unknown option (typo)', { secretKey: SECRET, secretkey: SECRET }, 'secretkey', /not an option/],
     ['empty errorMessageKey', { secretKey: SECRET, errorMessageKey: '' }, 'errorMessageKey', /empty/],
+    ['unknown errorFormat', { secretKey: SECRET, errorFormat: 'json' }, 'errorFormat', /'flask' or 'nest'/],
+    ['errorFormat in the wrong case', { secretKey: SECRET, errorFormat: 'Nest' }, 'errorFormat', /'flask' or 'nest'/],
   ];
 
   it.each(refusals)('refuses %s, naming the option', async (_name, options, option, problem) => {
