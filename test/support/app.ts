@@ -1,7 +1,7 @@
 import type { DynamicModule, INestApplication, LoggerService, Type } from '@nestjs/common';
 import { ExpressAdapter, type NestExpressApplication } from '@nestjs/platform-express';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { Test } from '@nestjs/testing';
+import { Test, type TestingModule } from '@nestjs/testing';
 import { JwtExtendedModule, type JwtExtendedLoaders, type JwtExtendedOptions, JwtExtendedService } from '../../lib/index.js';
 
 export type AdapterName = 'express' | 'fastify';
@@ -18,6 +18,8 @@ export const SECRET = 'test-secret-that-is-32-bytes-long!!';
 
 export interface TestApp {
   app: INestApplication;
+  /** The compiled testing module the app was created from. */
+  moduleRef: TestingModule;
   jwt: JwtExtendedService;
   /** Base URL for supertest (the app listens on 127.0.0.1). */
   url: string;
@@ -61,6 +63,7 @@ export async function createTestApp(adapter: AdapterName, setup: TestAppSetup): 
   const address = app.getHttpServer().address() as { port: number };
   return {
     app,
+    moduleRef,
     jwt: app.get(JwtExtendedService),
     url: `http://127.0.0.1:${address.port}`,
     close: () => app.close(),
