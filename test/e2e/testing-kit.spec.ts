@@ -1,11 +1,20 @@
-import { Controller, Get, Module, Post } from '@nestjs/common';
+import { Controller, Get, Injectable, Module, Post } from '@nestjs/common';
 import { ExpressAdapter } from '@nestjs/platform-express';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { generateKeyPairSync } from 'node:crypto';
 import request from 'supertest';
-import { Jwt, JwtExtendedModule, JwtIdentity, JwtLocation, JwtRequired, type JwtExtendedOptions } from '../../lib/index.js';
+import {
+  type AdditionalClaimsLoader,
+  Jwt,
+  JwtExtendedModule,
+  JwtIdentity,
+  JwtLocation,
+  JwtRequired,
+  type JwtExtendedOptions,
+  type UserIdentityLoader,
+} from '../../lib/index.js';
 import { JwtTestKit } from '../../lib/testing/index.js';
 import { ADAPTERS, type AdapterName, createTestApp, SECRET, type TestApp } from '../support/app.js';
 
@@ -30,6 +39,17 @@ class KitController {
   @JwtRequired({ refresh: true })
   refresh(@JwtIdentity() identity: unknown, @JwtLocation() location: unknown) {
     return { identity, location };
+  }
+}
+
+/** The app's own token loaders: the kit's tokens must go through them too. */
+@Injectable()
+class UserTokens implements AdditionalClaimsLoader<{ id: string }>, UserIdentityLoader<{ id: string }> {
+  additionalClaims() {
+    return { role: 'member' };
+  }
+  userIdentity(user: { id: string }) {
+    return user.id;
   }
 }
 
@@ -128,6 +148,29 @@ describe.each(ADAPTERS)('JwtTestKit (%s)', (adapter: AdapterName) => {
         .get('/me')
         .set(await fromModule.bearer('gina'))
         .expect(200);
+    });
+  });
+
+  describe('with the app token loaders', () => {
+    let t: TestApp;
+    beforeAll(async () => {
+      t = await createTestApp(adapter, {
+        controllers: [KitController],
+        loaders: { additionalClaims: UserTokens, userIdentity: UserTokens },
+      });
+    });
+    afterAll(() => t.close());
+
+    it('tokens carry what the loaders add; per-call claims win', async () => {
+      const kit = JwtTestKit.from(t.app);
+      await request(t.url)
+        .get('/me')
+        .set(await kit.bearer({ id: 'nora' }))
+        .expect(200, { identity: 'nora', location: 'headers', role: 'member' });
+      await request(t.url)
+        .get('/me')
+        .set(await kit.bearer({ id: 'nora' }, { additionalClaims: { role: 'admin' } }))
+        .expect(200, { identity: 'nora', location: 'headers', role: 'admin' });
     });
   });
 
