@@ -8,6 +8,7 @@ export default {
     // The sample imports the library by its package name; tests run it against the sources.
     '^nestjs-jwt-extended$': '<rootDir>/lib/index.ts',
     '^nestjs-jwt-extended/redis$': '<rootDir>/lib/blocklist/redis/index.ts',
+    '^nestjs-jwt-extended/testing$': '<rootDir>/lib/testing/index.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
   transform: {

@@ -1,7 +1,7 @@
 import type { DynamicModule, INestApplication, LoggerService, Type } from '@nestjs/common';
 import { ExpressAdapter, type NestExpressApplication } from '@nestjs/platform-express';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { Test, type TestingModuleBuilder } from '@nestjs/testing';
+import { Test, type TestingModule, type TestingModuleBuilder } from '@nestjs/testing';
 import { afterAll, beforeAll } from '@jest/globals';
 import { JwtExtendedModule, type JwtExtendedLoaders, type JwtExtendedOptions, JwtExtendedService } from '../../lib/index.js';
 
@@ -19,6 +19,8 @@ export const SECRET = 'test-secret-that-is-32-bytes-long!!';
 
 export interface TestApp {
   app: INestApplication;
+  /** The compiled testing module the app was created from. */
+  moduleRef: TestingModule;
   jwt: JwtExtendedService;
   /** Base URL for supertest (the app listens on 127.0.0.1). */
   url: string;
@@ -70,7 +72,7 @@ export async function createTestApp(adapter: AdapterName, setup: TestAppSetup): 
   await setup.beforeInit?.(app);
   await app.init();
   if (adapter === 'fastify') await (app as NestFastifyApplication).getHttpAdapter().getInstance().ready();
-  return { app, jwt: app.get(JwtExtendedService), url: await listenOnLoopback(app), close: () => app.close() };
+  return { app, moduleRef, jwt: app.get(JwtExtendedService), url: await listenOnLoopback(app), close: () => app.close() };
 }
 
 /** Starts `app` listening on a free loopback port; returns its base URL. */
@@ -96,6 +98,9 @@ export function useTestApp(adapter: AdapterName, setup: TestAppSetup): TestApp {
   return {
     get app() {
       return current().app;
+    },
+    get moduleRef() {
+      return current().moduleRef;
     },
     get jwt() {
       return current().jwt;
