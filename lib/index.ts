@@ -12,6 +12,7 @@ export type {
   TokenLifetime,
 } from './config/jwt-extended-options.interface.js';
 export { JwtExtendedConfigError } from './config/config-error.js';
+export { JWT_BLOCKLIST } from './config/injection-tokens.js';
 
 // Service
 export { JwtExtendedService } from './service/jwt-extended.service.js';
