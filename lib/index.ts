@@ -9,6 +9,7 @@ export type {
   CookieSameSite,
   JwtExtendedOptions,
   JwtExtendedOptionsFactory,
+  DurationUnit,
   TokenLifetime,
 } from './config/jwt-extended-options.interface.js';
 export { JwtExtendedConfigError } from './config/config-error.js';
@@ -26,6 +27,7 @@ export type { HttpRequestLike, HttpResponseLike } from './request/http-adapter.j
 export { JwtRequired } from './decorators/jwt-required.decorator.js';
 export type { JwtRequiredOptions } from './decorators/jwt-required-options.interface.js';
 export { CurrentUser, Jwt, JwtHeader, JwtIdentity, JwtLocation } from './decorators/jwt-params.decorators.js';
+export type { JwtParamDecorator } from './decorators/jwt-params.decorators.js';
 
 // Tokens
 export type {
@@ -35,6 +37,7 @@ export type {
   JwtHeader as JwtProtectedHeader,
   JwtKey,
   JwtPayload,
+  JwtRegisteredClaims,
   SymmetricAlgorithm,
   TokenLocation,
   VerifiedJwt,
