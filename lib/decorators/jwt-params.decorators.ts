@@ -12,14 +12,15 @@ const request = (ctx: ExecutionContext) => contextAdapter(ctx).getRequest(ctx);
  */
 export const CurrentUser = createParamDecorator((_: unknown, ctx: ExecutionContext) => currentUserOf(request(ctx)));
 
-type Pipe = Type<PipeTransform> | PipeTransform;
-
 /** `@Jwt()` and `@Jwt('claim')`, typed: `Jwt<Claims>('rol')` does not compile when `Claims` has no `rol`. */
 export interface JwtParamDecorator {
   /** The whole verified payload: annotate it `JwtPayload<Claims>`. */
-  (...pipes: Pipe[]): ParameterDecorator;
+  (...pipes: (Type<PipeTransform> | PipeTransform)[]): ParameterDecorator;
   /** One claim of the payload: annotate it with the claim's type (`Claims['role']`). */
-  <Claims extends object = Record<string, unknown>>(claim: keyof JwtPayload<Claims> & string, ...pipes: Pipe[]): ParameterDecorator;
+  <Claims extends object = Record<string, unknown>>(
+    claim: keyof JwtPayload<Claims> & string,
+    ...pipes: (Type<PipeTransform> | PipeTransform)[]
+  ): ParameterDecorator;
 }
 
 /**

@@ -77,6 +77,14 @@ class MeController {
   }
 }
 
+/** Provides UsersService as a custom class provider. */
+@Module({
+  providers: [UsersRepository, { provide: UsersService, useClass: UsersService }],
+  controllers: [UsersController],
+  exports: [UsersService],
+})
+class CustomProviderUsersModule {}
+
 const FORMS: [string, () => DynamicModule][] = [
   [
     'forRoot({ imports })',
@@ -95,6 +103,16 @@ const FORMS: [string, () => DynamicModule][] = [
     'a module re-exporting it',
     () =>
       JwtExtendedModule.forRoot({ secretKey: SECRET, ...TOKEN_CACHE, imports: [AccountsModule], loaders: { userLookup: UsersService } }),
+  ],
+  [
+    'a custom class provider',
+    () =>
+      JwtExtendedModule.forRoot({
+        secretKey: SECRET,
+        ...TOKEN_CACHE,
+        imports: [CustomProviderUsersModule],
+        loaders: { userLookup: UsersService },
+      }),
   ],
   [
     'a dynamic module',
