@@ -97,7 +97,8 @@ function exportsClass(imported: Type | DynamicModule, loader: Type, seen = new S
  */
 export function ownLoaderClasses(entries: [LoaderRole, Type][], imports: ModuleImport[]): Type[] {
   const modules = imports.filter(
-    (imported): imported is Type | DynamicModule => Boolean(imported) && !(imported instanceof Promise) && !('forwardRef' in (imported as ForwardReference)),
+    (imported): imported is Type | DynamicModule =>
+      Boolean(imported) && !(imported instanceof Promise) && !('forwardRef' in (imported as ForwardReference)),
   );
   return uniqueClasses(entries).filter((loader) => {
     if (modules.some((imported) => exportsClass(imported, loader))) return false;
