@@ -10,9 +10,11 @@ export type {
   JwtExtendedOptions,
   JwtErrorFormat,
   JwtExtendedOptionsFactory,
+  DurationUnit,
   TokenLifetime,
 } from './config/jwt-extended-options.interface.js';
 export { JwtExtendedConfigError } from './config/config-error.js';
+export { JWT_BLOCKLIST } from './config/injection-tokens.js';
 
 // Service
 export { JwtExtendedService } from './service/jwt-extended.service.js';
@@ -27,6 +29,7 @@ export { JwtRequired } from './decorators/jwt-required.decorator.js';
 export { JwtPublic } from './decorators/jwt-public.decorator.js';
 export type { JwtRequiredOptions } from './decorators/jwt-required-options.interface.js';
 export { CurrentUser, Jwt, JwtHeader, JwtIdentity, JwtLocation } from './decorators/jwt-params.decorators.js';
+export type { JwtParamDecorator } from './decorators/jwt-params.decorators.js';
 
 // Tokens
 export type {
@@ -36,6 +39,7 @@ export type {
   JwtHeader as JwtProtectedHeader,
   JwtKey,
   JwtPayload,
+  JwtRegisteredClaims,
   SymmetricAlgorithm,
   TokenLocation,
   VerifiedJwt,

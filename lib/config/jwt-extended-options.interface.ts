@@ -1,7 +1,14 @@
 import type { JwtAlgorithm, JwtKey, TokenLocation } from '../tokens/jwt.interfaces.js';
 
-/** Seconds, a duration string (`'15m'`, `'2h'`, `'30d'`), or `false` for no `exp`. */
-export type TokenLifetime = number | string | false;
+/** Unit of a duration string: seconds, minutes, hours, days, weeks. */
+export type DurationUnit = 's' | 'm' | 'h' | 'd' | 'w';
+
+/**
+ * Seconds, a duration string (`'15m'`, `'2h'`, `'30d'`), or `false` for no `exp`. Typed so
+ * that `'15x'` does not compile; a value read from the environment needs a cast
+ * (`process.env.ACCESS_TTL as TokenLifetime`) and is checked when the application starts.
+ */
+export type TokenLifetime = number | `${number}${DurationUnit}` | false;
 
 export type CookieSameSite = 'Lax' | 'Strict' | 'None';
 

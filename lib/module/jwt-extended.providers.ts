@@ -1,7 +1,7 @@
-import { Logger, type Provider, type Type } from '@nestjs/common';
+import { type DynamicModule, type ForwardReference, Logger, type ModuleMetadata, type Provider, type Type } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { configureStore } from '../blocklist/store-settings.js';
-import { JWT_EXTENDED_CONFIG, JWT_EXTENDED_LOADERS } from '../config/injection-tokens.js';
+import { JWT_BLOCKLIST, JWT_EXTENDED_CONFIG, JWT_EXTENDED_LOADERS } from '../config/injection-tokens.js';
 import type { JwtExtendedConfig } from '../config/jwt-extended-config.js';
 import type { JwtExtendedOptions } from '../config/jwt-extended-options.interface.js';
 import { resolveConfig } from '../config/resolve-config.js';
@@ -61,15 +61,74 @@ export function uniqueClasses(entries: [LoaderRole, Type][]): Type[] {
   return [...new Set(entries.map(([, loader]) => loader))];
 }
 
+type ModuleImport = NonNullable<ModuleMetadata['imports']>[number];
+
+/** A module's own metadata and, for a dynamic module, what its definition adds. */
+function moduleMetadata(imported: Type | DynamicModule, key: 'providers' | 'exports'): unknown[] {
+  const moduleClass = 'module' in imported ? imported.module : imported;
+  // Nest's MODULE_METADATA keys: '@nestjs/common/constants' is not part of the public API.
+  const declared = (Reflect.getMetadata(key, moduleClass) as unknown[] | undefined) ?? [];
+  return 'module' in imported ? [...declared, ...(imported[key] ?? [])] : declared;
+}
+
+const MODULE_KEYS = ['providers', 'imports', 'exports', 'controllers'];
+/** An exported module (class or dynamic), told apart from an exported provider class. */
+const isModule = (value: unknown): value is Type | DynamicModule =>
+  typeof value === 'function'
+    ? MODULE_KEYS.some((key) => Reflect.hasMetadata(key, value))
+    : typeof value === 'object' && value !== null && 'module' in value;
+
+const providesClass = (provider: unknown, loader: Type) =>
+  provider === loader || (typeof provider === 'object' && provider !== null && (provider as { provide?: unknown }).provide === loader);
+
+/** Whether `imported` exports `loader`, itself or through a module it re-exports (as Nest resolves it). */
+function exportsClass(imported: Type | DynamicModule, loader: Type, seen = new Set<unknown>()): boolean {
+  if (seen.has(imported)) return false;
+  seen.add(imported);
+  return moduleMetadata(imported, 'exports').some(
+    (exported) => providesClass(exported, loader) || (isModule(exported) && exportsClass(exported, loader, seen)),
+  );
+}
+
 /**
- * Registers each loader class once as a provider of the module (so it injects what
- * the module's `imports` provide), and maps roles to instances, checking at start-up
- * that each instance has its role's method.
+ * The loader classes this module creates itself: those no module in `imports` exports.
+ * One an imported module exports is injected from there, so the app and the library share
+ * one instance, built where it is declared. Promised and forward-referenced imports
+ * cannot be read while the module is defined, so they are not searched.
  */
-export function loaderProviders(entries: [LoaderRole, Type][]): Provider[] {
+export function ownLoaderClasses(entries: [LoaderRole, Type][], imports: ModuleImport[]): Type[] {
+  const modules = imports.filter(
+    (imported): imported is Type | DynamicModule =>
+      Boolean(imported) && !(imported instanceof Promise) && !('forwardRef' in (imported as ForwardReference)),
+  );
+  return uniqueClasses(entries).filter((loader) => {
+    if (modules.some((imported) => exportsClass(imported, loader))) return false;
+    const hidden = modules.find((imported) => moduleMetadata(imported, 'providers').some((provider) => providesClass(provider, loader)));
+    if (hidden) {
+      // Creating a second instance here would silently split the app's state from the library's.
+      const name = 'module' in hidden ? hidden.module.name : hidden.name;
+      throw new TypeError(
+        `JwtExtendedModule: loader ${loader.name} is provided by ${name} but not exported; add it to ${name}'s exports so that instance is used`,
+      );
+    }
+    return true;
+  });
+}
+
+/** What the module exports besides its services: the loaders it created and, with a blocklist loader, `JWT_BLOCKLIST`. */
+export function loaderExports(entries: [LoaderRole, Type][], own: Type[]): (Type | symbol)[] {
+  return entries.some(([role]) => role === 'blocklist') ? [...own, JWT_BLOCKLIST] : own;
+}
+
+/**
+ * Registers the loader classes the module creates itself (`own`) as its providers (so
+ * they inject what the module's `imports` provide), and maps roles to instances, checking
+ * at start-up that each instance has its role's method.
+ */
+export function loaderProviders(entries: [LoaderRole, Type][], own: Type[]): Provider[] {
   const classes = uniqueClasses(entries);
   const providers: Provider[] = [
-    ...classes,
+    ...own,
     {
       provide: JWT_EXTENDED_LOADERS,
       inject: classes,
@@ -87,6 +146,9 @@ export function loaderProviders(entries: [LoaderRole, Type][]): Provider[] {
       },
     },
   ];
+  const blocklist = entries.find(([role]) => role === 'blocklist');
+  // The same instance as the loader, wherever it was created.
+  if (blocklist) providers.push({ provide: JWT_BLOCKLIST, useExisting: blocklist[1] });
   // Error loaders shape library exceptions wherever they are thrown; without one, no filter runs on any request.
   if (entries.some(([role]) => isErrorLoaderRole(role))) {
     providers.push({ provide: APP_FILTER, useExisting: JwtErrorFilter });

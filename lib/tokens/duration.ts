@@ -26,17 +26,18 @@ const DURATION = /^\s*(-?\d+(?:\.\d+)?)\s*([a-z]*)\s*$/i;
 
 /**
  * Seconds from a number of seconds or a duration string (`'90'`, `'15m'`, `'2h'`,
- * `'30d'`, `'1 week'`). Returns `undefined` when the value is neither.
+ * `'30d'`, `'1 week'`). Returns `undefined` when the value is neither. Every string
+ * `TokenLifetime` types parses; the older spellings (`'90'`, `'1 week'`) still do at runtime.
  */
 export function parseDuration(value: number | string): number | undefined {
   if (typeof value === 'number') return Number.isFinite(value) ? value : undefined;
   if (typeof value !== 'string') return undefined;
   const match = DURATION.exec(value);
-  if (!match) return undefined;
-  const unit = match[2].toLowerCase();
+  // Else `TokenLifetime`'s string form: any number TypeScript's `${number}` admits ('1e3s', '.5h', '0x10m'), then one letter.
+  const [amount, unit] = match ? [match[1], match[2].toLowerCase()] : [value.slice(0, -1), value.slice(-1).toLowerCase()];
   const factor = unit === '' ? 1 : UNIT_SECONDS[unit];
-  if (factor === undefined) return undefined;
-  const seconds = Number(match[1]) * factor;
+  if (factor === undefined || !/\d/.test(amount)) return undefined;
+  const seconds = Number(amount) * factor;
   return Number.isFinite(seconds) ? seconds : undefined;
 }
 

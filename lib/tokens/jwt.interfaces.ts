@@ -31,13 +31,13 @@ export interface JwtHeader {
 /** Where a token can be read from in a request. */
 export type TokenLocation = 'headers' | 'cookies' | 'query_string' | 'json';
 
-/**
- * A decoded token payload. `type`, `fresh` and `jti` are always present after
- * decoding (defaults `'access'`, `false`, `null`); `Claims` types the rest.
- */
-export type JwtPayload<Claims extends object = Record<string, unknown>> = Claims & {
-  type: string;
+/** The claims the library reads and writes; `type`, `fresh` and `jti` are always present after decoding. */
+export interface JwtRegisteredClaims {
+  /** Default `'access'` when a token has none. */
+  type: 'access' | 'refresh';
+  /** `true`/`false`, or the time until which the token is fresh. Default `false`. */
   fresh: boolean | number;
+  /** Default `null`. */
   jti: string | null;
   iat?: number;
   nbf?: number;
@@ -46,8 +46,14 @@ export type JwtPayload<Claims extends object = Record<string, unknown>> = Claims
   csrf?: string;
   aud?: string | string[];
   iss?: string;
-  [claim: string]: unknown;
-};
+}
+
+/**
+ * A decoded token payload: `Claims` plus the registered claims. With an explicit
+ * `Claims` type only its claims exist (a misspelt one does not compile); without
+ * one, any claim reads as `unknown`.
+ */
+export type JwtPayload<Claims extends object = Record<string, unknown>> = Claims & JwtRegisteredClaims;
 
 /** A verified token as the guard and `verifyJwtInRequest` see it. */
 export interface VerifiedJwt<Claims extends object = Record<string, unknown>> {

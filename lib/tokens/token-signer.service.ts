@@ -3,6 +3,7 @@ import { type KeyObject, randomUUID } from 'node:crypto';
 import type { ResolvedLoaders } from '../loaders/jwt-extended-loaders.interface.js';
 import { JWT_EXTENDED_CONFIG, JWT_EXTENDED_LOADERS } from '../config/injection-tokens.js';
 import type { JwtExtendedConfig, TokenType } from '../config/jwt-extended-config.js';
+import type { TokenLifetime } from '../config/jwt-extended-options.interface.js';
 import { LIFETIME_FORMS, parseLifetime } from './duration.js';
 import { assertJsonSerializable } from './json-claims.js';
 import { signCompact } from './jws.js';
@@ -11,7 +12,7 @@ import { LoaderKeyCache } from '../keys/loader-key-cache.js';
 
 export interface CreateRefreshTokenOptions {
   /** Lifetime of this token: seconds (may be negative), a duration string, or `false` for no `exp`. */
-  expiresDelta?: number | string | false;
+  expiresDelta?: TokenLifetime;
   /** Claims added after the `additionalClaims` loader's (later wins). */
   additionalClaims?: Record<string, unknown>;
   /** Header parameters added after the `additionalHeaders` loader's (later wins). */

@@ -91,7 +91,7 @@ describe('RedisBlocklist against a real redis-server', () => {
     await store.revokeAllForUser('bob');
     const after = Math.floor(Date.now() / 1000);
     expect(await redis.ttl('user:{"bob"}:user')).toBeGreaterThan(55);
-    const token = (sub: string, iat: number) => ({ jti: 'j', sub, type: 'access', fresh: false, iat });
+    const token = (sub: string, iat: number) => ({ jti: 'j', sub, type: 'access' as const, fresh: false, iat });
     expect(await store.isTokenRevoked({}, token('bob', sameSecondBefore - 10))).toBe(true);
     expect(await store.isTokenRevoked({}, token('bob', sameSecondBefore))).toBe(true);
     expect(await store.isTokenRevoked({}, token('bob', after))).toBe(false);

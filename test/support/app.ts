@@ -12,7 +12,8 @@ export const ADAPTERS: AdapterName[] = ['express', 'fastify'];
  * CI runs the e2e and security suites twice: with the verified-token cache (default)
  * and without it (TEST_TOKEN_CACHE_SIZE=0), so the fast path passes the same tests.
  */
-const TOKEN_CACHE = process.env.TEST_TOKEN_CACHE_SIZE === undefined ? {} : { tokenCacheSize: Number(process.env.TEST_TOKEN_CACHE_SIZE) };
+export const TOKEN_CACHE =
+  process.env.TEST_TOKEN_CACHE_SIZE === undefined ? {} : { tokenCacheSize: Number(process.env.TEST_TOKEN_CACHE_SIZE) };
 
 /** A 32-byte secret: long enough for HS256. */
 export const SECRET = 'test-secret-that-is-32-bytes-long!!';
