@@ -148,7 +148,7 @@ describe.each(ADAPTERS)('probes that held (%s)', (adapter) => {
       request(t.url)
         .post('/cookie-post')
         .set('Cookie', cookie)
-        .set('X-CSRF-TOKEN', [csrf, csrf])
+        .set('X-CSRF-TOKEN', [csrf, csrf] as unknown as string)
         .expect(401, { msg: 'CSRF double submit tokens do not match' }),
     );
     await refused(() =>
