@@ -1,8 +1,10 @@
-import { Controller, Get, Head, Injectable, Post } from '@nestjs/common';
+import { Controller, Get, Head, Injectable, Module, Post } from '@nestjs/common';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import request from 'supertest';
 import {
   InMemoryBlocklist,
+  JwtExtendedModule,
+  JwtExtendedService,
   Jwt,
   JwtIdentity,
   JwtRequired,
@@ -240,5 +242,51 @@ describe.each(ADAPTERS)('probes that held (%s)', (adapter) => {
     expect(res.text).not.toContain('loader broke');
     expect(res.text).not.toContain(bad.slice(0, 30));
     await refused(() => request(t.url).get('/me').expect(401, { msg: 'Missing Authorization Header' }));
+  });
+});
+
+/*
+ * Two configurations in one app: the app's JwtExtendedModule is global (user tokens); an admin
+ * feature module imports its own, non-global one with another secret. Its routes verify with it.
+ */
+const ADMIN_SECRET = 'admin-secret-that-is-also-32-bytes!!';
+
+@Controller('admin')
+class AdminController {
+  constructor(private readonly jwt: JwtExtendedService) {}
+
+  /** The admin module's own service mints the token (test only). */
+  @Get('login')
+  login() {
+    return this.jwt.createAccessToken('root');
+  }
+
+  @Get()
+  @JwtRequired()
+  get(@JwtIdentity() id: unknown) {
+    return { id };
+  }
+}
+
+@Module({
+  imports: [JwtExtendedModule.forRoot({ secretKey: ADMIN_SECRET, isGlobal: false })],
+  controllers: [AdminController],
+})
+class AdminModule {}
+
+describe.each(ADAPTERS)('a feature module with its own configuration (%s)', (adapter) => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await createTestApp(adapter, { imports: [AdminModule] });
+  });
+  afterAll(() => t.close());
+
+  it('an admin route accepts admin tokens and refuses user tokens', async () => {
+    const adminToken = (await request(t.url).get('/admin/login').expect(200)).text;
+    const userToken = await t.jwt.createAccessToken('mallory');
+    expect(adminToken).not.toBe(userToken);
+    const admin = await request(t.url).get('/admin').set('Authorization', `Bearer ${adminToken}`);
+    const user = await request(t.url).get('/admin').set('Authorization', `Bearer ${userToken}`);
+    expect({ admin: admin.status, user: user.status }).toEqual({ admin: 200, user: 422 });
   });
 });
