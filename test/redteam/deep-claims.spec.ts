@@ -1,0 +1,46 @@
+import { Injectable } from '@nestjs/common';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import request from 'supertest';
+import type { DecodeKeyLoader } from '../../lib/index.js';
+import { ADAPTERS, SECRET, createTestApp, type TestApp } from '../support/app.js';
+import { b64, now } from '../support/forge.js';
+import { TargetController, handlerRuns } from '../security/routes.js';
+
+/*
+ * Finding (low): with a decodeKey loader, the unverified header and payload are deep-frozen
+ * (recursively) before the signature is checked, so an unauthenticated client can send a claim
+ * nested deeply enough to overflow the stack: the answer is a 500 (and an error log with a stack)
+ * instead of the 422 of §6 ("any other malformed token → 422"). It needs a maxTokenLength above
+ * the default (allowed without upper bound) and the json location (headers are capped at 16 KB).
+ */
+
+@Injectable()
+class Keys implements DecodeKeyLoader {
+  decodeKey() {
+    return SECRET;
+  }
+}
+
+describe.each(ADAPTERS)('a deeply nested unverified claim with a decodeKey loader (%s)', (adapter) => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await createTestApp(adapter, {
+      options: { maxTokenLength: 90_000, tokenLocation: ['json'] },
+      loaders: { decodeKey: Keys },
+      controllers: [TargetController],
+    });
+  });
+  afterAll(() => t.close());
+
+  it('is refused with 422, never a 500', async () => {
+    const depth = 30_000;
+    const payload = `{"sub":"x","iat":${now()},"exp":${now() + 600},"deep":${'['.repeat(depth)}${']'.repeat(depth)}}`;
+    const token = `${b64({ alg: 'HS256', typ: 'JWT' })}.${b64(payload)}.${b64('not-a-signature')}`;
+    expect(token.length).toBeLessThan(90_000);
+    const before = handlerRuns.count;
+    const res = await request(t.url).post('/body').set('Content-Type', 'application/json').send({ access_token: token });
+    expect(handlerRuns.count).toBe(before);
+    // The reason may be the signature or a refusal of the nesting itself: any §6 422.
+    expect({ status: res.status, keys: Object.keys(res.body) }).toEqual({ status: 422, keys: ['msg'] });
+  });
+});

@@ -1,0 +1,61 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { Redis } from 'ioredis';
+import request from 'supertest';
+import { ADAPTERS, createTestApp, type TestApp } from '../support/app.js';
+import { RedisServer } from '../support/redis-server.js';
+import { STORE_KINDS, bearer, declareStore, freshPrefix, revocationRoutes } from '../blocklist/stores.js';
+
+/*
+ * Finding: a user-wide cut-off (revokeAllForUser) is kept for max(accessTokenExpires,
+ * refreshTokenExpires) + decodeLeeway. A token created with a longer `expiresDelta` (or
+ * `expiresDelta: false`) outlives the cut-off, and the revoked token is accepted again while
+ * the decoder still accepts it. §7: "A revoked token stays refused for as long as the decoder
+ * would accept it".
+ */
+
+let server: RedisServer;
+let redis: Redis;
+
+beforeAll(async () => {
+  server = await RedisServer.start();
+  redis = new Redis(server.url, { maxRetriesPerRequest: 1, enableOfflineQueue: false });
+  await new Promise((resolve) => redis.once('ready', resolve));
+});
+afterAll(async () => {
+  redis.disconnect();
+  await server.stop();
+});
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe.each(ADAPTERS.flatMap((adapter) => STORE_KINDS.map((kind) => [adapter, kind] as const)))(
+  'revokeAllForUser and tokens with their own lifetime (%s, %s store)',
+  (adapter, kind) => {
+    let t: TestApp;
+    beforeAll(async () => {
+      const Store = declareStore(kind, { keyPrefix: freshPrefix() }, redis);
+      t = await createTestApp(adapter, {
+        // Short default lifetimes: the cut-off is kept 1 s (+ leeway 0).
+        options: { accessTokenExpires: 1, refreshTokenExpires: 1 },
+        loaders: { blocklist: Store },
+        controllers: [revocationRoutes(Store)],
+      });
+    });
+    afterAll(() => t.close());
+
+    it.each([
+      ['one day', '1d' as const],
+      ['no exp', false as const],
+    ])('a token with expiresDelta %s stays refused after revokeAllForUser', async (_label, expiresDelta) => {
+      const identity = `long-lived-${kind}-${String(expiresDelta)}`;
+      const token = await t.jwt.createAccessToken(identity, { expiresDelta });
+      await request(t.url).get('/me').set(bearer(token)).expect(200);
+      await request(t.url).delete('/logout-everywhere').set(bearer(token)).expect(200);
+      await request(t.url).get('/me').set(bearer(token)).expect(401, { msg: 'Token has been revoked' });
+      // The default lifetimes (1 s) are over; this token is still accepted by the decoder.
+      await sleep(2500);
+      const res = await request(t.url).get('/me').set(bearer(token));
+      expect({ status: res.status, body: res.body }).toEqual({ status: 401, body: { msg: 'Token has been revoked' } });
+    });
+  },
+);
