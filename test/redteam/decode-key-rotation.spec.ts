@@ -5,7 +5,7 @@ import request from 'supertest';
 import type { DecodeKeyLoader } from '../../lib/index.js';
 import { ADAPTERS, createTestApp, type TestApp } from '../support/app.js';
 import { forgeAsymmetric, now } from '../support/forge.js';
-import { TargetController } from '../security/routes.js';
+import { TargetController } from '../support/routes.js';
 
 /*
  * Finding: keys returned by a decodeKey loader are cached by object identity (LoaderKeyCache

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import request from 'supertest';
 import { JwtDecodeException, type InvalidTokenLoader } from '../../lib/index.js';
 import { ADAPTERS, createTestApp, type TestApp } from '../support/app.js';
-import { TargetController } from '../security/routes.js';
+import { TargetController } from '../support/routes.js';
 
 /*
  * Finding (low): an error loader that answers with one of the library's own exceptions (a
