@@ -95,7 +95,8 @@ export class ErrorResponder {
     try {
       const response = await settleLoader(shaper.respond(error), role, this.config.loaderTimeout);
       const refusal = refuse(response);
-      if (refusal === undefined) return response as HttpException;
+      // A loader may answer with a library exception of its own: it gets the module's body like any other.
+      if (refusal === undefined) return applyErrorBody(response, this.config) as HttpException;
       logger.error(`The ${role} loader ${refusal}; the default response was sent`);
     } catch (failure) {
       // settleLoader has already logged a time-out.

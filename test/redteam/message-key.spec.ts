@@ -35,3 +35,43 @@ describe.each(ADAPTERS)('errorMessageKey and a library exception returned by an 
     expect({ status: res.status, keys: Object.keys(res.body) }).toEqual({ status: 422, keys: ['error'] });
   });
 });
+
+@Injectable()
+class RewordedWithOwnKey implements InvalidTokenLoader {
+  onInvalidToken(reason: string) {
+    return new JwtDecodeException(`Rejected: ${reason}`, { messageKey: 'why' });
+  }
+}
+
+describe.each(ADAPTERS)('the body of a library exception returned by an error loader (%s)', (adapter) => {
+  it("follows errorFormat: 'nest'", async () => {
+    const t = await createTestApp(adapter, {
+      options: { errorFormat: 'nest' },
+      loaders: { invalidToken: Reworded },
+      controllers: [TargetController],
+    });
+    try {
+      const res = await request(t.url).get('/protected').set('Authorization', 'Bearer not.a.token');
+      expect({ status: res.status, body: res.body }).toEqual({
+        status: 422,
+        body: { statusCode: 422, message: 'Rejected: Invalid header string', error: 'Unprocessable Entity', code: 'INVALID_TOKEN' },
+      });
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('keeps a message key the loader chose', async () => {
+    const t = await createTestApp(adapter, {
+      options: { errorMessageKey: 'error' },
+      loaders: { invalidToken: RewordedWithOwnKey },
+      controllers: [TargetController],
+    });
+    try {
+      const res = await request(t.url).get('/protected').set('Authorization', 'Bearer not.a.token');
+      expect({ status: res.status, body: res.body }).toEqual({ status: 422, body: { why: 'Rejected: Invalid header string' } });
+    } finally {
+      await t.close();
+    }
+  });
+});
