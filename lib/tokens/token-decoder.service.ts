@@ -20,14 +20,19 @@ export interface DecodeTokenOptions {
 }
 
 /** Nested claim values are shared by every copy of a verified token (and by the cache): make them read-only. */
-function freezeNested(value: unknown): void {
-  if (typeof value !== 'object' || value === null || Object.isFrozen(value)) return;
-  Object.freeze(value);
-  for (const item of Object.values(value)) freezeNested(item);
-}
-
+/**
+ * Freezes every object nested in `object`'s values (not `object` itself). Iterative, not
+ * recursive: an unverified payload may nest thousands of levels deep, and a stack overflow
+ * there would be a 500 for anyone who asks.
+ */
 function freezeValues(object: object): void {
-  for (const value of Object.values(object)) freezeNested(value);
+  const pending: unknown[] = Object.values(object);
+  while (pending.length > 0) {
+    const value = pending.pop();
+    if (typeof value !== 'object' || value === null || Object.isFrozen(value)) continue;
+    Object.freeze(value);
+    for (const item of Object.values(value)) pending.push(item);
+  }
 }
 
 /** Constant time whatever the lengths: both sides are hashed to 32 bytes first. */

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import request from 'supertest';
 import type { DecodeKeyLoader } from '../../lib/index.js';
 import { ADAPTERS, SECRET, createTestApp, type TestApp } from '../support/app.js';
-import { b64, now } from '../support/forge.js';
+import { b64, forgeHmac, now } from '../support/forge.js';
 import { handlerRuns } from '../support/http.js';
 import { TargetController } from '../support/routes.js';
 
@@ -44,5 +44,30 @@ describe.each(ADAPTERS)('a deeply nested unverified claim with a decodeKey loade
     expect(ran).toEqual([]);
     // The reason may be the signature or a refusal of the nesting itself: any §6 422.
     expect({ status: res.status, keys: Object.keys(res.body) }).toEqual({ status: 422, keys: ['msg'] });
+  });
+
+  const deep = (depth: number, open: string, close: string, middle = '') => `${open.repeat(depth)}${middle}${close.repeat(depth)}`;
+  const shapes: [string, string, string][] = [
+    ['arrays in the payload', '{"sub":"x","deep":%}', deep(30_000, '[', ']')],
+    ['objects in the payload', '{"sub":"x","deep":%}', deep(10_000, '{"a":', '}', '1')],
+    ['arrays in the header', '{"alg":"HS256","deep":%}', deep(30_000, '[', ']')],
+  ];
+
+  it.each(shapes)('unsigned, %s: 422, the handler never runs', async (_, template, nested) => {
+    const text = template.replace('%', nested);
+    const header = template.includes('alg') ? text : JSON.stringify({ alg: 'HS256', typ: 'JWT' });
+    const payload = template.includes('alg') ? JSON.stringify({ sub: 'x', iat: now(), exp: now() + 600 }) : text;
+    const token = `${b64(header)}.${b64(payload)}.${b64('not-a-signature')}`;
+    const { result: res, ran } = await handlerRuns.during(() =>
+      request(t.url).post('/body').set('Content-Type', 'application/json').send({ access_token: token }),
+    );
+    expect({ status: res.status, ran }).toEqual({ status: 422, ran: [] });
+  });
+
+  it('signed with the key, a deeply nested claim is accepted, not a 500', async () => {
+    const payload = `{"sub":"x","iat":${now()},"exp":${now() + 600},"type":"access","deep":${deep(20_000, '[', ']')}}`;
+    const token = forgeHmac({ alg: 'HS256', typ: 'JWT' }, payload, SECRET);
+    const res = await request(t.url).post('/body').set('Content-Type', 'application/json').send({ access_token: token });
+    expect(res.status).toBe(201);
   });
 });
