@@ -1,10 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { generateKeyPairSync, type JsonWebKey } from 'node:crypto';
+import { type JsonWebKey, type KeyObject, generateKeyPairSync, verify } from 'node:crypto';
 import request from 'supertest';
-import type { DecodeKeyLoader } from '../../lib/index.js';
+import type { DecodeKeyLoader, EncodeKeyLoader } from '../../lib/index.js';
 import { ADAPTERS, createTestApp, type TestApp } from '../support/app.js';
 import { forgeAsymmetric, now } from '../support/forge.js';
+import { createService } from '../support/service.js';
 import { TargetController } from '../support/routes.js';
 
 /*
@@ -54,5 +55,33 @@ describe.each(ADAPTERS)('a decodeKey loader that rotates its key in place (%s)',
     const retired = await request(t.url).get('/protected').set('Authorization', `Bearer ${oldToken}`);
     const current = await request(t.url).get('/protected').set('Authorization', `Bearer ${newToken}`);
     expect({ retired: retired.status, current: current.status }).toEqual({ retired: 422, current: 200 });
+  });
+});
+
+/** The signing key of an encodeKey loader, updated in place on rotation. */
+const signingJwk: JsonWebKey = oldPair.privateKey.export({ format: 'jwk' });
+
+@Injectable()
+class SigningKeyLoader implements EncodeKeyLoader {
+  encodeKey() {
+    return signingJwk as never;
+  }
+}
+
+describe('an encodeKey loader that rotates its key in place', () => {
+  it('signs with the key it returns now, not the one it returned first', async () => {
+    const jwt = await createService({ algorithm: 'RS256', publicKey: oldPair.publicKey }, { encodeKey: SigningKeyLoader });
+    const before = await jwt.createAccessToken('alice');
+    Object.assign(signingJwk, newPair.privateKey.export({ format: 'jwk' }));
+    const after = await jwt.createAccessToken('alice');
+    const signedBy = (token: string, key: KeyObject) => {
+      const [header, payload, signature] = token.split('.');
+      return verify('sha256', Buffer.from(`${header}.${payload}`), key, Buffer.from(signature, 'base64url'));
+    };
+    expect([signedBy(before, oldPair.publicKey), signedBy(after, newPair.publicKey), signedBy(after, oldPair.publicKey)]).toEqual([
+      true,
+      true,
+      false,
+    ]);
   });
 });
