@@ -48,14 +48,14 @@ export class JwtGuard implements CanActivate {
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const req = this.getRequest(context);
-    // Every binding (global, class, handler) reads the same (class, handler), so the first one
-    // to run applies the nearest declaration and the others have nothing left to do.
-    if (isGuarded(req)) return true;
+    // Every binding (global, class, handler) of this module reads the same (class, handler), so the
+    // first one to run applies the nearest declaration and the others have nothing left to do.
+    if (isGuarded(req, this.config)) return true;
     const protection = this.protectionFor(context);
     // Failures propagate as the library's exceptions; error loaders shape them in JwtErrorFilter.
     if (protection === PUBLIC) this.verifier.skip(req);
     else await this.verifier.verify(req, protection);
-    markGuarded(req);
+    markGuarded(req, this.config);
     if (this.config.exposeCurrentUserToViews) {
       // The view locals mirror this verification and any later one of the request (verifyJwtInRequest).
       const res = contextAdapter(context).getResponse(context);

@@ -64,13 +64,17 @@ export function adoptJwtState(req: HttpRequestLike, res: HttpResponseLike, mirro
   if (state) publishJwtState(req, state, mirrors);
 }
 
-/** `@JwtRequired()` on a class and a handler applies the guard twice; the second pass is a no-op. */
-export function markGuarded(req: HttpRequestLike): void {
-  req[GUARDED] = true;
+/**
+ * The guard bound several times (global, class, handler) verifies once: later passes of the
+ * same module's guard are no-ops. `by` is that module's configuration, so a guard of another
+ * JwtExtendedModule (another secret, another audience) still verifies with its own.
+ */
+export function markGuarded(req: HttpRequestLike, by: object): void {
+  req[GUARDED] = by;
 }
 
-export function isGuarded(req: HttpRequestLike): boolean {
-  return req[GUARDED] === true;
+export function isGuarded(req: HttpRequestLike, by: object): boolean {
+  return req[GUARDED] === by;
 }
 
 export function requireJwtState(req: HttpRequestLike): JwtRequestState {
