@@ -94,7 +94,8 @@ describe.each(ADAPTERS.flatMap((adapter) => STORE_KINDS.map((kind) => [adapter, 
 
 describe('A store given another identityClaim than the module', () => {
   it.each(STORE_KINDS)('stops start-up with an error naming identityClaim (%s store, forRoot and forRootAsync)', async (kind) => {
-    const Store = declareStore(kind, { identityClaim: 'sub' }, redis);
+    // Never destroyed (the module fails to start): keep its sweep timer from firing after this file.
+    const Store = declareStore(kind, { identityClaim: 'sub', sweepInterval: 3600 }, redis);
     const modules = [
       JwtExtendedModule.forRoot({ secretKey: SECRET, identityClaim: 'uid', loaders: { blocklist: Store } }),
       JwtExtendedModule.forRootAsync({ useFactory: () => ({ secretKey: SECRET, identityClaim: 'uid' }), loaders: { blocklist: Store } }),
