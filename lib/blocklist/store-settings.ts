@@ -96,7 +96,7 @@ export class StoreSettings {
       throw new JwtExtendedConfigError(
         'userRevocationTtl',
         `of the ${this.store} in loaders.blocklist is ${this.userRetention} s, shorter than the module's longest token lifetime ` +
-          `(${Number.isFinite(longestLifetime) ? `${longestLifetime} s, with decodeLeeway` : 'none: a lifetime is false'}): ` +
+          `(${Number.isFinite(longestLifetime) ? `${longestLifetime} s with decodeLeeway` : 'unbounded: a lifetime is false'}): ` +
           `tokens would be accepted again after revokeAllForUser. Leave it out (cut-offs are then kept forever)`,
       );
     }
