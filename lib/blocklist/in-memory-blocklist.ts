@@ -78,7 +78,9 @@ const logger = new Logger('InMemoryBlocklist');
  * A blocklist in this process's memory: for a single instance, tests, and the
  * sample. Entries stay while the decoder would accept their token (`exp` plus
  * `decodeLeeway`); memory is bounded by `maxEntries`, and one identity holds at most
- * `maxEntriesPerIdentity` of them. Lookups are synchronous (no promise on the
+ * `maxEntriesPerIdentity` of them. A user-wide cut-off (`revokeAllForUser`, or a
+ * collapse past the cap) is one small entry per identity, kept forever unless
+ * `userRevocationTtl` bounds it. Lookups are synchronous (no promise on the
  * guard's hot path).
  *
  * Configure it by subclassing: `@Injectable() class Revocations extends InMemoryBlocklist
@@ -149,7 +151,8 @@ export class InMemoryBlocklist implements RevocationStore, ConfigurableStore, On
       }
       this.buckets.delete(bucket);
     }
-    this.cutoffs.deleteWhere((cut) => cut.until <= now);
+    // Without userRevocationTtl every cut-off is kept forever: nothing to scan for.
+    if (Number.isFinite(this.settings.userRetention)) this.cutoffs.deleteWhere((cut) => cut.until <= now);
   }
 
   onModuleDestroy(): void {

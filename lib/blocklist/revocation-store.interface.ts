@@ -47,10 +47,13 @@ export interface RevocationStoreOptions {
    */
   decodeLeeway?: number;
   /**
-   * Seconds a `revokeAllForUser` cut-off is kept. Inside the module: at least the
-   * longest token lifetime plus `decodeLeeway` (forever when a lifetime is `false`);
-   * this may lengthen it. Outside the module, where no lifetime is known: this, or
-   * forever when unset.
+   * Seconds a user-wide cut-off (`revokeAllForUser`, or a collapse of the in-memory
+   * store) is kept. Default: forever, since `expiresDelta` may create tokens of any
+   * lifetime. Set it only when the app never creates longer tokens: tokens created
+   * with a longer `expiresDelta` (or an `exp` in `additionalClaims`) outlive it.
+   * Inside the module, a value shorter than the longest of `accessTokenExpires` and
+   * `refreshTokenExpires` plus `decodeLeeway` (or any value when one is `false`)
+   * stops start-up.
    */
   userRevocationTtl?: number;
 }

@@ -43,8 +43,9 @@ export function numberOption(
 /**
  * What a store takes from the module's configuration. Built from the store's own
  * options, which are all it knows when used outside the module: then the identity
- * claim is `identityClaim` (default `sub`), the leeway `decodeLeeway` (default 0),
- * and user cut-offs are kept for `userRevocationTtl`, or forever when unset.
+ * claim is `identityClaim` (default `sub`) and the leeway `decodeLeeway` (default 0).
+ * User cut-offs are kept forever, or for `userRevocationTtl` when set: `expiresDelta`
+ * has no upper bound, so no module lifetime bounds the tokens a cut-off must refuse.
  */
 export class StoreSettings {
   /** Claim holding the identity. */
@@ -52,12 +53,11 @@ export class StoreSettings {
   /** Seconds an entry outlives its token's `exp`: the decoder accepts tokens that long. */
   leeway: number;
   /** Seconds a user-wide cut-off is kept (Infinity: forever). */
-  userRetention: number;
+  readonly userRetention: number;
   /** The module's error body settings; until a module gives them, exceptions keep their default body. */
   private errorBody?: ErrorBodySettings;
   private readonly ownClaim?: string;
   private readonly ownLeeway: number;
-  private readonly ownRetention?: number;
 
   constructor(
     private readonly store: string,
@@ -69,13 +69,17 @@ export class StoreSettings {
     }
     this.ownClaim = claim;
     this.ownLeeway = numberOption(store, 'decodeLeeway', options.decodeLeeway, (n) => n >= 0, 'a finite number of seconds >= 0') ?? 0;
-    this.ownRetention = numberOption(store, 'userRevocationTtl', options.userRevocationTtl, (n) => n > 0, 'a finite number of seconds > 0');
+    this.userRetention =
+      numberOption(store, 'userRevocationTtl', options.userRevocationTtl, (n) => n > 0, 'a finite number of seconds > 0') ??
+      Number.POSITIVE_INFINITY;
     this.identityClaim = claim ?? 'sub';
     this.leeway = this.ownLeeway;
-    this.userRetention = this.ownRetention ?? Number.POSITIVE_INFINITY;
   }
 
-  /** Follows the module: its claim, its leeway and its longest token lifetime (own options may only lengthen them). */
+  /**
+   * Follows the module: its claim and its leeway (a longer own leeway is kept). A
+   * `userRevocationTtl` shorter than the module's own token lifetimes stops start-up.
+   */
   apply(config: JwtExtendedConfig): void {
     if (this.ownClaim !== undefined && this.ownClaim !== config.identityClaim) {
       throw new JwtExtendedConfigError(
@@ -88,7 +92,14 @@ export class StoreSettings {
     this.leeway = Math.max(config.decodeLeeway, this.ownLeeway);
     const { accessTokenExpires: access, refreshTokenExpires: refresh } = config;
     const longestLifetime = access === false || refresh === false ? Number.POSITIVE_INFINITY : Math.max(access, refresh) + this.leeway;
-    this.userRetention = Math.max(longestLifetime, this.ownRetention ?? 0);
+    if (this.userRetention < longestLifetime) {
+      throw new JwtExtendedConfigError(
+        'userRevocationTtl',
+        `of the ${this.store} in loaders.blocklist is ${this.userRetention} s, shorter than the module's longest token lifetime ` +
+          `(${Number.isFinite(longestLifetime) ? `${longestLifetime} s with decodeLeeway` : 'unbounded: a lifetime is false'}): ` +
+          `tokens would be accepted again after revokeAllForUser. Leave it out (cut-offs are then kept forever)`,
+      );
+    }
     this.errorBody = { errorFormat: config.errorFormat, errorMessageKey: config.errorMessageKey };
   }
 

@@ -2,7 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, jest } from '@jes
 import request from 'supertest';
 import { InMemoryBlocklist, JwtUnavailableException, type JwtPayload } from '../../lib/index.js';
 import { ADAPTERS, RecordingLogger, createTestApp, type TestApp } from '../support/app.js';
-import { bearer, declareStore, handlerRuns, nowSeconds, payload, revocationRoutes, setWallClock } from './stores.js';
+import { DAY, bearer, declareStore, handlerRuns, nowSeconds, payload, revocationRoutes, setWallClock } from './stores.js';
 
 afterEach(() => {
   jest.useRealTimers();
@@ -125,6 +125,38 @@ describe('InMemoryBlocklist when full', () => {
     await store.revokeToken(d);
     expect(store.isTokenRevoked({}, d)).toBe(true);
     store.onModuleDestroy();
+  });
+});
+
+describe.each(ADAPTERS)('A collapse inside the module is kept like revokeAllForUser: forever by default (%s)', (adapter) => {
+  it('sessions of the identity created with a longer expiresDelta, or none, stay refused past the module lifetimes', async () => {
+    const start = nowSeconds();
+    setWallClock(start);
+    const Store = declareStore('memory', { maxEntriesPerIdentity: 2 });
+    const t = await createTestApp(adapter, {
+      options: { accessTokenExpires: 60, refreshTokenExpires: 60 },
+      loaders: { blocklist: Store },
+      controllers: [revocationRoutes(Store)],
+    });
+    try {
+      const day = await t.jwt.createAccessToken('alice', { expiresDelta: '1d' });
+      const noExp = await t.jwt.createAccessToken('alice', { expiresDelta: false });
+      const sessions = await Promise.all([1, 2, 3].map(() => t.jwt.createAccessToken('alice')));
+      for (const session of sessions) await request(t.url).delete('/logout').set(bearer(session)).expect(200);
+      const store = t.app.get(Store) as InMemoryBlocklist;
+      expect(store.size).toBe(0); // collapsed into a user-wide cut-off
+      for (const [at, tokens] of [
+        [DAY - 600, [day, noExp]],
+        [3650 * DAY, [noExp]],
+      ] as const) {
+        setWallClock(start + at);
+        store.sweep();
+        for (const tok of tokens) await request(t.url).get('/me').set(bearer(tok)).expect(401, { msg: 'Token has been revoked' });
+      }
+    } finally {
+      jest.useRealTimers();
+      await t.close();
+    }
   });
 });
 

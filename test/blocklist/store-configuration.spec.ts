@@ -10,6 +10,7 @@ import {
   JwtExtendedModule,
   type JwtExtendedOptions,
   type RevocationStore,
+  type TokenLifetime,
 } from '../../lib/index.js';
 import { RedisBlocklist } from '../../lib/blocklist/redis/index.js';
 import { ADAPTERS, SECRET, createTestApp, type TestApp } from '../support/app.js';
@@ -93,7 +94,8 @@ describe.each(ADAPTERS.flatMap((adapter) => STORE_KINDS.map((kind) => [adapter, 
 
 describe('A store given another identityClaim than the module', () => {
   it.each(STORE_KINDS)('stops start-up with an error naming identityClaim (%s store, forRoot and forRootAsync)', async (kind) => {
-    const Store = declareStore(kind, { identityClaim: 'sub' }, redis);
+    // Never destroyed (the module fails to start): keep its sweep timer from firing after this file.
+    const Store = declareStore(kind, { identityClaim: 'sub', sweepInterval: 3600 }, redis);
     const modules = [
       JwtExtendedModule.forRoot({ secretKey: SECRET, identityClaim: 'uid', loaders: { blocklist: Store } }),
       JwtExtendedModule.forRootAsync({ useFactory: () => ({ secretKey: SECRET, identityClaim: 'uid' }), loaders: { blocklist: Store } }),
@@ -119,20 +121,23 @@ describe('A store given another identityClaim than the module', () => {
   });
 });
 
-describe.each(ADAPTERS)('User cut-offs last as long as the module lifetimes say (%s, in-memory store)', (adapter) => {
+// CONTRACT §7 and §17: `expiresDelta` has no upper bound, so no module lifetime bounds the tokens a
+// user-wide cut-off must refuse: it is kept forever unless userRevocationTtl bounds it.
+describe.each(ADAPTERS)('User cut-offs are kept forever by default (%s, in-memory store)', (adapter) => {
   type Case = {
     name: string;
     options: JwtExtendedOptions;
-    storeOptions?: InMemoryBlocklistOptions;
     token: 'access' | 'refresh';
+    expiresDelta?: TokenLifetime;
     refusedAt: number[];
   };
   const cases: Case[] = [
     {
-      name: "refreshTokenExpires '90d'",
+      name: "refreshTokenExpires '90d', and a refresh token of '365d' (past the module lifetime)",
       options: { refreshTokenExpires: '90d' },
       token: 'refresh',
-      refusedAt: [31 * DAY, 60 * DAY, 89 * DAY],
+      expiresDelta: '365d',
+      refusedAt: [31 * DAY, 89 * DAY, 91 * DAY, 364 * DAY],
     },
     {
       name: "accessTokenExpires '120d' (the longer one counts)",
@@ -154,20 +159,30 @@ describe.each(ADAPTERS)('User cut-offs last as long as the module lifetimes say 
       refusedAt: [DAY + 3000],
     },
     {
-      name: 'userRevocationTtl shorter than the lifetime (never shortens it)',
-      options: { refreshTokenExpires: '1h' },
-      storeOptions: { userRevocationTtl: 60 },
-      token: 'refresh',
-      refusedAt: [1800, 3500],
+      name: 'the default lifetimes, and an access token without exp (expiresDelta false)',
+      options: {},
+      token: 'access',
+      expiresDelta: false,
+      refusedAt: [31 * DAY, 3650 * DAY],
+    },
+    {
+      name: "lifetimes of one minute, and an access token of '365d'",
+      options: { accessTokenExpires: 60, refreshTokenExpires: 60 },
+      token: 'access',
+      expiresDelta: '365d',
+      refusedAt: [3600, 300 * DAY],
     },
   ];
 
-  it.each(cases)('$name', async ({ options, storeOptions, token, refusedAt }) => {
+  it.each(cases)('$name', async ({ options, token, expiresDelta, refusedAt }) => {
     const start = nowSeconds();
     setWallClock(start);
-    const { t, store } = await appWith(adapter, 'memory', options, storeOptions);
+    const { t, store } = await appWith(adapter, 'memory', options);
     try {
-      const presented = token === 'access' ? await t.jwt.createAccessToken('bob') : await t.jwt.createRefreshToken('bob');
+      const presented =
+        token === 'access'
+          ? await t.jwt.createAccessToken('bob', { expiresDelta })
+          : await t.jwt.createRefreshToken('bob', { expiresDelta });
       await store.revokeAllForUser('bob');
       for (const offset of refusedAt) {
         setWallClock(start + offset);
@@ -186,17 +201,21 @@ describe.each(ADAPTERS)('User cut-offs last as long as the module lifetimes say 
     }
   });
 
-  it('userRevocationTtl longer than the lifetimes lengthens the cut-off', async () => {
+  it('userRevocationTtl bounds the cut-off: kept that long, then tokens created with a longer expiresDelta outlive it', async () => {
     const start = nowSeconds();
     setWallClock(start);
     const { t, store } = await appWith(adapter, 'memory', {}, { userRevocationTtl: 90 * DAY });
     try {
-      // a token minted with a longer lifetime than the module's: the store option covers it
       const long = await t.jwt.createAccessToken('bob', { expiresDelta: '80d' });
+      const longer = await t.jwt.createAccessToken('bob', { expiresDelta: '365d' });
       await store.revokeAllForUser('bob');
       setWallClock(start + 60 * DAY);
       (store as InMemoryBlocklist).sweep();
       await request(t.url).get('/me').set(bearer(long)).expect(401, { msg: 'Token has been revoked' });
+      await request(t.url).get('/me').set(bearer(longer)).expect(401, { msg: 'Token has been revoked' });
+      setWallClock(start + 90 * DAY + 120);
+      (store as InMemoryBlocklist).sweep();
+      await request(t.url).get('/me').set(bearer(longer)).expect(200, { identity: 'bob' });
     } finally {
       jest.useRealTimers();
       await t.close();
@@ -204,48 +223,77 @@ describe.each(ADAPTERS)('User cut-offs last as long as the module lifetimes say 
   });
 });
 
-describe('User cut-offs last as long as the module lifetimes say (Redis store)', () => {
-  const cases: { name: string; options: JwtExtendedOptions; storeOptions?: StoreOptions; ttl: number }[] = [
-    { name: "refreshTokenExpires '90d'", options: { refreshTokenExpires: '90d' }, ttl: 90 * DAY },
-    { name: "accessTokenExpires '120d'", options: { accessTokenExpires: '120d' }, ttl: 120 * DAY },
-    { name: 'the defaults (30 days)', options: {}, ttl: 30 * DAY },
-    { name: 'decodeLeeway on top', options: { refreshTokenExpires: '1d', decodeLeeway: 3600 }, ttl: DAY + 3600 },
-    {
-      name: 'userRevocationTtl shorter (ignored)',
-      options: { refreshTokenExpires: '1h' },
-      storeOptions: { userRevocationTtl: 60 },
-      ttl: 3600,
-    },
-    { name: 'userRevocationTtl longer (kept)', options: {}, storeOptions: { userRevocationTtl: 90 * DAY }, ttl: 90 * DAY },
+describe('User cut-offs in Redis: without expiry by default, or for userRevocationTtl', () => {
+  const forever: { name: string; options: JwtExtendedOptions }[] = [
+    { name: "refreshTokenExpires '90d'", options: { refreshTokenExpires: '90d' } },
+    { name: "accessTokenExpires '120d'", options: { accessTokenExpires: '120d' } },
+    { name: 'the defaults', options: {} },
+    { name: 'decodeLeeway on top', options: { refreshTokenExpires: '1d', decodeLeeway: 3600 } },
+    { name: 'refreshTokenExpires false', options: { refreshTokenExpires: false } },
+    { name: 'accessTokenExpires false', options: { accessTokenExpires: false } },
   ];
 
-  it.each(cases)('$name: the cut-off key lives that long, and the token is refused', async ({ options, storeOptions, ttl }) => {
+  it.each(forever)('$name: the cut-off key has no expiry, and the token is refused', async ({ options }) => {
     const keyPrefix = freshPrefix();
-    const { t, store } = await appWith('fastify', 'redis', options, { ...storeOptions, keyPrefix });
+    const { t, store } = await appWith('fastify', 'redis', options, { keyPrefix });
     try {
       const refresh = await t.jwt.createRefreshToken('bob');
       await store.revokeAllForUser('bob');
-      const left = await userKeyTtl(keyPrefix);
-      expect(left).toBeGreaterThan(ttl - 5);
-      expect(left).toBeLessThanOrEqual(ttl);
+      expect(await userKeyTtl(keyPrefix)).toBe(-1);
       await request(t.url).post('/refresh').set(bearer(refresh)).expect(401, { msg: 'Token has been revoked' });
     } finally {
       await t.close();
     }
   });
 
-  it.each([{ refreshTokenExpires: false as const }, { accessTokenExpires: false as const }])(
-    'a lifetime of false keeps the cut-off without expiry (%o)',
-    async (options) => {
-      const keyPrefix = freshPrefix();
-      const { t, store } = await appWith('express', 'redis', options, { keyPrefix, userRevocationTtl: 60 });
-      try {
-        const token = await t.jwt.createAccessToken('bob');
-        await store.revokeAllForUser('bob');
-        expect(await userKeyTtl(keyPrefix)).toBe(-1);
-        await request(t.url).get('/me').set(bearer(token)).expect(401, { msg: 'Token has been revoked' });
-      } finally {
-        await t.close();
+  it.each([
+    { name: 'longer than the lifetimes', options: {}, ttl: 90 * DAY },
+    {
+      name: 'exactly the longest lifetime plus decodeLeeway',
+      options: { refreshTokenExpires: '1d' as const, decodeLeeway: 60 },
+      ttl: DAY + 60,
+    },
+  ])('userRevocationTtl $name: the cut-off key lives that long, and the token is refused', async ({ options, ttl }) => {
+    const keyPrefix = freshPrefix();
+    const { t, store } = await appWith('express', 'redis', options, { keyPrefix, userRevocationTtl: ttl });
+    try {
+      const token = await t.jwt.createAccessToken('bob');
+      await store.revokeAllForUser('bob');
+      const left = await userKeyTtl(keyPrefix);
+      expect(left).toBeGreaterThan(ttl - 5);
+      expect(left).toBeLessThanOrEqual(ttl);
+      await request(t.url).get('/me').set(bearer(token)).expect(401, { msg: 'Token has been revoked' });
+    } finally {
+      await t.close();
+    }
+  });
+});
+
+describe('A userRevocationTtl shorter than what the module issues stops start-up', () => {
+  const cases: [string, JwtExtendedOptions, StoreOptions][] = [
+    ["refreshTokenExpires '1h'", { refreshTokenExpires: '1h' }, { userRevocationTtl: 60 }],
+    ['the defaults (30 days)', {}, { userRevocationTtl: 30 * DAY - 1 }],
+    ['decodeLeeway on top of the lifetime', { refreshTokenExpires: '1d', decodeLeeway: 60 }, { userRevocationTtl: DAY }],
+    ["the store's own longer decodeLeeway", { refreshTokenExpires: '1d' }, { decodeLeeway: 600, userRevocationTtl: DAY + 60 }],
+    ['refreshTokenExpires false', { refreshTokenExpires: false }, { userRevocationTtl: 100 * 365 * DAY }],
+    ['accessTokenExpires false', { accessTokenExpires: false }, { userRevocationTtl: 100 * 365 * DAY }],
+  ];
+
+  it.each(STORE_KINDS.flatMap((kind) => cases.map(([name, options, storeOptions]) => [kind, name, options, storeOptions] as const)))(
+    '%s store, %s: JwtExtendedConfigError naming userRevocationTtl (forRoot and forRootAsync)',
+    async (kind, _name, options, storeOptions) => {
+      // The stores of a module that fails to start are never destroyed: keep their sweep timer from firing after this file.
+      const Store = declareStore(kind, { sweepInterval: 3600, ...storeOptions }, redis);
+      const modules = [
+        JwtExtendedModule.forRoot({ secretKey: SECRET, ...options, loaders: { blocklist: Store } }),
+        JwtExtendedModule.forRootAsync({ useFactory: () => ({ secretKey: SECRET, ...options }), loaders: { blocklist: Store } }),
+      ];
+      for (const module of modules) {
+        const error = await Test.createTestingModule({ imports: [module] })
+          .compile()
+          .catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(JwtExtendedConfigError);
+        expect(error).toMatchObject({ option: 'userRevocationTtl', message: expect.stringMatching(/userRevocationTtl/) });
       }
     },
   );

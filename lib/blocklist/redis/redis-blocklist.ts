@@ -34,7 +34,8 @@ const logger = new Logger('RedisBlocklist');
 /**
  * A blocklist in Redis, shared by every instance of the app. A revoked token's key
  * expires when the decoder stops accepting the token (`exp` plus `decodeLeeway`); a
- * check is one MGET round trip. The keys of one identity share a hash tag, so the
+ * user-wide cut-off is one key per identity, without expiry unless `userRevocationTtl`
+ * bounds it. A check is one MGET round trip. The keys of one identity share a hash tag, so the
  * MGET stays in one slot and a Redis Cluster client works like a single node. When
  * Redis fails or is slow, requests fail closed with 503: nothing is silently allowed.
  *
