@@ -1,7 +1,6 @@
 import { Logger } from '@nestjs/common';
 import type { Redis } from 'ioredis';
-import { withDeadline } from '../../loaders/deadline.js';
-import { MAX_TIMER_MS } from '../../loaders/deadline.js';
+import { MAX_TIMER_MS, withDeadline } from '../../loaders/deadline.js';
 import type { JwtExtendedConfig } from '../../config/jwt-extended-config.js';
 import type { JwtHeader, JwtPayload } from '../../tokens/jwt.interfaces.js';
 import { identityKey } from '../identity.js';
