@@ -8,7 +8,8 @@ import { expectResponse, handlerRuns } from '../support/http.js';
 /*
  * Finding (low–medium; a contract reading, fail-open): `@UseGuards(JwtGuard)` written on a handler
  * does not protect it when its class declares `@JwtPublic()` or `@JwtRequired({ optional: true })`.
- * The guard bound on the handler looks for the nearest *declaration*, finds none on the handler
+ * README (route protection): "`@UseGuards(JwtGuard)` alone applies the defaults". It does not here:
+ * the guard bound on the handler looks for the nearest *declaration*, finds none on the handler
  * and applies the class's: the handler runs without any token. `@UseGuards(JwtGuard)` is the
  * documented way to "protect with default options" (module-scope spec, JwtGuard's doc comment:
  * "`@UseGuards(JwtGuard)` … without `@JwtRequired()`: the defaults"), and the closest thing to the
