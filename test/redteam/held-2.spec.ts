@@ -1,7 +1,19 @@
-import { Controller, Get, Injectable, type MiddlewareConsumer, Module, type NestMiddleware, type NestModule, Post } from '@nestjs/common';
+import {
+  Controller,
+  Get,
+  Inject,
+  Injectable,
+  type MiddlewareConsumer,
+  Module,
+  type NestMiddleware,
+  type NestModule,
+  Post,
+} from '@nestjs/common';
 import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import request from 'supertest';
 import {
+  JWT_BLOCKLIST,
+  type RevocationStore,
   InMemoryBlocklist,
   type InvalidTokenLoader,
   Jwt,
@@ -195,5 +207,86 @@ describe.each(ADAPTERS)('probes that held, second pass (%s)', (adapter) => {
 
   it('an error loader that never answers: the default 422 once loaderTimeout is over, no hang', async () => {
     await expectResponse(request(t.url).get('/params/protected').set(bearer('not.a.token')), 422, { msg: 'Invalid header string' }, []);
+  });
+});
+
+/** Revokes through the JWT_BLOCKLIST token, as an app that does not name the store class would. */
+@Controller('nest')
+class NestFormatRoutes {
+  constructor(@Inject(JWT_BLOCKLIST) private readonly store: RevocationStore) {}
+
+  @Get('me')
+  @JwtRequired()
+  me(@JwtIdentity() id: unknown) {
+    handlerRuns.record('nest/me');
+    return { id };
+  }
+
+  @Post('revoke')
+  @JwtRequired()
+  async revoke(@Jwt() jwt: JwtPayload) {
+    await this.store.revokeToken(jwt);
+    return { ok: true };
+  }
+}
+
+/** A feature module with its own errorFormat, next to an app module with another (no error loaders). */
+@Controller('flask-feature')
+class FlaskFeatureController {
+  @Get('me')
+  @JwtRequired()
+  me(@JwtIdentity() id: unknown) {
+    return { id };
+  }
+}
+
+@Module({
+  imports: [
+    JwtExtendedModule.forRoot({
+      secretKey: 'feature-secret-that-is-32-bytes-long!',
+      errorMessageKey: 'reason',
+      isGlobal: false,
+      ...TOKEN_CACHE,
+    }),
+  ],
+  controllers: [FlaskFeatureController],
+})
+class FlaskFeature {}
+
+describe.each(ADAPTERS)("errorFormat: 'nest' bodies and JWT_BLOCKLIST (%s)", (adapter) => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await createTestApp(adapter, {
+      imports: [FlaskFeature],
+      options: { errorFormat: 'nest' },
+      loaders: { blocklist: Revocations },
+      controllers: [NestFormatRoutes],
+    });
+  });
+  afterAll(() => t.close());
+
+  it('a token revoked through JWT_BLOCKLIST is refused; the Nest body carries no token, jti or claim', async () => {
+    const token = await t.jwt.createAccessToken('erin', { additionalClaims: { secretNote: 'do-not-echo' } });
+    await request(t.url).post('/nest/revoke').set(bearer(token)).expect(201);
+    const jti = t.jwt.getJti(token)!;
+    for (const hidden of [token, jti, 'do-not-echo', 'erin']) {
+      await expectResponse(
+        request(t.url).get('/nest/me').set(bearer(token)),
+        401,
+        { statusCode: 401, message: 'Token has been revoked', error: 'Unauthorized', code: 'REVOKED' },
+        [],
+        { hides: hidden },
+      );
+    }
+  });
+
+  it("without error loaders each module keeps its own body: the feature module's errorMessageKey, the app's 'nest'", async () => {
+    await expectResponse(request(t.url).get('/flask-feature/me'), 401, { reason: 'Missing Authorization Header' }, []);
+    await expectResponse(
+      request(t.url).get('/nest/me'),
+      401,
+      { statusCode: 401, message: 'Missing Authorization Header', error: 'Unauthorized', code: 'NO_AUTHORIZATION' },
+      [],
+    );
   });
 });
