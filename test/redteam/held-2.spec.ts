@@ -290,3 +290,15 @@ describe.each(ADAPTERS)("errorFormat: 'nest' bodies and JWT_BLOCKLIST (%s)", (ad
     );
   });
 });
+
+describe('globalGuard inside the forRootAsync factory (where it has no effect)', () => {
+  it('stops start-up instead of leaving every route open', async () => {
+    const started = createTestApp('express', {
+      module: JwtExtendedModule.forRootAsync({
+        useFactory: () => ({ secretKey: SECRET, globalGuard: true }) as never,
+      }),
+      controllers: [ParamRoutes],
+    });
+    await expect(started).rejects.toThrow(/globalGuard/);
+  });
+});
