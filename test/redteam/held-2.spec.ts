@@ -9,7 +9,7 @@ import {
   type NestModule,
   Post,
 } from '@nestjs/common';
-import { afterAll, beforeAll, describe, it } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import request from 'supertest';
 import {
   JWT_BLOCKLIST,
