@@ -47,8 +47,10 @@ const NEVER_BUCKET = bucketOf(NEVER);
 /**
  * A jti or identity decoded by JSON.parse is usually a slice of the whole payload
  * text, which would stay alive as long as the entry: keep a copy of just that string.
+ * Copied as UTF-16 code units, so a lone surrogate survives (UTF-8 would turn it into
+ * U+FFFD and the copy would no longer equal the identity it was made from).
  */
-const detach = (text: string) => Buffer.from(text, 'utf8').toString('utf8');
+const detach = (text: string) => Buffer.from(text, 'utf16le').toString('utf16le');
 
 /**
  * One identity's revoked tokens: how many are held, and their jtis (one string while

@@ -57,6 +57,8 @@ export class StoreSettings {
   /** The module's error body settings; until a module gives them, exceptions keep their default body. */
   private errorBody?: ErrorBodySettings;
   private readonly ownClaim?: string;
+  /** A module that configured this store already: every module sharing it must agree on the identity claim. */
+  private configuredBy?: JwtExtendedConfig;
   private readonly ownLeeway: number;
 
   constructor(
@@ -88,8 +90,19 @@ export class StoreSettings {
           `${JSON.stringify(this.ownClaim)}: leave it out of the store's options (the store follows the module)`,
       );
     }
+    // One store may serve several modules (forRoot({ imports })): they must agree on whose token is whose.
+    if (this.configuredBy !== undefined && this.configuredBy.identityClaim !== config.identityClaim) {
+      throw new JwtExtendedConfigError(
+        'identityClaim',
+        `is ${JSON.stringify(config.identityClaim)}, but the ${this.store} in loaders.blocklist is shared with another ` +
+          `JwtExtendedModule whose identityClaim is ${JSON.stringify(this.configuredBy.identityClaim)}: a revocation through ` +
+          `one module would not find the other's tokens. Give the modules one identityClaim, or each its own store`,
+      );
+    }
     this.identityClaim = config.identityClaim;
-    this.leeway = Math.max(config.decodeLeeway, this.ownLeeway);
+    // Shared by several modules: entries outlive the longest leeway any of them accepts.
+    this.leeway = Math.max(config.decodeLeeway, this.ownLeeway, this.configuredBy === undefined ? 0 : this.leeway);
+    this.configuredBy = config;
     const { accessTokenExpires: access, refreshTokenExpires: refresh } = config;
     const longestLifetime = access === false || refresh === false ? Number.POSITIVE_INFINITY : Math.max(access, refresh) + this.leeway;
     if (this.userRetention < longestLifetime) {

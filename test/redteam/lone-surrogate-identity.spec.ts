@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import request from 'supertest';
+import { InMemoryBlocklist } from '../../lib/index.js';
 import { ADAPTERS, createTestApp, type TestApp } from '../support/app.js';
 import { bearer, declareStore, revocationRoutes } from '../blocklist/stores.js';
 
@@ -46,5 +47,30 @@ describe.each(ADAPTERS)('an identity with a lone surrogate in InMemoryBlocklist 
     const res = await request(t.url).delete('/logout').set(bearer(victim));
     expect({ status: res.status, body: res.body }).toEqual({ status: 200, body: { ok: true } });
     await request(t.url).get('/me').set(bearer(victim)).expect(401, { msg: 'Token has been revoked' });
+  });
+});
+
+describe('InMemoryBlocklist keys strings by their exact UTF-16 code units', () => {
+  const now = () => Math.floor(Date.now() / 1000);
+  const payload = (sub: string, jti: string) => ({ sub, jti, iat: now() - 5, exp: now() + 600, type: 'access' as const, fresh: false });
+
+  it('a jti with a lone surrogate stays revoked, and a look-alike jti is not', async () => {
+    const store = new InMemoryBlocklist();
+    await store.revokeToken(payload('alice', 'id-\udfff'));
+    expect([store.isTokenRevoked({}, payload('alice', 'id-\udfff')), store.isTokenRevoked({}, payload('alice', 'id-\ufffd'))]).toEqual([
+      true,
+      false,
+    ]);
+    store.onModuleDestroy();
+  });
+
+  it('revoking every token of one identity does not touch its U+FFFD look-alike', async () => {
+    const store = new InMemoryBlocklist();
+    await store.revokeAllForUser('\udc00bob');
+    expect([store.isTokenRevoked({}, payload('\udc00bob', 'a')), store.isTokenRevoked({}, payload('\ufffdbob', 'b'))]).toEqual([
+      true,
+      false,
+    ]);
+    store.onModuleDestroy();
   });
 });
