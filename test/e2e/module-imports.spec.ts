@@ -14,7 +14,7 @@ import {
   type RevocationStore,
   type UserLookupLoader,
 } from '../../lib/index.js';
-import { ADAPTERS, SECRET, TOKEN_CACHE, createTestApp, type TestApp } from '../support/app.js';
+import { ADAPTERS, SECRET, TOKEN_CACHE, createTestApp, startupError, type TestApp } from '../support/app.js';
 
 interface User {
   id: string;
@@ -222,29 +222,32 @@ const secondLookup = (loader: string, second: string, used: string) =>
 
 describe.each(ADAPTERS)('a userLookup loader the app provides a second time (%s)', (adapter) => {
   it('in its root module, besides the library’s own: start-up fails naming both', async () => {
-    const app = createTestApp(adapter, { loaders: { userLookup: StaticUsers }, providers: [StaticUsers], controllers: [MeController] });
-    await expect(app).rejects.toThrow(secondLookup('StaticUsers', 'RootTestModule', 'JwtExtendedModule'));
+    expect(
+      await startupError(adapter, { loaders: { userLookup: StaticUsers }, providers: [StaticUsers], controllers: [MeController] }),
+    ).toEqual(secondLookup('StaticUsers', 'RootTestModule', 'JwtExtendedModule'));
   });
 
   it('in a feature module, besides the library’s own: start-up fails naming that module', async () => {
     @Module({ providers: [StaticUsers], exports: [StaticUsers] })
     class ProfileModule {}
-    const app = createTestApp(adapter, { loaders: { userLookup: StaticUsers }, imports: [ProfileModule], controllers: [MeController] });
-    await expect(app).rejects.toThrow(secondLookup('StaticUsers', 'ProfileModule', 'JwtExtendedModule'));
+    expect(
+      await startupError(adapter, { loaders: { userLookup: StaticUsers }, imports: [ProfileModule], controllers: [MeController] }),
+    ).toEqual(secondLookup('StaticUsers', 'ProfileModule', 'JwtExtendedModule'));
   });
 
   it('in its root module, besides the one forRoot({ imports }) exports: start-up fails naming both', async () => {
-    const app = createTestApp(adapter, {
-      module: JwtExtendedModule.forRoot({
-        secretKey: SECRET,
-        ...TOKEN_CACHE,
-        imports: [UsersModule],
-        loaders: { userLookup: UsersService },
+    expect(
+      await startupError(adapter, {
+        module: JwtExtendedModule.forRoot({
+          secretKey: SECRET,
+          ...TOKEN_CACHE,
+          imports: [UsersModule],
+          loaders: { userLookup: UsersService },
+        }),
+        providers: [UsersRepository, UsersService],
+        controllers: [MeController],
       }),
-      providers: [UsersRepository, UsersService],
-      controllers: [MeController],
-    });
-    await expect(app).rejects.toThrow(secondLookup('UsersService', 'RootTestModule', 'UsersModule'));
+    ).toEqual(secondLookup('UsersService', 'RootTestModule', 'UsersModule'));
   });
 });
 

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Module, type Type } from '@nestjs/common';
 import { Redis } from 'ioredis';
 import request from 'supertest';
-import { ADAPTERS, createTestApp, type TestApp } from '../support/app.js';
+import { ADAPTERS, createTestApp, startupError, type TestApp } from '../support/app.js';
 import { RedisServer } from '../support/redis-server.js';
 import { STORE_KINDS, bearer, declareStore, freshPrefix, revocationRoutes } from '../blocklist/stores.js';
 
@@ -46,29 +46,32 @@ const CASES = ADAPTERS.flatMap((adapter) => STORE_KINDS.map((kind) => [adapter, 
 describe.each(CASES)('a blocklist the app also provides itself (%s, %s store)', (adapter, kind) => {
   it('in its root module: start-up fails naming the class and the module, instead of a second instance', async () => {
     const Store = declareStore(kind, { keyPrefix: freshPrefix() }, redis);
-    const app = createTestApp(adapter, {
-      loaders: { blocklist: Store },
-      providers: [Store],
-      controllers: [revocationRoutes(Store)],
-    });
-    await expect(app).rejects.toThrow(secondBlocklist('RootTestModule'));
+    expect(
+      await startupError(adapter, {
+        loaders: { blocklist: Store },
+        providers: [Store],
+        controllers: [revocationRoutes(Store)],
+      }),
+    ).toEqual(secondBlocklist('RootTestModule'));
   });
 
   it('in a feature module: start-up fails naming that module', async () => {
     const Store = declareStore(kind, { keyPrefix: freshPrefix() }, redis);
     @Module({ providers: [Store], controllers: [revocationRoutes(Store)] })
     class AccountModule {}
-    const app = createTestApp(adapter, { loaders: { blocklist: Store }, imports: [AccountModule] });
-    await expect(app).rejects.toThrow(secondBlocklist('AccountModule'));
+    expect(await startupError(adapter, { loaders: { blocklist: Store }, imports: [AccountModule] })).toEqual(
+      secondBlocklist('AccountModule'),
+    );
   });
 
   it('under another token (useClass): still a second instance, refused', async () => {
     const Store = declareStore(kind, { keyPrefix: freshPrefix() }, redis);
-    const app = createTestApp(adapter, {
-      loaders: { blocklist: Store },
-      imports: [{ module: class OtherStoreModule {}, providers: [{ provide: 'OTHER_STORE', useClass: Store }] }],
-    });
-    await expect(app).rejects.toThrow(secondBlocklist('OtherStoreModule'));
+    expect(
+      await startupError(adapter, {
+        loaders: { blocklist: Store },
+        imports: [{ module: class OtherStoreModule {}, providers: [{ provide: 'OTHER_STORE', useClass: Store }] }],
+      }),
+    ).toEqual(secondBlocklist('OtherStoreModule'));
   });
 });
 
