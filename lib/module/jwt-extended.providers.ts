@@ -1,5 +1,5 @@
 import { type DynamicModule, type ForwardReference, Logger, type ModuleMetadata, type Provider, type Type } from '@nestjs/common';
-import { APP_FILTER, APP_GUARD } from '@nestjs/core';
+import { APP_FILTER, APP_GUARD, DiscoveryService } from '@nestjs/core';
 import { configureStore } from '../blocklist/store-settings.js';
 import { JWT_BLOCKLIST, JWT_EXTENDED_CONFIG, JWT_EXTENDED_LOADERS } from '../config/injection-tokens.js';
 import type { JwtExtendedConfig } from '../config/jwt-extended-config.js';
@@ -121,9 +121,36 @@ export function loaderExports(entries: [LoaderRole, Type][], own: Type[]): (Type
 }
 
 /**
+ * Refuses a loader class that another module of the app provides as well: Nest would build a
+ * second instance there, and what the app does through it (revoking a token, adding a user)
+ * would never reach the instance the library uses. Which modules an app has is only known
+ * once Nest has scanned them all, so this runs while the app starts, not in `forRoot`.
+ */
+function refuseSecondInstances(discovery: DiscoveryService, entries: [LoaderRole, Type][], classes: Type[], instances: object[]): void {
+  const wrappers = discovery.getProviders();
+  classes.forEach((loader, index) => {
+    // An alias (`useExisting`) hands out another provider's instance: not a second one.
+    const declared = wrappers.filter((wrapper) => !wrapper.isAlias && (wrapper.token === loader || wrapper.metatype === loader));
+    if (declared.length < 2) return;
+    const used = declared.find((wrapper) => wrapper.instance === instances[index]);
+    const second = declared.find((wrapper) => wrapper !== used)!;
+    const roles = entries.filter(([, entry]) => entry === loader).map(([role]) => `loaders.${role}`);
+    const where = (wrapper: typeof used) => wrapper?.host?.name ?? 'another module';
+    const token = roles.includes('loaders.blocklist') ? ' (or JWT_BLOCKLIST)' : '';
+    throw new TypeError(
+      `JwtExtendedModule: loader ${loader.name} (${roles.join(', ')}) is provided a second time by ${where(second)}: ` +
+        `a second instance, apart from the one the library uses (from ${where(used)}). ` +
+        `Remove it from ${where(second)}'s providers and inject the one from ${where(used)}${token}, ` +
+        `or provide it once, in a module that exports it, and list that module in forRoot({ imports })`,
+    );
+  });
+}
+
+/**
  * Registers the loader classes the module creates itself (`own`) as its providers (so
  * they inject what the module's `imports` provide), and maps roles to instances, checking
- * at start-up that each instance has its role's method.
+ * at start-up that each class has one instance in the app and that each instance has its
+ * role's method.
  */
 export function loaderProviders(entries: [LoaderRole, Type][], own: Type[]): Provider[] {
   const classes = uniqueClasses(entries);
@@ -131,8 +158,9 @@ export function loaderProviders(entries: [LoaderRole, Type][], own: Type[]): Pro
     ...own,
     {
       provide: JWT_EXTENDED_LOADERS,
-      inject: classes,
-      useFactory: (...instances: object[]): ResolvedLoaders => {
+      inject: [DiscoveryService, ...classes],
+      useFactory: (discovery: DiscoveryService, ...instances: object[]): ResolvedLoaders => {
+        refuseSecondInstances(discovery, entries, classes, instances);
         const resolved: Record<string, unknown> = {};
         for (const [role, loader] of entries) {
           const instance = instances[classes.indexOf(loader)] as Record<string, unknown>;

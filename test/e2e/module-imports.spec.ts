@@ -14,7 +14,7 @@ import {
   type RevocationStore,
   type UserLookupLoader,
 } from '../../lib/index.js';
-import { ADAPTERS, SECRET, TOKEN_CACHE, createTestApp, type TestApp } from '../support/app.js';
+import { ADAPTERS, SECRET, TOKEN_CACHE, createTestApp, startupError, type TestApp } from '../support/app.js';
 
 interface User {
   id: string;
@@ -200,6 +200,83 @@ describe('forRoot({ imports }) failures at start-up', () => {
         "JwtExtendedModule: loader UsersService is provided by HiddenUsersModule but not exported; add it to HiddenUsersModule's exports so that instance is used",
       ),
     );
+  });
+});
+
+/** A loader with no dependencies, that the library creates itself. */
+@Injectable()
+class StaticUsers implements UserLookupLoader<User> {
+  lookupUser(_header: JwtProtectedHeader, payload: JwtPayload): User {
+    return { id: payload.sub as string, name: 'static' };
+  }
+}
+
+/** The start-up error for a `userLookup` loader that `second` provides besides the instance the library uses. */
+const secondLookup = (loader: string, second: string, used: string) =>
+  new TypeError(
+    `JwtExtendedModule: loader ${loader} (loaders.userLookup) is provided a second time by ${second}: ` +
+      `a second instance, apart from the one the library uses (from ${used}). ` +
+      `Remove it from ${second}'s providers and inject the one from ${used}, ` +
+      'or provide it once, in a module that exports it, and list that module in forRoot({ imports })',
+  );
+
+describe.each(ADAPTERS)('a userLookup loader the app provides a second time (%s)', (adapter) => {
+  it('in its root module, besides the library’s own: start-up fails naming both', async () => {
+    expect(
+      await startupError(adapter, { loaders: { userLookup: StaticUsers }, providers: [StaticUsers], controllers: [MeController] }),
+    ).toEqual(secondLookup('StaticUsers', 'RootTestModule', 'JwtExtendedModule'));
+  });
+
+  it('in a feature module, besides the library’s own: start-up fails naming that module', async () => {
+    @Module({ providers: [StaticUsers], exports: [StaticUsers] })
+    class ProfileModule {}
+    expect(
+      await startupError(adapter, { loaders: { userLookup: StaticUsers }, imports: [ProfileModule], controllers: [MeController] }),
+    ).toEqual(secondLookup('StaticUsers', 'ProfileModule', 'JwtExtendedModule'));
+  });
+
+  it('in its root module, besides the one forRoot({ imports }) exports: start-up fails naming both', async () => {
+    expect(
+      await startupError(adapter, {
+        module: JwtExtendedModule.forRoot({
+          secretKey: SECRET,
+          ...TOKEN_CACHE,
+          imports: [UsersModule],
+          loaders: { userLookup: UsersService },
+        }),
+        providers: [UsersRepository, UsersService],
+        controllers: [MeController],
+      }),
+    ).toEqual(secondLookup('UsersService', 'RootTestModule', 'UsersModule'));
+  });
+});
+
+describe.each(ADAPTERS)('a loader the app reaches without providing it again (%s)', (adapter) => {
+  let t: TestApp;
+  beforeAll(async () => {
+    UsersService.created = 0;
+    @Module({ imports: [UsersModule], providers: [{ provide: 'LOOKUP', useExisting: UsersService }], exports: ['LOOKUP'] })
+    class AliasModule {}
+    t = await createTestApp(adapter, {
+      // The app imports UsersModule itself too, and aliases its UsersService: still one instance.
+      imports: [UsersModule, AliasModule],
+      module: JwtExtendedModule.forRoot({
+        secretKey: SECRET,
+        ...TOKEN_CACHE,
+        imports: [UsersModule],
+        loaders: { userLookup: UsersService },
+      }),
+      controllers: [MeController],
+    });
+  });
+  afterAll(() => t.close());
+
+  it('starts, and the app and the guard share that instance', async () => {
+    const auth = `Bearer ${await t.jwt.createAccessToken('dave')}`;
+    await request(t.url).post('/users/dave').expect(201, { id: 'dave', name: 'DAVE' });
+    await request(t.url).get('/me').set('Authorization', auth).expect(200, { id: 'dave', name: 'DAVE' });
+    expect(UsersService.created).toBe(1);
+    expect(t.app.get('LOOKUP')).toBe(t.app.select(UsersModule).get(UsersService));
   });
 });
 

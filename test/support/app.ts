@@ -127,6 +127,19 @@ export async function withTestApp<T>(adapter: AdapterName, setup: TestAppSetup, 
   }
 }
 
+/**
+ * The error an app fails to start with (`undefined` if it starts: it is then closed at once, so a
+ * regression fails the test instead of leaving an app open).
+ */
+export async function startupError(adapter: AdapterName, setup: TestAppSetup): Promise<unknown> {
+  try {
+    await (await createTestApp(adapter, setup)).close();
+  } catch (error) {
+    return error;
+  }
+  return undefined;
+}
+
 /** A logger that keeps every line, to check what was (and was not) logged. */
 export class RecordingLogger implements LoggerService {
   readonly lines: string[] = [];
