@@ -99,8 +99,10 @@ export class ErrorResponder {
   toResponse(error: JwtExtendedException): Promise<HttpException> {
     // The module the exception left the library through shapes it (§16, §17); app code's own exceptions are this module's.
     const owner = errorBodyOwner(error);
-    const responder = owner === undefined || owner === this.config ? this : (RESPONDERS.get(owner) ?? this);
-    return responder.shape(error);
+    if (owner === undefined || owner === this.config) return this.shape(error);
+    const responder = RESPONDERS.get(owner);
+    // No responder (a store's own settings): the body its owner gave it stands.
+    return responder ? responder.shape(error) : Promise.resolve(error);
   }
 
   private async shape(error: JwtExtendedException): Promise<HttpException> {
