@@ -2,6 +2,7 @@ import { Controller, type DynamicModule, Get, HttpException, Injectable, Module,
 import { describe, expect, it } from '@jest/globals';
 import request from 'supertest';
 import {
+  InMemoryBlocklist,
   type InvalidTokenLoader,
   type JwtErrorFormat,
   JwtExtendedModule,
@@ -138,5 +139,46 @@ describe.each(ADAPTERS)('a module without error loaders next to one with them (%
     it("decodeToken's exception keeps its own module's body", async () => {
       expect(await get(t.url, '/plain/decode?token=not.a.token')).toMatchObject({ status: 422, body: { msg: expect.any(String) } });
     });
+  });
+});
+
+/** Full after one revoked token: a second identity's revocation fails closed (503) in the store's own body. */
+@Injectable()
+class FullStore extends InMemoryBlocklist {
+  constructor() {
+    super({ maxEntries: 1 });
+  }
+}
+
+@Controller('store')
+class StoreRoutes {
+  constructor(private readonly store: FullStore) {}
+  @Get('revoke')
+  async revoke(@Query('sub') sub: string) {
+    await this.store.revokeToken({ jti: `jti-${sub}`, sub, exp: Math.floor(Date.now() / 1000) + 600 });
+    return { ok: true };
+  }
+}
+
+@Module({
+  imports: [
+    JwtExtendedModule.forRoot({
+      secretKey: 'store-secret-that-is-32-bytes-long!!!',
+      errorMessageKey: 'error',
+      isGlobal: false,
+      loaders: { blocklist: FullStore },
+      ...TOKEN_CACHE,
+    }),
+  ],
+  controllers: [StoreRoutes],
+})
+class StoreModule {}
+
+describe.each(ADAPTERS)("a store's exception next to a module with error loaders (%s)", (adapter) => {
+  const t = useTestApp(adapter, app(StoreModule, featureModule('loud', 'nest', 418)));
+
+  it("keeps the body its store's module gave it", async () => {
+    expect(await get(t.url, '/store/revoke?sub=first')).toEqual({ status: 200, body: { ok: true } });
+    expect(await get(t.url, '/store/revoke?sub=second')).toEqual({ status: 503, body: { error: 'Token revocation store unavailable' } });
   });
 });
