@@ -12,8 +12,10 @@ import {
   FreshTokenRequiredException,
   InvalidHeaderException,
   InvalidQueryParamException,
+  type ErrorBodySettings,
   type JwtExtendedException,
   applyErrorBody,
+  errorBodyOwner,
   JwtDecodeException,
   LoaderTimeoutException,
   NoAuthorizationException,
@@ -66,6 +68,12 @@ function describeValue(value: unknown): string {
   return value === null ? 'null' : typeof value;
 }
 
+/**
+ * Each module's responder, by its configuration: only one `JwtErrorFilter` catches an
+ * exception, whichever module threw it, so the catching one hands it to its owner's.
+ */
+const RESPONDERS = new WeakMap<ErrorBodySettings, ErrorResponder>();
+
 /** Turns a library exception into the response an error loader asks for (or leaves it as is). */
 @Injectable()
 export class ErrorResponder {
@@ -80,6 +88,7 @@ export class ErrorResponder {
       const loader = loaders[role];
       return loader ? [{ role, handles, respond: bindResponder(role, loader) }] : [];
     });
+    RESPONDERS.set(config, this);
   }
 
   /**
@@ -87,7 +96,16 @@ export class ErrorResponder {
    * rejects: a loader that throws, rejects, answers after `loaderTimeout` or returns
    * something else than an `HttpException` is logged, and the default response stands.
    */
-  async toResponse(error: JwtExtendedException): Promise<HttpException> {
+  toResponse(error: JwtExtendedException): Promise<HttpException> {
+    // The module the exception left the library through shapes it (§16, §17); app code's own exceptions are this module's.
+    const owner = errorBodyOwner(error);
+    if (owner === undefined || owner === this.config) return this.shape(error);
+    const responder = RESPONDERS.get(owner);
+    // No responder (a store's own settings): the body its owner gave it stands.
+    return responder ? responder.shape(error) : Promise.resolve(error);
+  }
+
+  private async shape(error: JwtExtendedException): Promise<HttpException> {
     applyErrorBody(error, this.config);
     const shaper = this.responders.find(({ handles }) => handles.some((type) => error instanceof type));
     if (!shaper) return error;

@@ -49,6 +49,7 @@ export interface ErrorBodySettings {
 const DEFAULT_ERROR_BODY: ErrorBodySettings = { errorFormat: 'flask', errorMessageKey: 'msg' };
 
 // Private: only applyErrorBody changes it after construction (the key only where none was given).
+// `owner` is the settings it left the library with, so a filter of another module hands it back.
 const BODY = Symbol('nestjs-jwt-extended.error-body');
 
 /**
@@ -62,7 +63,7 @@ export abstract class JwtExtendedException extends HttpException {
   readonly reason: string;
   readonly jwtHeader?: JwtHeader;
   readonly jwtPayload?: JwtPayload;
-  private [BODY]: { format: JwtErrorFormat; key: string; explicitKey: boolean };
+  private [BODY]: { format: JwtErrorFormat; key: string; explicitKey: boolean; owner?: ErrorBodySettings };
 
   constructor(message: string, status: number, options: JwtExceptionOptions = {}) {
     super(message, status);
@@ -97,8 +98,14 @@ export function applyErrorBody(error: unknown, settings: ErrorBodySettings): unk
     const body = error[BODY];
     body.format = settings.errorFormat;
     if (!body.explicitKey) body.key = settings.errorMessageKey;
+    body.owner = settings;
   }
   return error;
+}
+
+/** The settings `error` left the library with (a module's configuration); none for one app code created. */
+export function errorBodyOwner(error: JwtExtendedException): ErrorBodySettings | undefined {
+  return error[BODY].owner;
 }
 
 /** True when `settings` give the bodies exceptions already have: applying them can be skipped. */

@@ -10,7 +10,8 @@ const logger = new Logger('JwtExtendedModule');
  * `JwtGuard`, from a custom guard or middleware calling `verifyJwtInRequest`, from a
  * handler calling `decodeToken` — as Flask's app-wide error handlers do. Code that
  * catches the exception itself still gets the library's class. The module registers
- * it app-wide (`APP_FILTER`) only when an error loader is configured.
+ * it app-wide (`APP_FILTER`) only when an error loader is configured; with several
+ * modules, the one that catches hands each exception to its own module's responder.
  */
 @Catch(JwtExtendedException)
 export class JwtErrorFilter extends BaseExceptionFilter<HttpException> {

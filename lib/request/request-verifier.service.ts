@@ -1,5 +1,5 @@
 import { Inject, Injectable, type OnModuleInit, Optional } from '@nestjs/common';
-import { HttpAdapterHost } from '@nestjs/core';
+import { HttpAdapterHost, ModuleRef } from '@nestjs/core';
 import type { ValidatedJwtRequiredOptions } from '../decorators/jwt-required-options.interface.js';
 import {
   applyErrorBody,
@@ -31,14 +31,18 @@ function describeIdentity(identity: unknown): string {
 export class RequestVerifier implements OnModuleInit {
   private readonly userLookupConfigured: boolean;
   private readonly mirrors: StateMirrors;
-  /** The module asks for the bodies exceptions already have: no need to catch and rethrow. */
-  private readonly defaultErrorBody: boolean;
+  /**
+   * The module asks for the bodies exceptions already have and is the app's only one: no need
+   * to catch and rethrow. Next to another module, its exceptions must name their owner.
+   */
+  private defaultErrorBody: boolean;
 
   constructor(
     @Inject(JWT_EXTENDED_CONFIG) private readonly config: JwtExtendedConfig,
     @Inject(JWT_EXTENDED_LOADERS) private readonly loaders: ResolvedLoaders,
     private readonly extractor: TokenExtractor,
     private readonly decoder: TokenDecoder,
+    private readonly moduleRef: ModuleRef,
     @Optional() private readonly adapterHost?: HttpAdapterHost,
   ) {
     this.userLookupConfigured = Boolean(loaders.userLookup);
@@ -47,11 +51,16 @@ export class RequestVerifier implements OnModuleInit {
   }
 
   /**
+   * Every module's providers exist by now. With another JwtExtendedModule in the app, its
+   * JwtErrorFilter may catch this module's exceptions: they must carry their owner.
    * On Fastify, Nest middleware verifies the raw request: a hook before the guards hands that
    * state on to the FastifyRequest (`request.user`) and the reply (view locals). Only installed
    * when there is something to hand on.
    */
   onModuleInit(): void {
+    if (this.defaultErrorBody) {
+      this.defaultErrorBody = this.moduleRef.get(JWT_EXTENDED_CONFIG, { strict: false, each: true }).length === 1;
+    }
     if (!this.mirrors.user && !this.mirrors.viewLocals) return;
     addFastifyPreHandler(this.adapterHost?.httpAdapter, (request, reply) => adoptJwtState(request, reply, this.mirrors));
   }
