@@ -1,4 +1,5 @@
 import { type CanActivate, type ExecutionContext, Inject, Injectable } from '@nestjs/common';
+import { GUARDS_METADATA } from '@nestjs/common/constants.js';
 import type { ValidatedJwtRequiredOptions } from '../decorators/jwt-required-options.interface.js';
 import { JWT_EXTENDED_CONFIG } from '../config/injection-tokens.js';
 import { JWT_PUBLIC_METADATA, JWT_REQUIRED_METADATA } from '../decorators/metadata-keys.js';
@@ -17,15 +18,25 @@ const PUBLIC = Symbol('public');
 /** What a (class, handler) asks of the guard. */
 type Protection = ValidatedJwtRequiredOptions | typeof PUBLIC;
 
+/** Whether `@UseGuards(JwtGuard)` (or a subclass of it) is bound on this very target. */
+function bindsJwtGuard(target: object): boolean {
+  const guards = Reflect.getOwnMetadata(GUARDS_METADATA, target) as unknown[] | undefined;
+  return (guards ?? []).some((guard) =>
+    typeof guard === 'function' ? guard === JwtGuard || guard.prototype instanceof JwtGuard : guard instanceof JwtGuard,
+  );
+}
+
 /**
  * The declaration on a handler or a class, own or inherited from the nearest base class that
  * has one. On one target `@JwtRequired()` wins over `@JwtPublic()`: a contradiction fails closed.
+ * A bare `@UseGuards(JwtGuard)` declares the defaults there, so a looser class never opens it.
  */
 function declaredOn(target: object): Protection | undefined {
   for (let t: unknown = target; typeof t === 'function' && t !== Function.prototype; t = Object.getPrototypeOf(t)) {
     const required = Reflect.getOwnMetadata(JWT_REQUIRED_METADATA, t) as ValidatedJwtRequiredOptions | undefined;
     if (required) return required;
     if (Reflect.getOwnMetadata(JWT_PUBLIC_METADATA, t) === true) return PUBLIC;
+    if (bindsJwtGuard(t)) return DEFAULT_OPTIONS;
   }
   return undefined;
 }

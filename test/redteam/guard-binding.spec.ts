@@ -43,10 +43,32 @@ class OptionalClass {
   }
 }
 
+/** A subclass that binds the guard itself over a public base: the binding is the nearest declaration. */
+@Controller('sub')
+@UseGuards(JwtGuard)
+class GuardedSubclass extends PublicClass {
+  @Get('inherited')
+  inherited(@JwtIdentity() id: unknown) {
+    handlerRuns.record('sub/inherited');
+    return { id };
+  }
+}
+
 describe.each(ADAPTERS)('@UseGuards(JwtGuard) on a handler whose class is looser (%s)', (adapter) => {
   let t: TestApp;
   beforeAll(async () => {
-    t = await createTestApp(adapter, { controllers: [PublicClass, OptionalClass] });
+    t = await createTestApp(adapter, { controllers: [PublicClass, OptionalClass, GuardedSubclass] });
+  });
+
+  it('a class that binds the guard over a public base class is protected with the defaults', async () => {
+    await expectResponse(request(t.url).get('/sub/inherited'), 401, { msg: 'Missing Authorization Header' }, []);
+    const token = await t.jwt.createAccessToken('alice');
+    await expectResponse(
+      request(t.url).get('/sub/inherited').set('Authorization', `Bearer ${token}`),
+      200,
+      { id: 'alice' },
+      'sub/inherited',
+    );
   });
   afterAll(() => t.close());
 
