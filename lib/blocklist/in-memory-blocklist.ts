@@ -177,7 +177,7 @@ export class InMemoryBlocklist implements RevocationStore, ConfigurableStore, On
     } else if (this.tokens.size >= this.maxEntries) {
       wait = this.makeRoom(owner, until);
     }
-    // A collapse of this identity covers the token, unless its iat is ahead of the clock.
+    // A collapse of this identity covers the token, unless its iat lies past the cut-off.
     if (!this.covered(identity, token.iat, until)) this.add(detach(jti), identity, toExpires(until), token.iat);
     return wait;
   }
