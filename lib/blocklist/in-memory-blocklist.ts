@@ -53,13 +53,15 @@ const NEVER_BUCKET = bucketOf(NEVER);
 const detach = (text: string) => Buffer.from(text, 'utf16le').toString('utf16le');
 
 /**
- * One identity's revoked tokens: how many are held, and their jtis (one string while
- * there is one; the list may hold dropped jtis until compacted).
+ * One identity's revoked tokens: how many are held, their jtis (one string while
+ * there is one; the list may hold dropped jtis until compacted), and the latest `iat`
+ * among them, which a collapse must cover (kept per identity, not per entry).
  */
 interface Owner {
   readonly identity: unknown;
   live: number;
   jtis: string | string[];
+  latestIat: number;
 }
 
 /** A revoked token: whose, and when the decoder stops accepting it (`exp + leeway`, as `toExpires` says). */
@@ -127,7 +129,7 @@ export class InMemoryBlocklist implements RevocationStore, ConfigurableStore, On
 
   async revokeAllForUser(identity: unknown): Promise<void> {
     if (identity === undefined) throw new TypeError('revokeAllForUser needs the identity');
-    const { cutoff, wait } = userCutoff();
+    const { cutoff, wait } = userCutoff(this.settings.leeway);
     this.cutOff(identity, cutoff, nowSeconds() + this.settings.userRetention);
     await wait;
   }
@@ -177,8 +179,8 @@ export class InMemoryBlocklist implements RevocationStore, ConfigurableStore, On
     } else if (this.tokens.size >= this.maxEntries) {
       wait = this.makeRoom(owner, until);
     }
-    // A collapse of this identity covers the token, unless its iat is ahead of the clock.
-    if (!this.covered(identity, token.iat, until)) this.add(detach(jti), identity, toExpires(until));
+    // A collapse of this identity covers the token, unless its iat lies past the cut-off.
+    if (!this.covered(identity, token.iat, until)) this.add(detach(jti), identity, toExpires(until), token.iat);
     return wait;
   }
 
@@ -188,10 +190,12 @@ export class InMemoryBlocklist implements RevocationStore, ConfigurableStore, On
     return cut !== undefined && cut.until >= until && issuedBefore(iat, cut.cutoff);
   }
 
-  private add(jti: string, identity: unknown, expires: number): void {
+  private add(jti: string, identity: unknown, expires: number, iat: unknown): void {
+    // A missing or unusable iat is before any cut-off (issuedBefore): nothing to cover.
+    const stamped = typeof iat === 'number' && Number.isFinite(iat) ? iat : Number.NEGATIVE_INFINITY;
     const owner = this.owners.get(identity);
     if (!owner) {
-      const first: Owner = { identity: typeof identity === 'string' ? detach(identity) : identity, live: 1, jtis: jti };
+      const first: Owner = { identity: typeof identity === 'string' ? detach(identity) : identity, live: 1, jtis: jti, latestIat: stamped };
       this.owners.set(first.identity, first);
       this.store(jti, first, expires);
       return;
@@ -204,6 +208,7 @@ export class InMemoryBlocklist implements RevocationStore, ConfigurableStore, On
       owner.jtis.push(jti);
     }
     owner.live++;
+    owner.latestIat = Math.max(owner.latestIat, stamped);
     this.store(jti, owner, expires);
   }
 
@@ -234,7 +239,9 @@ export class InMemoryBlocklist implements RevocationStore, ConfigurableStore, On
   /**
    * Replaces an identity's entries with one user-wide cut-off that refuses all of
    * them (and whatever else it was issued before now) for as long as any of them,
-   * or the token being revoked (`until`), would be accepted.
+   * or the token being revoked (`until`), would be accepted. The cut-off is raised
+   * past their latest `iat`: one revoked before the wall clock stepped back, or passed
+   * to revokeToken without going through the decoder, may lie beyond now + leeway.
    */
   private collapse(owner: Owner, until: number): Promise<void> {
     let last = until;
@@ -246,8 +253,12 @@ export class InMemoryBlocklist implements RevocationStore, ConfigurableStore, On
     }
     owner.live = 0;
     this.owners.delete(owner.identity);
-    const { cutoff, wait } = userCutoff();
-    this.cutOff(owner.identity, cutoff, Math.max(last, nowSeconds() + this.settings.userRetention));
+    const { cutoff, wait } = userCutoff(this.settings.leeway);
+    this.cutOff(
+      owner.identity,
+      Math.max(cutoff, Math.floor(owner.latestIat) + 1),
+      Math.max(last, nowSeconds() + this.settings.userRetention),
+    );
     return wait;
   }
 

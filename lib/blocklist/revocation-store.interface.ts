@@ -22,9 +22,11 @@ export interface RevocationStore extends BlocklistLoader {
    */
   revokeToken(token: RevocableToken): Promise<void>;
   /**
-   * Revokes every token of `identity` issued before this call resolves (password
-   * change, admin action). Resolves at the next whole second: `iat` has whole
-   * seconds, so only then can later tokens be told apart from earlier ones.
+   * Revokes every token of `identity` issued before this call (password change,
+   * admin action), also one whose `iat` is up to `decodeLeeway` ahead of the clock;
+   * tokens issued within `decodeLeeway` seconds after it are refused too, since their
+   * `iat` cannot tell them apart. Resolves at the next whole second (`iat` has whole
+   * seconds). A later call never shortens an earlier one.
    */
   revokeAllForUser(identity: unknown): Promise<void>;
 }

@@ -137,13 +137,17 @@ export class StoreSettings {
 }
 
 /**
- * The `iat` from which a user's tokens are valid again: the next whole second. The
- * caller waits for it, so a token created after the revocation resolves is never
- * mistaken for one created before.
+ * The `iat` from which a user's tokens are valid again. The decoder accepts an `iat`
+ * up to `leeway` seconds ahead of the clock (an instance whose clock runs ahead), so
+ * a token issued before the revocation may carry any `iat` up to now + leeway: the
+ * cut-off is the next whole second after that, and tokens stamped in the leeway after
+ * the call are refused too (nothing in an `iat` tells them apart). The caller waits
+ * for the next whole second of its clock, so without leeway a token created after
+ * the revocation resolves is never mistaken for one created before.
  */
-export function userCutoff(): { cutoff: number; wait: Promise<void> } {
-  const cutoff = Math.floor(Date.now() / 1000) + 1;
-  return { cutoff, wait: untilWallClock(cutoff * 1000) };
+export function userCutoff(leeway: number): { cutoff: number; wait: Promise<void> } {
+  const now = Date.now() / 1000;
+  return { cutoff: Math.floor(now + leeway) + 1, wait: untilWallClock((Math.floor(now) + 1) * 1000) };
 }
 
 /** Resolves once `Date.now()` reaches `ms`. Timers run on a monotonic clock and may fire a little early by the wall clock: check and wait again. */

@@ -23,12 +23,25 @@ export interface RedisBlocklistOptions extends RevocationStoreOptions {
 }
 
 /** The few ioredis commands the store uses: a `Redis` client or a `Cluster` client. */
-export type RedisBlocklistClient = Pick<Redis, 'mget' | 'set'>;
+export type RedisBlocklistClient = Pick<Redis, 'mget' | 'set' | 'eval'>;
 
 // Longer than this (about 31 700 years) a key is kept without expiry: Redis refuses expiry times that overflow.
 const MAX_TTL_SECONDS = 1e12;
 
 const logger = new Logger('RedisBlocklist');
+
+/**
+ * Stores a user cut-off, keeping the one in Redis when it is later: a call from an
+ * instance whose clock is behind must not shorten an earlier revocation. One key, so
+ * one Cluster slot. ARGV: the cut-off, then the TTL in seconds ('' for none).
+ */
+const KEEP_LATER_CUTOFF = `
+local stored = redis.call('GET', KEYS[1])
+local cutoff = ARGV[1]
+if stored and tonumber(stored) and tonumber(stored) > tonumber(cutoff) then cutoff = stored end
+if ARGV[2] == '' then return redis.call('SET', KEYS[1], cutoff) end
+return redis.call('SET', KEYS[1], cutoff, 'EX', ARGV[2])
+`;
 
 /**
  * A blocklist in Redis, shared by every instance of the app. A revoked token's key
@@ -81,11 +94,9 @@ export class RedisBlocklist implements RevocationStore, ConfigurableStore {
   async revokeAllForUser(identity: unknown): Promise<void> {
     if (identity === undefined) throw new TypeError('revokeAllForUser needs the identity');
     const key = `${this.identityPrefix(identity)}user`;
-    const { cutoff, wait } = userCutoff();
+    const { cutoff, wait } = userCutoff(this.settings.leeway);
     const ttl = Math.ceil(this.settings.userRetention);
-    await this.call('revoke', () =>
-      ttl > MAX_TTL_SECONDS ? this.redis.set(key, String(cutoff)) : this.redis.set(key, String(cutoff), 'EX', ttl),
-    );
+    await this.call('revoke', () => this.redis.eval(KEEP_LATER_CUTOFF, 1, key, String(cutoff), ttl > MAX_TTL_SECONDS ? '' : String(ttl)));
     await wait;
   }
 
