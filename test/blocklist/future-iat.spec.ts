@@ -3,25 +3,15 @@ import { Redis } from 'ioredis';
 import request from 'supertest';
 import type { InMemoryBlocklist, RevocationStore } from '../../lib/index.js';
 import { ADAPTERS, SECRET, createTestApp, type TestApp } from '../support/app.js';
-import { RedisServer } from '../support/redis-server.js';
+import { useRedis } from '../support/redis-server.js';
 import { forgeHmac } from '../support/forge.js';
 import { STORE_KINDS, bearer, declareStore, freshPrefix, newStore, nowSeconds, payload, revocationRoutes, setWallClock } from './stores.js';
 
 // Tokens stamped ahead of this instance's clock (inside decodeLeeway) and user-wide cut-offs.
 const LEEWAY = 5;
 
-let server: RedisServer;
 let redis: Redis;
-
-beforeAll(async () => {
-  server = await RedisServer.start();
-  redis = new Redis(server.url, { maxRetriesPerRequest: 1, enableOfflineQueue: false });
-  await new Promise((resolve) => redis.once('ready', resolve));
-});
-afterAll(async () => {
-  redis.disconnect();
-  await server.stop();
-});
+useRedis((started) => ({ redis } = started));
 afterEach(() => {
   jest.useRealTimers();
 });

@@ -3,21 +3,11 @@ import { Redis } from 'ioredis';
 import request from 'supertest';
 import type { InMemoryBlocklist } from '../../lib/index.js';
 import { ADAPTERS, createTestApp, type TestApp } from '../support/app.js';
-import { RedisServer } from '../support/redis-server.js';
+import { useRedis } from '../support/redis-server.js';
 import { STORE_KINDS, bearer, declareStore, newStore, nowSeconds, payload, revocationRoutes } from './stores.js';
 
-let server: RedisServer;
 let redis: Redis;
-
-beforeAll(async () => {
-  server = await RedisServer.start();
-  redis = new Redis(server.url, { maxRetriesPerRequest: 1, enableOfflineQueue: false });
-  await new Promise((resolve) => redis.once('ready', resolve));
-});
-afterAll(async () => {
-  redis.disconnect();
-  await server.stop();
-});
+useRedis((started) => ({ redis } = started));
 
 const person = { org: 'acme', user: { id: 7, roles: ['admin', 'ops'], name: { first: 'Ada', last: 'L' } } };
 const samePersonOtherOrder = { user: { name: { last: 'L', first: 'Ada' }, roles: ['admin', 'ops'], id: 7 }, org: 'acme' };

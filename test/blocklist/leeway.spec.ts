@@ -3,24 +3,14 @@ import { Redis } from 'ioredis';
 import request from 'supertest';
 import type { InMemoryBlocklist, RevocationStore } from '../../lib/index.js';
 import { ADAPTERS, createTestApp, type TestApp } from '../support/app.js';
-import { RedisServer } from '../support/redis-server.js';
+import { useRedis } from '../support/redis-server.js';
 import { STORE_KINDS, bearer, declareStore, freshPrefix, newStore, nowSeconds, payload, revocationRoutes, setWallClock } from './stores.js';
 
 // A revoked token stays refused for as long as the decoder accepts it: until exp + decodeLeeway.
 const LEEWAY = 120;
 
-let server: RedisServer;
 let redis: Redis;
-
-beforeAll(async () => {
-  server = await RedisServer.start();
-  redis = new Redis(server.url, { maxRetriesPerRequest: 1, enableOfflineQueue: false });
-  await new Promise((resolve) => redis.once('ready', resolve));
-});
-afterAll(async () => {
-  redis.disconnect();
-  await server.stop();
-});
+useRedis((started) => ({ redis } = started));
 afterEach(() => {
   jest.useRealTimers();
 });

@@ -14,7 +14,7 @@ import {
 } from '../../lib/index.js';
 import { RedisBlocklist } from '../../lib/blocklist/redis/index.js';
 import { ADAPTERS, SECRET, createTestApp, type TestApp } from '../support/app.js';
-import { RedisServer } from '../support/redis-server.js';
+import { useRedis } from '../support/redis-server.js';
 import {
   DAY,
   STORE_KINDS,
@@ -30,18 +30,8 @@ import {
   setWallClock,
 } from './stores.js';
 
-let server: RedisServer;
 let redis: Redis;
-
-beforeAll(async () => {
-  server = await RedisServer.start();
-  redis = new Redis(server.url, { maxRetriesPerRequest: 1, enableOfflineQueue: false });
-  await new Promise((resolve) => redis.once('ready', resolve));
-});
-afterAll(async () => {
-  redis.disconnect();
-  await server.stop();
-});
+useRedis((started) => ({ redis } = started));
 afterEach(() => {
   jest.useRealTimers();
 });

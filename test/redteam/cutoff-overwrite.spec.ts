@@ -3,7 +3,7 @@ import { Redis } from 'ioredis';
 import request from 'supertest';
 import type { RevocationStore } from '../../lib/index.js';
 import { ADAPTERS, createTestApp, type TestApp } from '../support/app.js';
-import { RedisServer } from '../support/redis-server.js';
+import { useRedis } from '../support/redis-server.js';
 import { STORE_KINDS, bearer, declareStore, freshPrefix, nowSeconds, revocationRoutes, setWallClock } from '../blocklist/stores.js';
 
 /*
@@ -18,18 +18,8 @@ import { STORE_KINDS, bearer, declareStore, freshPrefix, nowSeconds, revocationR
  * The test moves this process's wall clock back 30 s to play the lagging instance.
  */
 
-let server: RedisServer;
 let redis: Redis;
-
-beforeAll(async () => {
-  server = await RedisServer.start();
-  redis = new Redis(server.url, { maxRetriesPerRequest: 1, enableOfflineQueue: false });
-  await new Promise((resolve) => redis.once('ready', resolve));
-});
-afterAll(async () => {
-  redis.disconnect();
-  await server.stop();
-});
+useRedis((started) => ({ redis } = started));
 afterEach(() => {
   jest.useRealTimers();
 });

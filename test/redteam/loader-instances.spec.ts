@@ -3,7 +3,7 @@ import { Module, type Type } from '@nestjs/common';
 import { Redis } from 'ioredis';
 import request from 'supertest';
 import { ADAPTERS, createTestApp, startupError, type TestApp } from '../support/app.js';
-import { RedisServer } from '../support/redis-server.js';
+import { useRedis } from '../support/redis-server.js';
 import { STORE_KINDS, bearer, declareStore, freshPrefix, revocationRoutes } from '../blocklist/stores.js';
 
 /*
@@ -19,18 +19,8 @@ import { STORE_KINDS, bearer, declareStore, freshPrefix, revocationRoutes } from
  * provide the class once in a module listed in forRoot({ imports }).
  */
 
-let server: RedisServer;
 let redis: Redis;
-
-beforeAll(async () => {
-  server = await RedisServer.start();
-  redis = new Redis(server.url, { maxRetriesPerRequest: 1, enableOfflineQueue: false });
-  await new Promise((resolve) => redis.once('ready', resolve));
-});
-afterAll(async () => {
-  redis.disconnect();
-  await server.stop();
-});
+useRedis((started) => ({ redis } = started));
 
 /** The start-up error for a blocklist `Store` that `second` provides besides the library's own. */
 const secondBlocklist = (second: string) =>

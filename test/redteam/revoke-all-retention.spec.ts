@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Redis } from 'ioredis';
 import request from 'supertest';
 import { ADAPTERS, createTestApp, type TestApp } from '../support/app.js';
-import { RedisServer } from '../support/redis-server.js';
+import { useRedis } from '../support/redis-server.js';
 import { STORE_KINDS, bearer, declareStore, freshPrefix, revocationRoutes } from '../blocklist/stores.js';
 
 /*
@@ -13,18 +13,8 @@ import { STORE_KINDS, bearer, declareStore, freshPrefix, revocationRoutes } from
  * would accept it".
  */
 
-let server: RedisServer;
 let redis: Redis;
-
-beforeAll(async () => {
-  server = await RedisServer.start();
-  redis = new Redis(server.url, { maxRetriesPerRequest: 1, enableOfflineQueue: false });
-  await new Promise((resolve) => redis.once('ready', resolve));
-});
-afterAll(async () => {
-  redis.disconnect();
-  await server.stop();
-});
+useRedis((started) => ({ redis } = started));
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 

@@ -4,7 +4,7 @@ import { Redis } from 'ioredis';
 import request from 'supertest';
 import { JwtExtendedModule, JwtExtendedService, JwtIdentity, JwtPublic, JwtRequired, type RevocationStore } from '../../lib/index.js';
 import { ADAPTERS, SECRET, TOKEN_CACHE, createTestApp, type TestApp } from '../support/app.js';
-import { RedisServer } from '../support/redis-server.js';
+import { useRedis } from '../support/redis-server.js';
 import { STORE_KINDS, bearer, declareStore, freshPrefix } from '../blocklist/stores.js';
 
 /*
@@ -23,18 +23,8 @@ import { STORE_KINDS, bearer, declareStore, freshPrefix } from '../blocklist/sto
 
 const FEATURE_SECRET = 'feature-secret-that-is-32-bytes-long!';
 
-let server: RedisServer;
 let redis: Redis;
-
-beforeAll(async () => {
-  server = await RedisServer.start();
-  redis = new Redis(server.url, { maxRetriesPerRequest: 1, enableOfflineQueue: false });
-  await new Promise((resolve) => redis.once('ready', resolve));
-});
-afterAll(async () => {
-  redis.disconnect();
-  await server.stop();
-});
+useRedis((started) => ({ redis } = started));
 
 /** Routes under `prefix` that read the identity and revoke every token of it through `Store`. */
 function routes(prefix: string, Store: Type<RevocationStore>): Type {

@@ -1,5 +1,7 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { createServer } from 'node:net';
+import { afterAll, beforeAll } from '@jest/globals';
+import { Redis } from 'ioredis';
 
 /** A free loopback port. */
 export async function freePort(): Promise<number> {
@@ -56,4 +58,23 @@ export class RedisServer {
       child.kill('SIGKILL');
     });
   }
+}
+
+/**
+ * A redis-server and a client for the test file: started before its tests, stopped after them.
+ * `assign` receives both once they are up (the client fails fast while the server is down).
+ */
+export function useRedis(assign: (started: { server: RedisServer; redis: Redis }) => void): void {
+  let started: { server: RedisServer; redis: Redis } | undefined;
+  beforeAll(async () => {
+    const server = await RedisServer.start();
+    const redis = new Redis(server.url, { maxRetriesPerRequest: 1, enableOfflineQueue: false });
+    await new Promise((resolve) => redis.once('ready', resolve));
+    started = { server, redis };
+    assign(started);
+  });
+  afterAll(async () => {
+    started?.redis.disconnect();
+    await started?.server.stop();
+  });
 }
