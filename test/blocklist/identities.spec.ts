@@ -2,9 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Redis } from 'ioredis';
 import request from 'supertest';
 import type { InMemoryBlocklist } from '../../lib/index.js';
-import { ADAPTERS, createTestApp, type TestApp } from '../support/app.js';
+import { createTestApp, type TestApp } from '../support/app.js';
 import { useRedis } from '../support/redis-server.js';
-import { STORE_KINDS, bearer, declareStore, newStore, nowSeconds, payload, revocationRoutes } from './stores.js';
+import { STORE_KINDS, bearer, declareStore, newStore, nowSeconds, payload, revocationRoutes, ADAPTER_STORE_PAIRS } from './stores.js';
 
 let redis: Redis;
 useRedis((started) => ({ redis } = started));
@@ -78,41 +78,38 @@ describe.each(STORE_KINDS)('Identities are compared by value (%s store)', (kind)
   });
 });
 
-describe.each(ADAPTERS.flatMap((adapter) => STORE_KINDS.map((kind) => [adapter, kind] as const)))(
-  'Identities through a real app (%s, %s store)',
-  (adapter, kind) => {
-    let t: TestApp;
-    let store: { revokeAllForUser(identity: unknown): Promise<void> };
-    beforeAll(async () => {
-      const Store = declareStore(kind, {}, redis);
-      t = await createTestApp(adapter, {
-        options: { verifySub: false },
-        loaders: { blocklist: Store },
-        controllers: [revocationRoutes(Store)],
-      });
-      store = t.app.get(Store);
+describe.each(ADAPTER_STORE_PAIRS)('Identities through a real app (%s, %s store)', (adapter, kind) => {
+  let t: TestApp;
+  let store: { revokeAllForUser(identity: unknown): Promise<void> };
+  beforeAll(async () => {
+    const Store = declareStore(kind, {}, redis);
+    t = await createTestApp(adapter, {
+      options: { verifySub: false },
+      loaders: { blocklist: Store },
+      controllers: [revocationRoutes(Store)],
     });
-    afterAll(() => t.close());
+    store = t.app.get(Store);
+  });
+  afterAll(() => t.close());
 
-    it('revoking an object identity in another key order refuses its tokens', async () => {
-      const token = await t.jwt.createAccessToken(person);
-      await request(t.url).get('/me').set(bearer(token)).expect(200, { identity: person });
-      await store.revokeAllForUser(samePersonOtherOrder);
-      await request(t.url).get('/me').set(bearer(token)).expect(401, { msg: 'Token has been revoked' });
-    });
+  it('revoking an object identity in another key order refuses its tokens', async () => {
+    const token = await t.jwt.createAccessToken(person);
+    await request(t.url).get('/me').set(bearer(token)).expect(200, { identity: person });
+    await store.revokeAllForUser(samePersonOtherOrder);
+    await request(t.url).get('/me').set(bearer(token)).expect(401, { msg: 'Token has been revoked' });
+  });
 
-    it('revoking 42 leaves "42" alone, and the other way round', async () => {
-      const number = await t.jwt.createAccessToken(42);
-      const text = await t.jwt.createAccessToken('42');
-      await store.revokeAllForUser(42);
-      await request(t.url).get('/me').set(bearer(number)).expect(401, { msg: 'Token has been revoked' });
-      await request(t.url).get('/me').set(bearer(text)).expect(200, { identity: '42' });
+  it('revoking 42 leaves "42" alone, and the other way round', async () => {
+    const number = await t.jwt.createAccessToken(42);
+    const text = await t.jwt.createAccessToken('42');
+    await store.revokeAllForUser(42);
+    await request(t.url).get('/me').set(bearer(number)).expect(401, { msg: 'Token has been revoked' });
+    await request(t.url).get('/me').set(bearer(text)).expect(200, { identity: '42' });
 
-      const number2 = await t.jwt.createAccessToken(43);
-      const text2 = await t.jwt.createAccessToken('43');
-      await request(t.url).delete('/logout-everywhere').set(bearer(text2)).expect(200);
-      await request(t.url).get('/me').set(bearer(text2)).expect(401, { msg: 'Token has been revoked' });
-      await request(t.url).get('/me').set(bearer(number2)).expect(200, { identity: 43 });
-    });
-  },
-);
+    const number2 = await t.jwt.createAccessToken(43);
+    const text2 = await t.jwt.createAccessToken('43');
+    await request(t.url).delete('/logout-everywhere').set(bearer(text2)).expect(200);
+    await request(t.url).get('/me').set(bearer(text2)).expect(401, { msg: 'Token has been revoked' });
+    await request(t.url).get('/me').set(bearer(number2)).expect(200, { identity: 43 });
+  });
+});

@@ -10,10 +10,14 @@ import {
   type RevocationStore,
 } from '../../lib/index.js';
 import { RedisBlocklist, type RedisBlocklistClient, type RedisBlocklistOptions } from '../../lib/blocklist/redis/index.js';
+import { ADAPTERS } from '../support/app.js';
 
 /** The two ready stores; the Redis one talks to a real redis-server (or Cluster). */
 export type StoreKind = 'memory' | 'redis';
 export const STORE_KINDS: StoreKind[] = ['memory', 'redis'];
+
+/** Every adapter with every store, for `describe.each(...)('… (%s, %s store)')`. */
+export const ADAPTER_STORE_PAIRS = ADAPTERS.flatMap((adapter) => STORE_KINDS.map((kind) => [adapter, kind] as const));
 
 export const DAY = 86_400;
 export const nowSeconds = () => Math.floor(Date.now() / 1000);

@@ -2,9 +2,9 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, jest } from '@jes
 import { Redis } from 'ioredis';
 import request from 'supertest';
 import type { RevocationStore } from '../../lib/index.js';
-import { ADAPTERS, createTestApp, type TestApp } from '../support/app.js';
+import { createTestApp, type TestApp } from '../support/app.js';
 import { useRedis } from '../support/redis-server.js';
-import { STORE_KINDS, bearer, declareStore, freshPrefix, nowSeconds, revocationRoutes, setWallClock } from '../blocklist/stores.js';
+import { bearer, declareStore, freshPrefix, nowSeconds, revocationRoutes, setWallClock, ADAPTER_STORE_PAIRS } from '../blocklist/stores.js';
 
 /*
  * Finding (medium, RedisBlocklist): a later revokeAllForUser can shorten an earlier one. The store
@@ -24,7 +24,7 @@ afterEach(() => {
   jest.useRealTimers();
 });
 
-describe.each(ADAPTERS.flatMap((adapter) => STORE_KINDS.map((kind) => [adapter, kind] as const)))(
+describe.each(ADAPTER_STORE_PAIRS)(
   'two revokeAllForUser calls from instances whose clocks differ by 30 s (%s, %s store)',
   (adapter, kind) => {
     let t: TestApp;

@@ -2,9 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Module, type Type } from '@nestjs/common';
 import { Redis } from 'ioredis';
 import request from 'supertest';
-import { ADAPTERS, createTestApp, startupError, type TestApp } from '../support/app.js';
+import { createTestApp, startupError, type TestApp } from '../support/app.js';
 import { useRedis } from '../support/redis-server.js';
-import { STORE_KINDS, bearer, declareStore, freshPrefix, revocationRoutes } from '../blocklist/stores.js';
+import { bearer, declareStore, freshPrefix, revocationRoutes, ADAPTER_STORE_PAIRS } from '../blocklist/stores.js';
 
 /*
  * Finding: a blocklist class that the application also lists in its own module's `providers`
@@ -31,7 +31,7 @@ const secondBlocklist = (second: string) =>
       'or provide it once, in a module that exports it, and list that module in forRoot({ imports })',
   );
 
-const CASES = ADAPTERS.flatMap((adapter) => STORE_KINDS.map((kind) => [adapter, kind] as const));
+const CASES = ADAPTER_STORE_PAIRS;
 
 describe.each(CASES)('a blocklist the app also provides itself (%s, %s store)', (adapter, kind) => {
   it('in its root module: start-up fails naming the class and the module, instead of a second instance', async () => {

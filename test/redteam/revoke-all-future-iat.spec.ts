@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Redis } from 'ioredis';
 import request from 'supertest';
-import { ADAPTERS, SECRET, createTestApp, type TestApp } from '../support/app.js';
+import { SECRET, createTestApp, type TestApp } from '../support/app.js';
 import { useRedis } from '../support/redis-server.js';
-import { STORE_KINDS, bearer, declareStore, freshPrefix, revocationRoutes } from '../blocklist/stores.js';
+import { bearer, declareStore, freshPrefix, revocationRoutes, ADAPTER_STORE_PAIRS } from '../blocklist/stores.js';
 import { forgeHmac, now } from '../support/forge.js';
 
 /*
@@ -21,35 +21,32 @@ import { forgeHmac, now } from '../support/forge.js';
 let redis: Redis;
 useRedis((started) => ({ redis } = started));
 
-describe.each(ADAPTERS.flatMap((adapter) => STORE_KINDS.map((kind) => [adapter, kind] as const)))(
-  'revokeAllForUser and a token issued slightly in the future (%s, %s store)',
-  (adapter, kind) => {
-    let t: TestApp;
-    beforeAll(async () => {
-      const Store = declareStore(kind, { keyPrefix: freshPrefix() }, redis);
-      t = await createTestApp(adapter, {
-        options: { decodeLeeway: 60 },
-        loaders: { blocklist: Store },
-        controllers: [revocationRoutes(Store)],
-      });
+describe.each(ADAPTER_STORE_PAIRS)('revokeAllForUser and a token issued slightly in the future (%s, %s store)', (adapter, kind) => {
+  let t: TestApp;
+  beforeAll(async () => {
+    const Store = declareStore(kind, { keyPrefix: freshPrefix() }, redis);
+    t = await createTestApp(adapter, {
+      options: { decodeLeeway: 60 },
+      loaders: { blocklist: Store },
+      controllers: [revocationRoutes(Store)],
     });
-    afterAll(() => t.close());
+  });
+  afterAll(() => t.close());
 
-    it('the session issued 30 s ahead is refused after log-out-everywhere', async () => {
-      const identity = `dave-${kind}`;
-      const issued = now();
-      // Issued (before the revocation) by an instance whose clock is 30 s ahead: inside decodeLeeway.
-      const ahead = forgeHmac(
-        { alg: 'HS256', typ: 'JWT' },
-        { sub: identity, iat: issued + 30, exp: issued + 3600, jti: `ahead-${kind}`, type: 'access', fresh: false },
-        SECRET,
-      );
-      await request(t.url).get('/me').set(bearer(ahead)).expect(200, { identity });
-      const session = await t.jwt.createAccessToken(identity);
-      await request(t.url).delete('/logout-everywhere').set(bearer(session)).expect(200);
-      await request(t.url).get('/me').set(bearer(session)).expect(401, { msg: 'Token has been revoked' });
-      const res = await request(t.url).get('/me').set(bearer(ahead));
-      expect({ status: res.status, body: res.body }).toEqual({ status: 401, body: { msg: 'Token has been revoked' } });
-    });
-  },
-);
+  it('the session issued 30 s ahead is refused after log-out-everywhere', async () => {
+    const identity = `dave-${kind}`;
+    const issued = now();
+    // Issued (before the revocation) by an instance whose clock is 30 s ahead: inside decodeLeeway.
+    const ahead = forgeHmac(
+      { alg: 'HS256', typ: 'JWT' },
+      { sub: identity, iat: issued + 30, exp: issued + 3600, jti: `ahead-${kind}`, type: 'access', fresh: false },
+      SECRET,
+    );
+    await request(t.url).get('/me').set(bearer(ahead)).expect(200, { identity });
+    const session = await t.jwt.createAccessToken(identity);
+    await request(t.url).delete('/logout-everywhere').set(bearer(session)).expect(200);
+    await request(t.url).get('/me').set(bearer(session)).expect(401, { msg: 'Token has been revoked' });
+    const res = await request(t.url).get('/me').set(bearer(ahead));
+    expect({ status: res.status, body: res.body }).toEqual({ status: 401, body: { msg: 'Token has been revoked' } });
+  });
+});

@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Redis } from 'ioredis';
 import request from 'supertest';
-import { ADAPTERS, createTestApp, type TestApp } from '../support/app.js';
+import { createTestApp, type TestApp } from '../support/app.js';
 import { useRedis } from '../support/redis-server.js';
-import { STORE_KINDS, bearer, declareStore, freshPrefix, revocationRoutes } from '../blocklist/stores.js';
+import { bearer, declareStore, freshPrefix, revocationRoutes, ADAPTER_STORE_PAIRS } from '../blocklist/stores.js';
 
 /*
  * Finding: a user-wide cut-off (revokeAllForUser) is kept for max(accessTokenExpires,
@@ -18,34 +18,31 @@ useRedis((started) => ({ redis } = started));
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-describe.each(ADAPTERS.flatMap((adapter) => STORE_KINDS.map((kind) => [adapter, kind] as const)))(
-  'revokeAllForUser and tokens with their own lifetime (%s, %s store)',
-  (adapter, kind) => {
-    let t: TestApp;
-    beforeAll(async () => {
-      const Store = declareStore(kind, { keyPrefix: freshPrefix() }, redis);
-      t = await createTestApp(adapter, {
-        // Short default lifetimes: the cut-off is kept 1 s (+ leeway 0).
-        options: { accessTokenExpires: 1, refreshTokenExpires: 1 },
-        loaders: { blocklist: Store },
-        controllers: [revocationRoutes(Store)],
-      });
+describe.each(ADAPTER_STORE_PAIRS)('revokeAllForUser and tokens with their own lifetime (%s, %s store)', (adapter, kind) => {
+  let t: TestApp;
+  beforeAll(async () => {
+    const Store = declareStore(kind, { keyPrefix: freshPrefix() }, redis);
+    t = await createTestApp(adapter, {
+      // Short default lifetimes: the cut-off is kept 1 s (+ leeway 0).
+      options: { accessTokenExpires: 1, refreshTokenExpires: 1 },
+      loaders: { blocklist: Store },
+      controllers: [revocationRoutes(Store)],
     });
-    afterAll(() => t.close());
+  });
+  afterAll(() => t.close());
 
-    it.each([
-      ['one day', '1d' as const],
-      ['no exp', false as const],
-    ])('a token with expiresDelta %s stays refused after revokeAllForUser', async (_label, expiresDelta) => {
-      const identity = `long-lived-${kind}-${String(expiresDelta)}`;
-      const token = await t.jwt.createAccessToken(identity, { expiresDelta });
-      await request(t.url).get('/me').set(bearer(token)).expect(200);
-      await request(t.url).delete('/logout-everywhere').set(bearer(token)).expect(200);
-      await request(t.url).get('/me').set(bearer(token)).expect(401, { msg: 'Token has been revoked' });
-      // The default lifetimes (1 s) are over; this token is still accepted by the decoder.
-      await sleep(2500);
-      const res = await request(t.url).get('/me').set(bearer(token));
-      expect({ status: res.status, body: res.body }).toEqual({ status: 401, body: { msg: 'Token has been revoked' } });
-    });
-  },
-);
+  it.each([
+    ['one day', '1d' as const],
+    ['no exp', false as const],
+  ])('a token with expiresDelta %s stays refused after revokeAllForUser', async (_label, expiresDelta) => {
+    const identity = `long-lived-${kind}-${String(expiresDelta)}`;
+    const token = await t.jwt.createAccessToken(identity, { expiresDelta });
+    await request(t.url).get('/me').set(bearer(token)).expect(200);
+    await request(t.url).delete('/logout-everywhere').set(bearer(token)).expect(200);
+    await request(t.url).get('/me').set(bearer(token)).expect(401, { msg: 'Token has been revoked' });
+    // The default lifetimes (1 s) are over; this token is still accepted by the decoder.
+    await sleep(2500);
+    const res = await request(t.url).get('/me').set(bearer(token));
+    expect({ status: res.status, body: res.body }).toEqual({ status: 401, body: { msg: 'Token has been revoked' } });
+  });
+});
