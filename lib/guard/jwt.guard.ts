@@ -58,12 +58,21 @@ export class JwtGuard implements CanActivate {
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
+    try {
+      return await this.protect(context);
+    } catch (error) {
+      // Failures are the library's exceptions (error loaders shape them in JwtErrorFilter), in the
+      // exception type of the context they leave through.
+      throw contextAdapter(context).toContextError(error);
+    }
+  }
+
+  private async protect(context: ExecutionContext): Promise<boolean> {
     const req = this.getRequest(context);
     // Every binding (global, class, handler) of this module reads the same (class, handler), so the
     // first one to run applies the nearest declaration and the others have nothing left to do.
     if (isGuarded(req, this.config)) return true;
     const protection = this.protectionFor(context);
-    // Failures propagate as the library's exceptions; error loaders shape them in JwtErrorFilter.
     if (protection === PUBLIC) this.verifier.skip(req);
     else await this.verifier.verify(req, protection);
     markGuarded(req, this.config);

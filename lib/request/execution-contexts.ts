@@ -12,12 +12,18 @@ export interface ExecutionContextAdapter {
   getRequest(context: ExecutionContext): HttpRequestLike;
   /** Where cookies and view locals are written; `undefined` where the context has no response. */
   getResponse(context: ExecutionContext): HttpResponseLike | undefined;
+  /**
+   * What a library exception becomes when it leaves the guard in this context: HTTP and GraphQL
+   * keep the `HttpException` (Nest answers it), WebSocket and RPC wrap its body in their exception.
+   */
+  toContextError(exception: unknown): unknown;
 }
 
 /** Express and Fastify: the request and response Nest hands controllers. */
 const httpContext: ExecutionContextAdapter = {
   getRequest: (context) => context.switchToHttp().getRequest<HttpRequestLike>(),
   getResponse: (context) => context.switchToHttp().getResponse<HttpResponseLike>(),
+  toContextError: (exception) => exception,
 };
 
 /** One adapter per `context.getType()`. */
