@@ -190,6 +190,34 @@ describe.each(ADAPTERS)('claimsSchema (%s)', (adapter) => {
     );
   });
 
+  it('fails closed (500, the handler never runs) when the schema throws or gives no object of claims', async () => {
+    const schemas: StandardSchemaV1<unknown, object>[] = [
+      {
+        '~standard': {
+          version: 1,
+          vendor: 'hand',
+          validate: () => {
+            throw new Error('schema bug');
+          },
+        },
+      },
+      { '~standard': { version: 1, vendor: 'hand', validate: () => ({ value: 'claims' as unknown as object }) } },
+    ];
+    for (const claimsSchema of schemas) {
+      await withTestApp(
+        adapter,
+        { options: { claimsSchema }, loaders: { userLookup: ScopesUser }, controllers: [ClaimsController] },
+        async (t) => {
+          const res = await request(t.url)
+            .get('/claims')
+            .set('Authorization', await bearer({ role: 'admin', scopes: 'read' }))
+            .expect(500);
+          expect(JSON.stringify(res.body)).not.toMatch(/schema bug|claims/);
+        },
+      );
+    }
+  });
+
   it('refuses at start-up a claimsSchema that is no Standard Schema', async () => {
     for (const claimsSchema of [{ role: 'string' }, { '~standard': { version: 2, validate: () => ({ value: {} }) } }]) {
       const error = await startupError(adapter, { options: { claimsSchema: claimsSchema as never } });
