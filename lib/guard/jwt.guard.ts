@@ -9,8 +9,8 @@ import { contextAdapter } from '../request/execution-contexts.js';
 import { isGuarded, markGuarded } from '../request/jwt-request-state.js';
 import { RequestVerifier } from '../request/request-verifier.service.js';
 
-/** `@UseGuards(JwtGuard)` or the global guard without `@JwtRequired()`: the defaults. */
-const DEFAULT_OPTIONS: ValidatedJwtRequiredOptions = Object.freeze({});
+/** `@UseGuards(JwtGuard)` or the global guard without `@JwtRequired()`: the defaults (also what nestjs-jwt-extended/swagger documents there). */
+export const DEFAULT_OPTIONS: ValidatedJwtRequiredOptions = Object.freeze({});
 
 /** A `@JwtPublic()` route: no token is read. */
 export const PUBLIC = Symbol('public');

@@ -5,7 +5,7 @@ import { DiscoveryService, MetadataScanner } from '@nestjs/core';
 import type { OpenAPIObject, OperationObject, SchemaObject, SecurityRequirementObject, SecuritySchemeObject } from '@nestjs/swagger';
 import { JWT_EXTENDED_CONFIG } from '../config/injection-tokens.js';
 import type { JwtExtendedConfig, TokenType } from '../config/jwt-extended-config.js';
-import { JwtGuard, PUBLIC, type Protection, declaredProtection } from '../guard/jwt.guard.js';
+import { DEFAULT_OPTIONS, JwtGuard, PUBLIC, type Protection, declaredProtection } from '../guard/jwt.guard.js';
 import type { TokenLocation } from '../tokens/jwt.interfaces.js';
 
 /** The `operationIdFactory` given to `SwaggerModule.createDocument`, when it is not the default. */
@@ -31,7 +31,6 @@ export const JWT_ERROR_SCHEMA = 'JwtError';
 
 const defaultOperationId: OperationIdFactory = (controllerKey, methodKey) => `${controllerKey}_${methodKey}`;
 const HTTP_METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace', 'search', 'query'];
-const DEFAULTS: Protection = Object.freeze({});
 
 interface Route {
   /** The operationId of the route before the suffixes @nestjs/swagger adds (`[i]` aliases, `_v1` versions, `_get` for @All). */
@@ -54,7 +53,7 @@ function guardedRoutes(app: INestApplication, globalGuard: boolean, operationId:
       return scanner.getAllMethodNames(prototype).flatMap((name) => {
         const handler = prototype[name];
         if (Reflect.getMetadata(PATH_METADATA, handler) === undefined) return [];
-        const protection = declaredProtection(metatype, handler) ?? (globalGuard ? DEFAULTS : undefined);
+        const protection = declaredProtection(metatype, handler) ?? (globalGuard ? DEFAULT_OPTIONS : undefined);
         return protection ? [{ operationId: operationId(metatype.name, name), protection }] : [];
       });
     });
