@@ -9,6 +9,7 @@ export default {
     '^nestjs-jwt-extended$': '<rootDir>/lib/index.ts',
     '^nestjs-jwt-extended/redis$': '<rootDir>/lib/blocklist/redis/index.ts',
     '^nestjs-jwt-extended/testing$': '<rootDir>/lib/testing/index.ts',
+    '^nestjs-jwt-extended/swagger$': '<rootDir>/lib/swagger/index.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
   transform: {

@@ -10,7 +10,7 @@ trap 'rm -rf "$work"' EXIT
 (cd "$root" && rm -rf dist && npm pack --silent --pack-destination "$work" >/dev/null)
 tarball=$(ls "$work"/nestjs-jwt-extended-*.tgz)
 listing=$(tar -tzf "$tarball")
-for file in LICENSE dist/index.js dist/index.d.ts dist/blocklist/redis/index.d.ts dist/testing/index.js dist/testing/index.d.ts; do
+for file in LICENSE dist/index.js dist/index.d.ts dist/blocklist/redis/index.d.ts dist/testing/index.js dist/testing/index.d.ts dist/swagger/index.js dist/swagger/index.d.ts; do
   grep -qx "package/$file" <<<"$listing" || { echo "the packed tarball has no $file" >&2; exit 1; }
 done
 for consumer in cjs-nest11 esm-nest12 cjs-jest; do

@@ -45,6 +45,11 @@ export type {
   VerifiedJwt,
 } from './tokens/jwt.interfaces.js';
 
+// Validated claims (`claimsSchema`)
+export { ClaimsValidationError } from './claims/claims-validator.js';
+export type { ClaimsOf, ClaimsSchema } from './claims/claims-validator.js';
+export type { StandardSchemaV1 } from './claims/standard-schema.js';
+
 // Loaders
 export type { MaybePromise } from './loaders/maybe-promise.js';
 export type { JwtExtendedLoaders } from './loaders/jwt-extended-loaders.interface.js';

@@ -3,6 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import { ExpressAdapter } from '@nestjs/platform-express';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { AppModule, type SampleSettings } from './app.module.js';
+import { setupOpenApi } from './openapi/openapi.js';
 
 export type SampleAdapter = 'express' | 'fastify';
 
@@ -10,8 +11,10 @@ export type SampleAdapter = 'express' | 'fastify';
 export async function createSampleApp(adapter: SampleAdapter, settings: SampleSettings, logger = true): Promise<INestApplication> {
   const module = AppModule.register(settings);
   const options = { logger: logger ? undefined : (false as const) };
-  if (adapter === 'fastify') {
-    return NestFactory.create<NestFastifyApplication>(module, new FastifyAdapter(), options);
-  }
-  return NestFactory.create(module, new ExpressAdapter(), options);
+  const app =
+    adapter === 'fastify'
+      ? await NestFactory.create<NestFastifyApplication>(module, new FastifyAdapter(), options)
+      : await NestFactory.create(module, new ExpressAdapter(), options);
+  setupOpenApi(app);
+  return app;
 }

@@ -32,6 +32,7 @@ if (smoke) {
   console.log(`
 nestjs-jwt-extended sample on ${adapter}, revocations ${store}
 Listening on ${base}   (open it in a browser for the cookie + CSRF page)
+OpenAPI: ${base}/docs-json${adapter === 'express' ? `, Swagger UI at ${base}/docs` : ''}
 
 Try:
   curl -s -X POST ${base}/auth/login -H 'Content-Type: application/json' -d '{"username":"alice","password":"wonderland"}'

@@ -4,6 +4,7 @@ import { Test } from '@nestjs/testing';
 import { JwtExtendedModule, JwtExtendedService, JwtIdentity, JwtRequired } from 'nestjs-jwt-extended';
 // Sub-path types resolve under moduleResolution node10 through the package's typesVersions.
 import type { RedisBlocklistOptions } from 'nestjs-jwt-extended/redis';
+import type { JwtSecurityOptions } from 'nestjs-jwt-extended/swagger';
 import { JwtTestKit, type TestHeaders } from 'nestjs-jwt-extended/testing';
 
 @Controller()
@@ -54,5 +55,10 @@ describe('the testing kit from a CommonJS Jest test', () => {
   it('the Redis store options type-check', () => {
     const options: RedisBlocklistOptions = { keyPrefix: 'cjs:', timeout: 500 };
     expect(options.keyPrefix).toBe('cjs:');
+  });
+
+  it('the OpenAPI options type-check', () => {
+    const options: JwtSecurityOptions = { operationIdFactory: (controller, method) => `${controller}.${method}` };
+    expect(options.operationIdFactory?.('Me', 'me')).toBe('Me.me');
   });
 });

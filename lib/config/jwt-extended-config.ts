@@ -1,4 +1,5 @@
 import type { KeyObject } from 'node:crypto';
+import type { ClaimsSchema } from '../claims/claims-validator.js';
 import type { JwtAlgorithm, TokenLocation } from '../tokens/jwt.interfaces.js';
 import type { CookieSameSite, JwtErrorFormat } from './jwt-extended-options.interface.js';
 
@@ -58,4 +59,5 @@ export interface JwtExtendedConfig {
   /** Milliseconds, 0 to 2^31−1; 0 means no deadline. */
   loaderTimeout: number;
   tokenCacheSize: number;
+  claimsSchema?: ClaimsSchema;
 }

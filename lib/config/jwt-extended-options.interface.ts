@@ -1,3 +1,4 @@
+import type { ClaimsSchema } from '../claims/claims-validator.js';
 import type { JwtAlgorithm, JwtKey, TokenLocation } from '../tokens/jwt.interfaces.js';
 
 /** Unit of a duration string: seconds, minutes, hours, days, weeks. */
@@ -135,6 +136,14 @@ export interface JwtExtendedOptions {
    * still run on every request. Not used with a `decodeKey` loader. Default `10000`; `0` disables.
    */
   tokenCacheSize?: number;
+  /**
+   * A Standard Schema v1 (zod, valibot, arktype, …) of the whole payload. Every decoded payload
+   * goes through it after the signature and registered claims (422 `Invalid claims: <path>: <issue>`,
+   * through the `invalidToken` loader); its output is what handlers and loaders see (claims it
+   * leaves out, and the registered claims, stay as verified). New tokens' claims are checked too:
+   * creation rejects with `ClaimsValidationError`. With the verified-token cache, once per token.
+   */
+  claimsSchema?: ClaimsSchema;
 }
 
 /** Implemented by classes given to `forRootAsync({ useClass | useExisting })`. */

@@ -2,6 +2,7 @@
  * One check per kind of option value. Each returns the value in the form the resolved
  * configuration keeps, or stops start-up naming the option.
  */
+import type { ClaimsSchema } from '../claims/claims-validator.js';
 import { LIFETIME_FORMS, parseLifetime } from '../tokens/duration.js';
 import { ASYMMETRIC_ALGORITHMS, SYMMETRIC_ALGORITHMS, TOKEN_LOCATIONS } from '../tokens/jwt.constants.js';
 import type { JwtAlgorithm, TokenLocation } from '../tokens/jwt.interfaces.js';
@@ -123,4 +124,18 @@ export function errorFormat(options: JwtExtendedOptions): JwtErrorFormat {
   const value = pick(options, 'errorFormat');
   if (!ERROR_FORMATS.includes(value)) fail('errorFormat', `must be 'flask' or 'nest', got ${JSON.stringify(value) ?? String(value)}`);
   return value;
+}
+
+/** A Standard Schema v1: an object (or, as arktype makes them, a function) whose `~standard` has version 1 and `validate`. */
+export function claimsSchema(value: unknown): ClaimsSchema | undefined {
+  if (value === undefined) return undefined;
+  const props =
+    (typeof value === 'object' || typeof value === 'function') && value !== null ? (value as ClaimsSchema)['~standard'] : undefined;
+  if (typeof props !== 'object' || props === null || props.version !== 1 || typeof props.validate !== 'function') {
+    fail(
+      'claimsSchema',
+      'must be a Standard Schema v1 (zod, valibot, arktype, …): an object whose "~standard" has version 1 and a validate function',
+    );
+  }
+  return value as ClaimsSchema;
 }

@@ -10,6 +10,7 @@ import {
   HTTP_TOKEN,
   algorithmName,
   bool,
+  claimsSchema,
   cookiePath,
   errorFormat,
   finiteNumber,
@@ -113,6 +114,7 @@ export function resolveConfig(options: JwtExtendedOptions, loaders: KeyLoaderPre
     maxTokenLength,
     loaderTimeout: finiteNumber(options, 'loaderTimeout', 0, MAX_TIMER_MS),
     tokenCacheSize,
+    claimsSchema: claimsSchema(options.claimsSchema),
   };
   return { config, warnings: riskWarnings(config) };
 }

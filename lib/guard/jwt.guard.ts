@@ -9,14 +9,14 @@ import { contextAdapter } from '../request/execution-contexts.js';
 import { isGuarded, markGuarded } from '../request/jwt-request-state.js';
 import { RequestVerifier } from '../request/request-verifier.service.js';
 
-/** `@UseGuards(JwtGuard)` or the global guard without `@JwtRequired()`: the defaults. */
-const DEFAULT_OPTIONS: ValidatedJwtRequiredOptions = Object.freeze({});
+/** `@UseGuards(JwtGuard)` or the global guard without `@JwtRequired()`: the defaults (also what nestjs-jwt-extended/swagger documents there). */
+export const DEFAULT_OPTIONS: ValidatedJwtRequiredOptions = Object.freeze({});
 
 /** A `@JwtPublic()` route: no token is read. */
-const PUBLIC = Symbol('public');
+export const PUBLIC = Symbol('public');
 
 /** What a (class, handler) asks of the guard. */
-type Protection = ValidatedJwtRequiredOptions | typeof PUBLIC;
+export type Protection = ValidatedJwtRequiredOptions | typeof PUBLIC;
 
 /** Whether `@UseGuards(JwtGuard)` (or a subclass of it) is bound on this very target. */
 function bindsJwtGuard(target: object): boolean {
@@ -39,6 +39,15 @@ function declaredOn(target: object): Protection | undefined {
     if (bindsJwtGuard(t)) return DEFAULT_OPTIONS;
   }
   return undefined;
+}
+
+/**
+ * @internal The nearest declaration for a (controller class, handler): the handler's, else the
+ * class's; `undefined` when neither declares anything (the global guard then applies the
+ * defaults). The one resolution the guard and `nestjs-jwt-extended/swagger` both use.
+ */
+export function declaredProtection(controller: object, handler: object): Protection | undefined {
+  return declaredOn(handler) ?? declaredOn(controller);
 }
 
 /**
@@ -102,7 +111,7 @@ export class JwtGuard implements CanActivate {
     }
     let protection = byHandler.get(handler);
     if (!protection) {
-      protection = declaredOn(handler) ?? declaredOn(controller) ?? DEFAULT_OPTIONS;
+      protection = declaredProtection(controller, handler) ?? DEFAULT_OPTIONS;
       byHandler.set(handler, protection);
     }
     return protection;

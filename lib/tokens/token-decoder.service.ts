@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { ClaimsValidator } from '../claims/claims-validator.js';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { CsrfException, ExpiredTokenException, JwtDecodeException, type JwtExceptionOptions } from '../errors/exceptions.js';
 import type { ResolvedLoaders } from '../loaders/jwt-extended-loaders.interface.js';
@@ -51,11 +52,13 @@ export class TokenDecoder {
   private readonly loaderKeys = new LoaderKeyCache('verify');
   /** Absent when disabled, or when a decodeKey loader must be asked for every token. */
   private readonly cache?: VerifiedTokenCache;
+  private readonly claims?: ClaimsValidator;
 
   constructor(
     @Inject(JWT_EXTENDED_CONFIG) private readonly config: JwtExtendedConfig,
     @Inject(JWT_EXTENDED_LOADERS) private readonly loaders: ResolvedLoaders,
   ) {
+    this.claims = ClaimsValidator.for(config);
     if (config.tokenCacheSize > 0 && !loaders.decodeKey) {
       this.cache = new VerifiedTokenCache(config.tokenCacheSize, config.decodeLeeway);
     }
@@ -93,7 +96,9 @@ export class TokenDecoder {
     const { header, payload } = unverified;
     this.checkRegisteredClaims(header, payload, allowExpired);
     freezeValues(header);
-    return { header, payload: this.withDefaults(payload) };
+    // claimsSchema runs here, inside what the cache keeps: once per token, its output cached.
+    const checked = this.claims ? await this.claims.decoded(header, this.withDefaults(payload)) : payload;
+    return { header, payload: this.withDefaults(checked) };
   }
 
   private invalid(reason: string, header?: JwtHeader, payload?: Record<string, unknown>): JwtDecodeException {

@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { type KeyObject, randomUUID } from 'node:crypto';
+import { ClaimsValidator } from '../claims/claims-validator.js';
 import type { ResolvedLoaders } from '../loaders/jwt-extended-loaders.interface.js';
 import { JWT_EXTENDED_CONFIG, JWT_EXTENDED_LOADERS } from '../config/injection-tokens.js';
 import type { JwtExtendedConfig, TokenType } from '../config/jwt-extended-config.js';
@@ -28,11 +29,14 @@ export interface CreateAccessTokenOptions extends CreateRefreshTokenOptions {
 @Injectable()
 export class TokenSigner {
   private readonly loaderKeys = new LoaderKeyCache('sign');
+  private readonly claims?: ClaimsValidator;
 
   constructor(
     @Inject(JWT_EXTENDED_CONFIG) private readonly config: JwtExtendedConfig,
     @Inject(JWT_EXTENDED_LOADERS) private readonly loaders: ResolvedLoaders,
-  ) {}
+  ) {
+    this.claims = ClaimsValidator.for(config);
+  }
 
   createAccessToken(identity: unknown, options: CreateAccessTokenOptions = {}): Promise<string> {
     return this.create(identity, 'access', options.fresh ?? false, options);
@@ -81,6 +85,7 @@ export class TokenSigner {
 
     assertJsonSerializable(header, 'token header');
     assertJsonSerializable(payload, 'token payload');
+    await this.claims?.created(payload);
     return signCompact(config.algorithm, await this.signingKey(identity), header, payload);
   }
 

@@ -30,8 +30,8 @@ describe('the package shape', () => {
     expect(jestConfig.moduleNameMapper[`^nestjs-jwt-extended/${name}$`]).toBe(`<rootDir>/${source}`);
   });
 
-  it('exports the testing kit and the Redis store as sub-paths', () => {
-    expect(subPaths.map(([subPath]) => subPath)).toEqual(expect.arrayContaining(['./redis', './testing']));
+  it('exports the testing kit, the Redis store and the OpenAPI helper as sub-paths', () => {
+    expect(subPaths.map(([subPath]) => subPath)).toEqual(expect.arrayContaining(['./redis', './testing', './swagger']));
   });
 
   it('packs dist (built by prepack) and an MIT LICENSE', () => {
