@@ -1,0 +1,190 @@
+import { Controller, Get, type INestApplication } from '@nestjs/common';
+import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-host.js';
+import {
+  ClientProxyFactory,
+  type ClientProxy,
+  KafkaContext,
+  MessagePattern,
+  type MicroserviceOptions,
+  MqttContext,
+  NatsContext,
+  RmqContext,
+  RpcException,
+  Transport,
+} from '@nestjs/microservices';
+import { Test } from '@nestjs/testing';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { lastValueFrom } from 'rxjs';
+import request from 'supertest';
+import { JwtExtendedModule, JwtExtendedService, JwtGuard, JwtIdentity, JwtLocation, JwtRequired } from '../../lib/index.js';
+import { bearer } from '../support/http.js';
+import { SECRET, TOKEN_CACHE, listenOnLoopback } from '../support/app.js';
+import { freePort } from '../support/redis-server.js';
+import { createRpcApp, type RpcTestApp } from './rpc-app.js';
+
+@Controller()
+class HeaderController {
+  @MessagePattern('me')
+  @JwtRequired()
+  me(@JwtIdentity() identity: unknown, @JwtLocation() location: unknown) {
+    return { identity, location };
+  }
+
+  @MessagePattern('me-by-header')
+  @JwtRequired({ locations: ['headers'] })
+  byHeader(@JwtIdentity() identity: unknown, @JwtLocation() location: unknown) {
+    return { identity, location };
+  }
+
+  /** Only a global guard protects it. */
+  @MessagePattern('undeclared')
+  undeclared() {
+    return 'ran';
+  }
+
+  @Get('undeclared')
+  undeclaredRoute() {
+    return 'ran';
+  }
+}
+
+const failureOf = (promise: Promise<unknown>) =>
+  promise.then(
+    (result) => ({ unexpected: result }),
+    (error: unknown) => error,
+  );
+
+describe('TCP packet metadata (Nest 12 dispatch hook) with @JwtRequired({ locations: ["headers"] })', () => {
+  let t: RpcTestApp;
+  let client: ClientProxy;
+  let metadata: Record<string, string> | undefined;
+  beforeAll(async () => {
+    t = await createRpcApp({ transport: 'tcp', controllers: [HeaderController] });
+    client = ClientProxyFactory.create({ transport: Transport.TCP, options: { host: '127.0.0.1', port: t.port } });
+    client.setOnDispatchHook((packet) => {
+      packet.metadata = metadata;
+    });
+  });
+  afterEach(() => {
+    metadata = undefined;
+  });
+  afterAll(async () => {
+    await client.close();
+    await t.close();
+  });
+
+  it("reads the packet metadata's authorization", async () => {
+    metadata = { authorization: `Bearer ${await t.jwt.createAccessToken('alice')}` };
+    expect(await lastValueFrom(client.send('me-by-header', {}))).toEqual({ identity: 'alice', location: 'headers' });
+  });
+  it('without metadata: the header message', async () => {
+    expect(await failureOf(lastValueFrom(client.send('me-by-header', {})))).toEqual({ status: 401, msg: 'Missing Authorization Header' });
+  });
+  it('a handler without locations still reads the payload on TCP, not the metadata', async () => {
+    metadata = { authorization: `Bearer ${await t.jwt.createAccessToken('alice')}` };
+    expect(await failureOf(lastValueFrom(client.send('me', {})))).toEqual({ status: 401, msg: 'Missing "access_token" key in json data.' });
+  });
+});
+
+describe('header-carrying transports (NATS, RabbitMQ, Kafka, MQTT): their message headers', () => {
+  let t: RpcTestApp;
+  beforeAll(async () => {
+    t = await createRpcApp({ transport: 'tcp', controllers: [HeaderController] });
+  });
+  afterAll(() => t.close());
+
+  // No broker runs here: the guard gets Nest's own context classes, shaped as each server builds them.
+  const contexts: Record<string, (authorization?: string) => object> = {
+    NATS: (authorization) =>
+      new NatsContext(['subject', authorization === undefined ? undefined : natsHeaders({ Authorization: authorization })]),
+    RabbitMQ: (authorization) =>
+      new RmqContext([
+        { properties: { headers: authorization === undefined ? {} : { authorization } }, content: Buffer.from('{}') },
+        {},
+        'me',
+      ]),
+    Kafka: (authorization) =>
+      new KafkaContext([
+        { headers: authorization === undefined ? {} : { authorization: Buffer.from(authorization) }, value: null },
+        0,
+        'topic',
+        {} as never,
+        async () => {},
+        {} as never,
+      ] as never),
+    MQTT: (authorization) =>
+      new MqttContext(['topic', { properties: { userProperties: authorization === undefined ? {} : { authorization } } }] as never),
+  };
+
+  /** A NATS `MsgHdrs`-like object: names from keys(), the first value from get(). */
+  function natsHeaders(values: Record<string, string>) {
+    return {
+      keys: () => Object.keys(values),
+      get: (name: string) => values[name] ?? '',
+    };
+  }
+
+  function guard(transportContext: object, payload: object = {}) {
+    const handler = Object.getOwnPropertyDescriptor(HeaderController.prototype, 'me')!.value as () => unknown;
+    const context = new ExecutionContextHost([payload, transportContext], HeaderController, handler);
+    context.setType('rpc');
+    return t.app.get(JwtGuard).canActivate(context);
+  }
+
+  for (const [transport, contextWith] of Object.entries(contexts)) {
+    it(`${transport}: a valid bearer header passes, none fails with the header message, a payload token is not read`, async () => {
+      const token = await t.jwt.createAccessToken('alice');
+      await expect(guard(contextWith(`Bearer ${token}`))).resolves.toBe(true);
+      const missing = await failureOf(guard(contextWith(), { access_token: token }));
+      expect(missing).toBeInstanceOf(RpcException);
+      expect((missing as RpcException).getError()).toEqual({ status: 401, msg: 'Missing Authorization Header' });
+      const expired = await failureOf(guard(contextWith(`Bearer ${await t.jwt.createAccessToken('alice', { expiresDelta: -1 })}`)));
+      expect((expired as RpcException).getError()).toEqual({ status: 401, msg: 'Token has expired' });
+    });
+  }
+});
+
+describe('a hybrid app (HTTP + connectMicroservice) with globalGuard', () => {
+  let app: INestApplication | undefined;
+  afterEach(async () => {
+    await app?.close();
+    app = undefined;
+  });
+
+  async function hybrid(inheritAppConfig: boolean) {
+    const moduleRef = await Test.createTestingModule({
+      imports: [JwtExtendedModule.forRoot({ secretKey: SECRET, ...TOKEN_CACHE, globalGuard: true })],
+      controllers: [HeaderController],
+    }).compile();
+    app = moduleRef.createNestApplication({ logger: false });
+    const port = await freePort();
+    app.connectMicroservice<MicroserviceOptions>({ transport: Transport.TCP, options: { host: '127.0.0.1', port } }, { inheritAppConfig });
+    await app.startAllMicroservices();
+    const url = await listenOnLoopback(app);
+    const client = ClientProxyFactory.create({ transport: Transport.TCP, options: { host: '127.0.0.1', port } });
+    const send = (data: object) => lastValueFrom(client.send('undeclared', data));
+    return { url, client, send, jwt: app.get(JwtExtendedService) };
+  }
+
+  it('inheritAppConfig: true — the global guard protects microservice handlers too', async () => {
+    const { url, client, send, jwt } = await hybrid(true);
+    try {
+      await request(url).get('/undeclared').expect(401);
+      expect(await failureOf(send({}))).toEqual({ status: 401, msg: 'Missing "access_token" key in json data.' });
+      const token = await jwt.createAccessToken('alice');
+      expect(await send({ access_token: token })).toBe('ran');
+      await request(url).get('/undeclared').set(bearer(token)).expect(200);
+    } finally {
+      await client.close();
+    }
+  });
+  it('without inheritAppConfig Nest gives the microservice its own app config: APP_GUARD does not reach its handlers', async () => {
+    const { url, client, send } = await hybrid(false);
+    try {
+      await request(url).get('/undeclared').expect(401);
+      expect(await send({})).toBe('ran');
+    } finally {
+      await client.close();
+    }
+  });
+});
