@@ -5,6 +5,7 @@ import { lastValueFrom } from 'rxjs';
 import {
   CurrentUser,
   Jwt,
+  JwtExtendedModule,
   JwtIdentity,
   JwtLocation,
   JwtPublic,
@@ -13,6 +14,7 @@ import {
   type JwtPayload,
   type UnauthorizedLoader,
 } from '../../lib/index.js';
+import { SECRET, TOKEN_CACHE } from '../support/app.js';
 import { SUBJECT_CHECKS } from '../support/loaders.js';
 import { createRpcApp, type RpcTestApp } from './rpc-app.js';
 
@@ -222,5 +224,54 @@ describe('TCP microservice with error loaders', () => {
   it('an error no loader shapes keeps the default body', async () => {
     const token = await t.jwt.createAccessToken('alice', { expiresDelta: -1 });
     expect(await failure(client, 'me', { access_token: token })).toEqual({ status: 401, msg: 'Token has expired' });
+  });
+});
+
+describe("TCP microservice with errorFormat 'nest'", () => {
+  let t: RpcTestApp;
+  let client: ClientProxy;
+  beforeAll(async () => {
+    t = await createRpcApp({
+      transport: 'tcp',
+      controllers: [TcpController],
+      module: JwtExtendedModule.forRoot({ secretKey: SECRET, ...TOKEN_CACHE, errorFormat: 'nest' }),
+    });
+    client = tcpClient(t.port);
+  });
+  afterAll(async () => {
+    await client.close();
+    await t.close();
+  });
+
+  it('{ status, statusCode, message, error, code }', async () => {
+    expect(await failure(client, 'me', {})).toEqual({
+      status: 401,
+      statusCode: 401,
+      message: 'Missing "access_token" key in json data.',
+      error: 'Unauthorized',
+      code: 'NO_AUTHORIZATION',
+    });
+  });
+});
+
+describe('TCP microservice with a custom errorMessageKey', () => {
+  let t: RpcTestApp;
+  let client: ClientProxy;
+  beforeAll(async () => {
+    t = await createRpcApp({
+      transport: 'tcp',
+      controllers: [TcpController],
+      module: JwtExtendedModule.forRoot({ secretKey: SECRET, ...TOKEN_CACHE, errorMessageKey: 'error' }),
+    });
+    client = tcpClient(t.port);
+  });
+  afterAll(async () => {
+    await client.close();
+    await t.close();
+  });
+
+  it('{ status, [errorMessageKey]: message }', async () => {
+    const token = await t.jwt.createRefreshToken('alice');
+    expect(await failure(client, 'me', { access_token: token })).toEqual({ status: 422, error: 'Only non-refresh tokens are allowed' });
   });
 });

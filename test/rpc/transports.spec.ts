@@ -1,4 +1,4 @@
-import { Controller, Get, type INestApplication } from '@nestjs/common';
+import { Controller, Get, type INestApplication, Injectable, UnauthorizedException } from '@nestjs/common';
 import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-host.js';
 import {
   ClientProxyFactory,
@@ -16,7 +16,15 @@ import { Test } from '@nestjs/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { lastValueFrom } from 'rxjs';
 import request from 'supertest';
-import { JwtExtendedModule, JwtExtendedService, JwtGuard, JwtIdentity, JwtLocation, JwtRequired } from '../../lib/index.js';
+import {
+  type ExpiredTokenLoader,
+  JwtExtendedModule,
+  JwtExtendedService,
+  JwtGuard,
+  JwtIdentity,
+  JwtLocation,
+  JwtRequired,
+} from '../../lib/index.js';
 import { bearer } from '../support/http.js';
 import { SECRET, TOKEN_CACHE, listenOnLoopback } from '../support/app.js';
 import { freePort } from '../support/redis-server.js';
@@ -45,6 +53,13 @@ class HeaderController {
   @Get('undeclared')
   undeclaredRoute() {
     return 'ran';
+  }
+}
+
+@Injectable()
+class ShapedExpiry implements ExpiredTokenLoader {
+  onExpiredToken() {
+    return new UnauthorizedException({ shaped: 'expired' });
   }
 }
 
@@ -153,7 +168,9 @@ describe('a hybrid app (HTTP + connectMicroservice) with globalGuard', () => {
 
   async function hybrid(inheritAppConfig: boolean) {
     const moduleRef = await Test.createTestingModule({
-      imports: [JwtExtendedModule.forRoot({ secretKey: SECRET, ...TOKEN_CACHE, globalGuard: true })],
+      imports: [
+        JwtExtendedModule.forRoot({ secretKey: SECRET, ...TOKEN_CACHE, globalGuard: true, loaders: { expiredToken: ShapedExpiry } }),
+      ],
       controllers: [HeaderController],
     }).compile();
     app = moduleRef.createNestApplication({ logger: false });
@@ -162,7 +179,7 @@ describe('a hybrid app (HTTP + connectMicroservice) with globalGuard', () => {
     await app.startAllMicroservices();
     const url = await listenOnLoopback(app);
     const client = ClientProxyFactory.create({ transport: Transport.TCP, options: { host: '127.0.0.1', port } });
-    const send = (data: object) => lastValueFrom(client.send('undeclared', data));
+    const send = (data: object, pattern = 'undeclared') => lastValueFrom(client.send(pattern, data));
     return { url, client, send, jwt: app.get(JwtExtendedService) };
   }
 
@@ -174,15 +191,21 @@ describe('a hybrid app (HTTP + connectMicroservice) with globalGuard', () => {
       const token = await jwt.createAccessToken('alice');
       expect(await send({ access_token: token })).toBe('ran');
       await request(url).get('/undeclared').set(bearer(token)).expect(200);
+      // APP_FILTER too: the error loader shapes the microservice's failures.
+      const expired = await jwt.createAccessToken('alice', { expiresDelta: -1 });
+      expect(await failureOf(send({ access_token: expired }, 'me'))).toEqual({ status: 401, shaped: 'expired' });
     } finally {
       await client.close();
     }
   });
-  it('without inheritAppConfig Nest gives the microservice its own app config: APP_GUARD does not reach its handlers', async () => {
-    const { url, client, send } = await hybrid(false);
+  it('without inheritAppConfig Nest gives the microservice its own app config: APP_GUARD and APP_FILTER do not reach it', async () => {
+    const { url, client, send, jwt } = await hybrid(false);
     try {
       await request(url).get('/undeclared').expect(401);
       expect(await send({})).toBe('ran');
+      // Nor APP_FILTER: a declared handler is guarded, its errors keep the default body.
+      const expired = await jwt.createAccessToken('alice', { expiresDelta: -1 });
+      expect(await failureOf(send({ access_token: expired }, 'me'))).toEqual({ status: 401, msg: 'Token has expired' });
     } finally {
       await client.close();
     }
