@@ -47,10 +47,10 @@ interface RpcContextLike {
   getMetadata?(): unknown;
 }
 
-function method(target: unknown, name: keyof RpcContextLike): (() => unknown) | undefined {
+function method(target: unknown, name: keyof RpcContextLike | 'keys' | 'get'): ((...args: unknown[]) => unknown) | undefined {
   if (typeof target !== 'object' || target === null) return undefined;
   const fn = (target as Record<string, unknown>)[name];
-  return typeof fn === 'function' ? () => (fn as () => unknown).call(target) : undefined;
+  return typeof fn === 'function' ? (...args: unknown[]) => (fn as (...args: unknown[]) => unknown).apply(target, args) : undefined;
 }
 
 function property(value: unknown, name: string): unknown {
@@ -92,25 +92,23 @@ function headerText(value: unknown): string | string[] | undefined {
 
 /**
  * The transport's headers as a request's: lower-case names, text values, on an object without a
- * prototype (a header named `__proto__` is just a header).
+ * prototype (a header named `__proto__` is just a header). No `cookie`: a cookie in RPC metadata
+ * is a browser's ambient credential forwarded by a gateway (gRPC-web), with no CSRF check there.
  */
 function normaliseHeaders(source: unknown): Record<string, string | string[]> {
   const headers = Object.create(null) as Record<string, string | string[]>;
-  if (typeof source !== 'object' || source === null) return headers;
-  const natsKeys = method(source, 'keys' as keyof RpcContextLike);
-  if (natsKeys && typeof (source as { get?: unknown }).get === 'function') {
-    // NATS MsgHdrs: an iterable of names and a get() for the first value.
-    for (const name of natsKeys() as Iterable<unknown>) {
-      if (typeof name !== 'string') continue;
-      const text = headerText((source as { get(name: string): unknown }).get(name));
-      if (text !== undefined) headers[name.toLowerCase()] = text;
-    }
-    return headers;
-  }
-  for (const [name, value] of Object.entries(source)) {
+  const add = (name: unknown, value: unknown) => {
+    if (typeof name !== 'string') return;
+    const key = name.toLowerCase();
     const text = headerText(value);
-    if (text !== undefined) headers[name.toLowerCase()] = text;
-  }
+    if (key !== 'cookie' && text !== undefined) headers[key] = text;
+  };
+  if (typeof source !== 'object' || source === null) return headers;
+  const keys = method(source, 'keys');
+  const get = method(source, 'get');
+  // NATS MsgHdrs: names from keys(), the first value from get().
+  if (keys && get) for (const name of keys() as Iterable<unknown>) add(name, get(name));
+  else for (const [name, value] of Object.entries(source)) add(name, value);
   return headers;
 }
 
@@ -118,8 +116,9 @@ function normaliseHeaders(source: unknown): Record<string, string | string[]> {
  * One request-like object per message. Nest spreads a message's arguments into new arrays for
  * guards and param decorators, but hands them the same transport context (a `TcpContext`,
  * `NatsContext`, … or gRPC's `Metadata`), which its servers create per message (per call on
- * gRPC): the object is keyed by it, else by the payload. So the verified state is per message,
- * never per connection.
+ * gRPC), and the same payload: the object is keyed by the context, else by the payload, and is
+ * reused only for the same payload too — a transport that reused one context object for every
+ * message still gets one state per message, never one per connection.
  */
 const MESSAGE_REQUESTS = new WeakMap<object, HttpRequestLike>();
 
@@ -130,14 +129,14 @@ function messageKey(args: readonly unknown[]): object | undefined {
 
 function messageRequest(args: unknown[]): HttpRequestLike {
   const key = messageKey(args);
-  let req = key && MESSAGE_REQUESTS.get(key);
-  if (req) return req;
+  const cached = key && MESSAGE_REQUESTS.get(key);
+  if (cached && cached.body === args[0]) return cached;
   const { carriesHeaders, headers } = transportHeaders(args);
   const requestHeaders = normaliseHeaders(headers);
   // The payload is a deserialised object (JSON over TCP, a protobuf message over gRPC): the json location reads it.
   requestHeaders['content-type'] = 'application/json';
-  // Not an HTTP method: no body is ignored as a GET's would be, and no CSRF check applies (RPC has no ambient cookies).
-  req = { method: 'RPC', headers: requestHeaders, body: args[0] };
+  // Not an HTTP method: no body is ignored as a GET's would be.
+  const req: HttpRequestLike = { method: 'RPC', headers: requestHeaders, body: args[0] };
   setDefaultLocations(req, carriesHeaders ? HEADER_LOCATIONS : PAYLOAD_LOCATIONS);
   if (key) MESSAGE_REQUESTS.set(key, req);
   return req;

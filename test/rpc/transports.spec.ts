@@ -10,9 +10,11 @@ import {
   NatsContext,
   RmqContext,
   RpcException,
+  TcpContext,
   Transport,
 } from '@nestjs/microservices';
 import { Test } from '@nestjs/testing';
+import { Metadata } from '@grpc/grpc-js';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { lastValueFrom } from 'rxjs';
 import request from 'supertest';
@@ -42,6 +44,12 @@ class HeaderController {
   @JwtRequired({ locations: ['headers'] })
   byHeader(@JwtIdentity() identity: unknown, @JwtLocation() location: unknown) {
     return { identity, location };
+  }
+
+  @MessagePattern('by-cookie')
+  @JwtRequired({ locations: ['cookies'] })
+  byCookie() {
+    return 'ran';
   }
 
   /** Only a global guard protects it. */
@@ -139,8 +147,8 @@ describe('header-carrying transports (NATS, RabbitMQ, Kafka, MQTT): their messag
     };
   }
 
-  function guard(transportContext: object, payload: object = {}) {
-    const handler = Object.getOwnPropertyDescriptor(HeaderController.prototype, 'me')!.value as () => unknown;
+  function guard(transportContext: object, payload: object = {}, method: keyof HeaderController = 'me') {
+    const handler = Object.getOwnPropertyDescriptor(HeaderController.prototype, method)!.value as () => unknown;
     const context = new ExecutionContextHost([payload, transportContext], HeaderController, handler);
     context.setType('rpc');
     return t.app.get(JwtGuard).canActivate(context);
@@ -157,6 +165,34 @@ describe('header-carrying transports (NATS, RabbitMQ, Kafka, MQTT): their messag
       expect((expired as RpcException).getError()).toEqual({ status: 401, msg: 'Token has expired' });
     });
   }
+});
+
+describe('message state and metadata the library does not trust', () => {
+  let t: RpcTestApp;
+  beforeAll(async () => {
+    t = await createRpcApp({ transport: 'tcp', controllers: [HeaderController] });
+  });
+  afterAll(() => t.close());
+
+  function guard(args: unknown[], method: keyof HeaderController) {
+    const handler = Object.getOwnPropertyDescriptor(HeaderController.prototype, method)!.value as () => unknown;
+    const context = new ExecutionContextHost(args, HeaderController, handler);
+    context.setType('rpc');
+    return t.app.get(JwtGuard).canActivate(context);
+  }
+
+  it('a transport that reuses one context object for every message still verifies each message', async () => {
+    const shared = new TcpContext([{} as never, 'me']);
+    await expect(guard([{ access_token: await t.jwt.createAccessToken('alice') }, shared], 'me')).resolves.toBe(true);
+    const next = await failureOf(guard([{}, shared], 'me'));
+    expect((next as RpcException).getError()).toEqual({ status: 401, msg: 'Missing "access_token" key in json data.' });
+  });
+  it('a cookie in gRPC metadata is never a token (a gateway may forward a browser cookie without CSRF)', async () => {
+    const metadata = new Metadata();
+    metadata.set('cookie', `access_token_cookie=${await t.jwt.createAccessToken('alice')}`);
+    const refused = await failureOf(guard([{}, metadata, {}], 'byCookie'));
+    expect((refused as RpcException).getError()).toMatchObject({ status: 401, msg: 'Missing cookie "access_token_cookie"' });
+  });
 });
 
 describe('a hybrid app (HTTP + connectMicroservice) with globalGuard', () => {
