@@ -6,6 +6,7 @@ import {
   CurrentUser,
   Jwt,
   JwtExtendedModule,
+  JwtExtendedService,
   JwtIdentity,
   JwtLocation,
   JwtPublic,
@@ -20,6 +21,15 @@ import { createRpcApp, type RpcTestApp } from './rpc-app.js';
 
 @Controller()
 class TcpController {
+  constructor(private readonly jwt: JwtExtendedService) {}
+
+  /** A library exception thrown in a handler, not by the guard. */
+  @MessagePattern('decode')
+  @JwtPublic()
+  decode(@Payload() data: { token: string }) {
+    return this.jwt.decodeToken(data.token);
+  }
+
   @MessagePattern('me')
   @JwtRequired()
   me(@JwtIdentity() identity: unknown, @JwtLocation() location: unknown, @Jwt('type') type: unknown, @CurrentUser() user: unknown) {
@@ -220,6 +230,9 @@ describe('TCP microservice with error loaders', () => {
       reason: 'Only non-refresh tokens are allowed',
       shapedBy: 'invalidToken',
     });
+  });
+  it('shapes a library exception a handler throws (decodeToken) too', async () => {
+    expect(await failure(client, 'decode', { token: 'not-a-token' })).toMatchObject({ status: 422, shapedBy: 'invalidToken' });
   });
   it('an error no loader shapes keeps the default body', async () => {
     const token = await t.jwt.createAccessToken('alice', { expiresDelta: -1 });
