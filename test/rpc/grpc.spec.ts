@@ -41,6 +41,12 @@ class AuthController {
     return { location: String(location) };
   }
 
+  @GrpcMethod('Auth', 'FromPayload')
+  @JwtRequired({ locations: ['json'] })
+  fromPayload(@JwtIdentity() identity: string, @JwtLocation() location: string): Identity {
+    return { identity, location };
+  }
+
   /** Only the global guard protects it. */
   @GrpcMethod('Auth', 'Undeclared')
   undeclared(): Identity {
@@ -49,10 +55,10 @@ class AuthController {
 }
 
 type Call = (request: object, metadata: Metadata, callback: (error: ServiceError | null, response?: Identity) => void) => void;
-type AuthClient = Client & Record<'Me' | 'Fresh' | 'Refresh' | 'Public' | 'Undeclared', Call>;
+type AuthClient = Client & Record<'Me' | 'Fresh' | 'Refresh' | 'Public' | 'Undeclared' | 'FromPayload', Call>;
 
 function grpcClient(port: number): AuthClient {
-  const definition = loadPackageDefinition(loadSync(PROTO_PATH)) as unknown as {
+  const definition = loadPackageDefinition(loadSync(PROTO_PATH, { keepCase: true })) as unknown as {
     auth: { Auth: new (address: string, creds: ReturnType<typeof credentials.createInsecure>) => AuthClient };
   };
   return new definition.auth.Auth(`127.0.0.1:${port}`, credentials.createInsecure());
@@ -67,7 +73,7 @@ function withToken(value?: string): Metadata {
 
 function call(
   client: AuthClient,
-  method: keyof Pick<AuthClient, 'Me' | 'Fresh' | 'Refresh' | 'Public' | 'Undeclared'>,
+  method: keyof Pick<AuthClient, 'Me' | 'Fresh' | 'Refresh' | 'Public' | 'Undeclared' | 'FromPayload'>,
   metadata: Metadata,
   request: object = {},
 ) {
@@ -115,6 +121,14 @@ describe('gRPC microservice: the token is the metadata authorization', () => {
     expect(await failure(call(client, 'Me', withToken(), { access_token: token }))).toEqual({
       code: status.UNAUTHENTICATED,
       details: 'Missing Authorization Header',
+    });
+  });
+  it("a handler's @JwtRequired({ locations: ['json'] }) reads the request message's access_token instead", async () => {
+    const token = await t.jwt.createAccessToken('alice');
+    expect(await call(client, 'FromPayload', withToken(), { access_token: token })).toEqual({ identity: 'alice', location: 'json' });
+    expect(await failure(call(client, 'FromPayload', withToken(`Bearer ${token}`)))).toEqual({
+      code: status.UNAUTHENTICATED,
+      details: 'Missing "access_token" key in json data.',
     });
   });
   it('applies the header rules: a missing Bearer type, a bad header', async () => {

@@ -41,5 +41,8 @@ export async function createRpcApp(setup: RpcAppSetup): Promise<RpcTestApp> {
 export function transportOptions(transport: 'tcp' | 'grpc', port: number): MicroserviceOptions {
   return transport === 'tcp'
     ? { transport: Transport.TCP, options: { host: '127.0.0.1', port } }
-    : { transport: Transport.GRPC, options: { package: 'auth', protoPath: PROTO_PATH, url: `127.0.0.1:${port}` } };
+    : {
+        transport: Transport.GRPC,
+        options: { package: 'auth', protoPath: PROTO_PATH, url: `127.0.0.1:${port}`, loader: { keepCase: true } },
+      };
 }
