@@ -26,7 +26,26 @@ Module({ imports: [JwtExtendedModule.forRoot({ secretKey: 'consumer-secret-that-
   AppModule,
 );
 
+// §10: the context packages are optional peers; npm must not have installed them, and the app runs without them.
+const OPTIONAL_PEERS = ['@nestjs/microservices', '@nestjs/graphql', '@nestjs/websockets', '@nestjs/swagger'];
+function resolvablePeers() {
+  return OPTIONAL_PEERS.filter((name) => {
+    try {
+      require.resolve(name);
+      return true;
+    } catch (error) {
+      if (error.code !== 'MODULE_NOT_FOUND') throw error;
+      return false;
+    }
+  });
+}
+
 async function main() {
+  const resolvable = resolvablePeers();
+  if (resolvable.length > 0) {
+    console.error('CJS consumer FAILED: optional peers were installed', resolvable);
+    process.exit(1);
+  }
   const app = await NestFactory.create(AppModule, { logger: false });
   await app.listen(0, '127.0.0.1');
   const base = `http://127.0.0.1:${app.getHttpServer().address().port}`;

@@ -26,6 +26,22 @@ Module({ imports: [JwtExtendedModule.forRoot({ secretKey: 'consumer-secret-that-
   AppModule,
 );
 
+// §10: the context packages are optional peers; npm must not have installed them, and the app runs without them.
+const OPTIONAL_PEERS = ['@nestjs/microservices', '@nestjs/graphql', '@nestjs/websockets', '@nestjs/swagger'];
+const resolvable = OPTIONAL_PEERS.filter((name) => {
+  try {
+    import.meta.resolve(name);
+    return true;
+  } catch (error) {
+    if (error.code !== 'ERR_MODULE_NOT_FOUND') throw error;
+    return false;
+  }
+});
+if (resolvable.length > 0) {
+  console.error('ESM consumer FAILED: optional peers were installed', resolvable);
+  process.exit(1);
+}
+
 const app = await NestFactory.create(AppModule, { logger: false });
 await app.listen(0, '127.0.0.1');
 const base = `http://127.0.0.1:${app.getHttpServer().address().port}`;

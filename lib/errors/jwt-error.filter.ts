@@ -1,5 +1,7 @@
 import { type ArgumentsHost, Catch, type HttpException, Logger } from '@nestjs/common';
 import { BaseExceptionFilter } from '@nestjs/core';
+import { contextAdapter } from '../request/execution-contexts.js';
+import { ContextLibraryException, libraryExceptionOf } from './context-exception.js';
 import { ErrorResponder } from './error-responder.service.js';
 import { JwtExtendedException } from './exceptions.js';
 
@@ -13,15 +15,18 @@ const logger = new Logger('JwtExtendedModule');
  * it app-wide (`APP_FILTER`) only when an error loader is configured; with several
  * modules, the one that catches hands each exception to its own module's responder.
  */
-@Catch(JwtExtendedException)
+@Catch(JwtExtendedException, ContextLibraryException)
 export class JwtErrorFilter extends BaseExceptionFilter<HttpException> {
   /** @internal Created by the module. */
   constructor(private readonly errors: ErrorResponder) {
     super();
   }
 
-  override async catch(exception: JwtExtendedException, host: ArgumentsHost): Promise<void> {
-    const response = await this.errors.toResponse(exception);
+  override async catch(exception: JwtExtendedException, host: ArgumentsHost): Promise<unknown> {
+    // In RPC and WebSocket handlers the guard's failure arrives in the context's exception type.
+    const response = await this.errors.toResponse(libraryExceptionOf(exception) ?? exception);
+    const adapter = contextAdapter(host);
+    if (adapter.sendError) return adapter.sendError(response, host);
     try {
       super.catch(response, host);
     } catch (failure) {
@@ -29,5 +34,6 @@ export class JwtErrorFilter extends BaseExceptionFilter<HttpException> {
       logger.error(`The error loader's response could not be sent (${(failure as Error).message}); the default response was sent`);
       super.catch(exception, host);
     }
+    return undefined;
   }
 }

@@ -72,7 +72,7 @@ export class JwtGuard implements CanActivate {
     } catch (error) {
       // Failures are the library's exceptions (error loaders shape them in JwtErrorFilter), in the
       // exception type of the context they leave through.
-      throw contextAdapter(context).toContextError(error);
+      throw await contextAdapter(context).toContextError(error, context);
     }
   }
 

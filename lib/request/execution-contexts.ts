@@ -1,5 +1,6 @@
-import type { ExecutionContext } from '@nestjs/common';
+import type { ArgumentsHost, ExecutionContext, HttpException } from '@nestjs/common';
 import type { HttpRequestLike, HttpResponseLike } from './http-adapter.js';
+import { rpcContext } from './rpc-context.js';
 
 /**
  * What one Nest execution context says about itself: where the object the token is read
@@ -14,9 +15,15 @@ export interface ExecutionContextAdapter {
   getResponse(context: ExecutionContext): HttpResponseLike | undefined;
   /**
    * What a library exception becomes when it leaves the guard in this context: HTTP and GraphQL
-   * keep the `HttpException` (Nest answers it), WebSocket and RPC wrap its body in their exception.
+   * keep the `HttpException` (Nest answers it), WebSocket and RPC wrap its body in their exception
+   * (loaded lazily, hence possibly a promise; only failures pay for it).
    */
-  toContextError(exception: unknown): unknown;
+  toContextError(exception: unknown, context: ArgumentsHost): unknown;
+  /**
+   * How an exception filter answers with `exception` in this context (JwtErrorFilter, after the
+   * error loaders): what the filter returns. Absent for HTTP, where Nest's BaseExceptionFilter answers.
+   */
+  sendError?(exception: HttpException, host: ArgumentsHost): unknown;
 }
 
 /** Express and Fastify: the request and response Nest hands controllers. */
@@ -27,10 +34,10 @@ const httpContext: ExecutionContextAdapter = {
 };
 
 /** One adapter per `context.getType()`. */
-const CONTEXT_ADAPTERS: Readonly<Record<string, ExecutionContextAdapter>> = { http: httpContext };
+const CONTEXT_ADAPTERS: Readonly<Record<string, ExecutionContextAdapter>> = { http: httpContext, rpc: rpcContext };
 
 /** The adapter of a context; a context the library does not know yet is an error, never a silent pass. */
-export function contextAdapter(context: ExecutionContext): ExecutionContextAdapter {
+export function contextAdapter(context: ArgumentsHost): ExecutionContextAdapter {
   const type = context.getType();
   const adapter = Object.hasOwn(CONTEXT_ADAPTERS, type) ? CONTEXT_ADAPTERS[type] : undefined;
   if (!adapter) throw new TypeError(`nestjs-jwt-extended cannot read tokens in the '${type}' execution context`);

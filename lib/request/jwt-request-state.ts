@@ -24,6 +24,7 @@ export interface StateMirrors {
 const STATE = Symbol('nestjs-jwt-extended.state');
 const GUARDED = Symbol('nestjs-jwt-extended.guarded');
 const VIEW_RESPONSE = Symbol('nestjs-jwt-extended.view-response');
+const DEFAULT_LOCATIONS = Symbol('nestjs-jwt-extended.default-locations');
 
 // The state lives on the Node request (see nodeRequest): Fastify middleware and handlers then share it.
 export function setJwtState(req: HttpRequestLike, state: JwtRequestState): void {
@@ -75,6 +76,18 @@ export function markGuarded(req: HttpRequestLike, by: object): void {
 
 export function isGuarded(req: HttpRequestLike, by: object): boolean {
   return req[GUARDED] === by;
+}
+
+/**
+ * Where a context fixes the token's place (an RPC message: its transport's headers, else its
+ * payload) instead of `tokenLocation`; a handler's `@JwtRequired({ locations })` still decides.
+ */
+export function setDefaultLocations(req: HttpRequestLike, locations: readonly TokenLocation[]): void {
+  req[DEFAULT_LOCATIONS] = locations;
+}
+
+export function defaultLocations(req: HttpRequestLike): readonly TokenLocation[] | undefined {
+  return req[DEFAULT_LOCATIONS] as readonly TokenLocation[] | undefined;
 }
 
 export function requireJwtState(req: HttpRequestLike): JwtRequestState {

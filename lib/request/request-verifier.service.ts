@@ -19,7 +19,14 @@ import type { JwtHeader, JwtPayload, VerifiedJwt } from '../tokens/jwt.interface
 import { TokenDecoder } from '../tokens/token-decoder.service.js';
 import type { HttpRequestLike, HttpResponseLike } from './http-adapter.js';
 import { addFastifyPreHandler } from './http-adapter.js';
-import { type JwtRequestState, type StateMirrors, adoptJwtState, getJwtState, publishJwtState } from './jwt-request-state.js';
+import {
+  type JwtRequestState,
+  type StateMirrors,
+  adoptJwtState,
+  defaultLocations,
+  getJwtState,
+  publishJwtState,
+} from './jwt-request-state.js';
 import { TokenExtractor } from './token-extractor.service.js';
 
 function describeIdentity(identity: unknown): string {
@@ -100,7 +107,8 @@ export class RequestVerifier implements OnModuleInit {
 
   private async verifyRequest(req: HttpRequestLike, options: ValidatedJwtRequiredOptions): Promise<VerifiedJwt | null> {
     const refresh = options.refresh === true;
-    const found = this.extractor.extract(req, options.locations ?? this.config.tokenLocation, refresh ? 'refresh' : 'access');
+    const locations = options.locations ?? defaultLocations(req) ?? this.config.tokenLocation;
+    const found = this.extractor.extract(req, locations, refresh ? 'refresh' : 'access');
     if ('missing' in found) {
       if (options.optional) {
         publishJwtState(req, this.emptyState(), this.mirrors);
