@@ -1,5 +1,6 @@
 import { type ArgumentsHost, Catch, type HttpException, Logger } from '@nestjs/common';
 import { BaseExceptionFilter } from '@nestjs/core';
+import { contextAdapter } from '../request/execution-contexts.js';
 import { ErrorResponder } from './error-responder.service.js';
 import { JwtExtendedException } from './exceptions.js';
 
@@ -8,7 +9,8 @@ const logger = new Logger('JwtExtendedModule');
 /**
  * Gives error loaders the word on every library exception that reaches Nest: from
  * `JwtGuard`, from a custom guard or middleware calling `verifyJwtInRequest`, from a
- * handler calling `decodeToken` — as Flask's app-wide error handlers do. Code that
+ * handler calling `decodeToken` — as Flask's app-wide error handlers do, in every execution
+ * context its adapter answers in (a route's response, a resolver's GraphQL error). Code that
  * catches the exception itself still gets the library's class. The module registers
  * it app-wide (`APP_FILTER`) only when an error loader is configured; with several
  * modules, the one that catches hands each exception to its own module's responder.
@@ -20,14 +22,17 @@ export class JwtErrorFilter extends BaseExceptionFilter<HttpException> {
     super();
   }
 
-  override async catch(exception: JwtExtendedException, host: ArgumentsHost): Promise<void> {
+  override async catch(exception: JwtExtendedException, host: ArgumentsHost): Promise<unknown> {
     const response = await this.errors.toResponse(exception);
+    // Each execution context answers its own way (HTTP: Nest's base filter; GraphQL: the returned error).
+    const context = contextAdapter(host);
+    const reply = (error: HttpException) => super.catch(error, host);
     try {
-      super.catch(response, host);
+      return context.sendError(response, host, reply);
     } catch (failure) {
       // e.g. a status the adapter refuses; a filter that rejects would leave the request hanging.
       logger.error(`The error loader's response could not be sent (${(failure as Error).message}); the default response was sent`);
-      super.catch(exception, host);
+      return context.sendError(exception, host, reply);
     }
   }
 }

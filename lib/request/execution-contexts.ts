@@ -1,4 +1,5 @@
-import type { ExecutionContext } from '@nestjs/common';
+import type { ArgumentsHost, ExecutionContext, HttpException } from '@nestjs/common';
+import { graphqlContext } from './graphql-context.js';
 import type { HttpRequestLike, HttpResponseLike } from './http-adapter.js';
 
 /**
@@ -17,6 +18,12 @@ export interface ExecutionContextAdapter {
    * keep the `HttpException` (Nest answers it), WebSocket and RPC wrap its body in their exception.
    */
   toContextError(exception: unknown): unknown;
+  /**
+   * Answers with `error` from an exception filter (`JwtErrorFilter`, once an error loader shaped
+   * it) and returns what the filter returns. `reply` is Nest's HTTP answer (`BaseExceptionFilter`);
+   * a context that answers otherwise (GraphQL: the error its response carries) ignores it.
+   */
+  sendError(error: HttpException, host: ArgumentsHost, reply: (error: HttpException) => void): unknown;
 }
 
 /** Express and Fastify: the request and response Nest hands controllers. */
@@ -24,13 +31,17 @@ const httpContext: ExecutionContextAdapter = {
   getRequest: (context) => context.switchToHttp().getRequest<HttpRequestLike>(),
   getResponse: (context) => context.switchToHttp().getResponse<HttpResponseLike>(),
   toContextError: (exception) => exception,
+  sendError: (error, _host, reply) => reply(error),
 };
 
 /** One adapter per `context.getType()`. */
-const CONTEXT_ADAPTERS: Readonly<Record<string, ExecutionContextAdapter>> = { http: httpContext };
+const CONTEXT_ADAPTERS: Readonly<Record<string, ExecutionContextAdapter>> = {
+  http: httpContext,
+  graphql: graphqlContext,
+};
 
 /** The adapter of a context; a context the library does not know yet is an error, never a silent pass. */
-export function contextAdapter(context: ExecutionContext): ExecutionContextAdapter {
+export function contextAdapter(context: ArgumentsHost): ExecutionContextAdapter {
   const type = context.getType();
   const adapter = Object.hasOwn(CONTEXT_ADAPTERS, type) ? CONTEXT_ADAPTERS[type] : undefined;
   if (!adapter) throw new TypeError(`nestjs-jwt-extended cannot read tokens in the '${type}' execution context`);
