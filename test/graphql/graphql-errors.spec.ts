@@ -3,6 +3,7 @@ import { Args, Query, Resolver } from '@nestjs/graphql';
 import { describe, expect, it } from '@jest/globals';
 import {
   type BlocklistLoader,
+  CurrentUser,
   type ExpiredTokenLoader,
   type JwtPayload,
   JwtExtendedService,
@@ -11,7 +12,7 @@ import {
   type RevokedTokenLoader,
   type UnauthorizedLoader,
 } from '../../lib/index.js';
-import { ADAPTERS, useTestApp } from '../support/app.js';
+import { ADAPTERS, RecordingLogger, createTestApp, useTestApp } from '../support/app.js';
 import { DRIVER, bearer, gql, graphqlModule } from './graphql-app.js';
 
 /** No declarations: the global guard's defaults, unless @JwtPublic(). */
@@ -35,6 +36,14 @@ class PlainResolver {
   @JwtPublic()
   async decoded(@Args('token') token: string) {
     return String((await this.jwt.decodeToken(token)).sub);
+  }
+}
+
+@Resolver()
+class UserResolver {
+  @Query(() => String, { nullable: true })
+  profile(@CurrentUser() user: { name: string }) {
+    return user.name;
   }
 }
 
@@ -158,5 +167,21 @@ describe.each(ADAPTERS)('GraphQL errors on %s', (adapter) => {
         },
       });
     });
+  });
+
+  it(`${driver}: a resolver taking @CurrentUser() without a userLookup loader is named at start-up`, async () => {
+    const logger = new RecordingLogger();
+    const t = await createTestApp(adapter, { imports: [graphqlModule(adapter)], providers: [UserResolver], globalGuard: true, logger });
+    try {
+      const warnings = logger.lines.filter((line) => line.includes('@CurrentUser()'));
+      expect(warnings).toEqual([
+        expect.stringContaining('UserResolver.profile uses @CurrentUser() but no userLookup loader is configured'),
+      ]);
+      const result = await gql(t.url, '{ profile }', { headers: bearer(await t.jwt.createAccessToken('gina')) });
+      expect(result.errors).toHaveLength(1);
+      expect(result.data).toEqual({ profile: null });
+    } finally {
+      await t.close();
+    }
   });
 });
