@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { Args, Context, Mutation, Query, Resolver } from '@nestjs/graphql';
+import { Args, Context, Field, Mutation, ObjectType, Parent, Query, ResolveField, Resolver } from '@nestjs/graphql';
 import { describe, expect, it } from '@jest/globals';
 import {
   CurrentUser,
@@ -155,6 +155,28 @@ class PublicResolver {
   @JwtRequired()
   secret(@JwtIdentity() id: string) {
     return id;
+  }
+}
+
+@ObjectType()
+class Profile {
+  @Field()
+  name!: string;
+}
+
+/** A public query whose object has a field that needs a fresh token (guards on field resolvers). */
+@Resolver(() => Profile)
+class ProfileResolver {
+  @Query(() => Profile)
+  @JwtPublic()
+  profile(): Profile {
+    return { name: 'Alice' };
+  }
+
+  @ResolveField(() => String, { nullable: true })
+  @JwtRequired({ fresh: true })
+  email(@Parent() profile: Profile, @JwtIdentity() id: string) {
+    return `${id}+${profile.name.toLowerCase()}@example.com`;
   }
 }
 
@@ -392,6 +414,31 @@ describe.each(ADAPTERS)('GraphQL on %s', (adapter) => {
 
     it('its failure carries the §6 message and status', async () => {
       expectFailure(await gql(t.url, '{ viaService }'), 'viaService', 'Missing Authorization Header', 401, 'UNAUTHENTICATED');
+    });
+  });
+
+  describe(`${driver}: guards on field resolvers (fieldResolverEnhancers: ['guards'])`, () => {
+    const fields = useTestApp(adapter, { imports: [graphqlModule(adapter, { fieldGuards: true })], providers: [ProfileResolver] });
+
+    it.each(['{ profile { name email } }', '{ profile { email name } }'])(
+      '%s: the fresh-only field of a public query fails with a non-fresh token',
+      async (query) => {
+        const token = await fields.jwt.createAccessToken('alice');
+        const result = await gql(fields.url, query, { headers: bearer(token) });
+        expect(result.errors).toHaveLength(1);
+        expect(result.errors![0]).toMatchObject({
+          message: 'Fresh token required',
+          path: ['profile', 'email'],
+          extensions: { status: 401 },
+        });
+        expect(result.data).toEqual({ profile: expect.objectContaining({ name: 'Alice', email: null }) });
+      },
+    );
+
+    it('and runs with a fresh one', async () => {
+      const token = await fields.jwt.createAccessToken('alice', { fresh: true });
+      const result = await gql(fields.url, '{ profile { name email } }', { headers: bearer(token) });
+      expect(result.data).toEqual({ profile: { name: 'Alice', email: 'alice+alice@example.com' } });
     });
   });
 });
