@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { Args, Context, Field, Mutation, ObjectType, Parent, Query, ResolveField, Resolver } from '@nestjs/graphql';
 import { describe, expect, it } from '@jest/globals';
+import request from 'supertest';
 import {
   CurrentUser,
   Jwt,
@@ -390,6 +391,19 @@ describe.each(ADAPTERS)('GraphQL on %s', (adapter) => {
 
     it('without the parameter the query fails', async () => {
       expectFailure(await gql(t.url, '{ queryId }'), 'queryId', "Missing 'jwt' query parameter", 401, 'UNAUTHENTICATED');
+    });
+
+    it('a GraphQL GET request carries it next to the query; such a request has no JSON-body token', async () => {
+      const token = await t.jwt.createAccessToken('dave');
+      // Apollo's CSRF prevention wants a non-simple header on GET.
+      const get = async (query: string) =>
+        (await request(t.url).get('/graphql').query({ query, jwt: token, access_token: token }).set('apollo-require-preflight', 'true'))
+          .body as { data: Record<string, unknown>; errors?: { message: string }[] };
+      expect((await get('{ queryId }')).data).toEqual({ queryId: 'dave@query_string' });
+      const json = await get('{ jsonId }');
+      expect(json.data).toEqual({ jsonId: null });
+      // As on a route: a GET request (no JSON content type) reads no JSON-body token.
+      expect(json.errors![0].message).toBe('Invalid content-type. Must be application/json.');
     });
   });
 
