@@ -37,12 +37,16 @@ export function load(
   request: { method?: 'GET' | 'POST'; body?: string; headers?: Record<string, string> } = {},
 ): Promise<Sample> {
   return new Promise((resolve, reject) => {
-    const headers = { authorization: `Bearer ${token}`, ...request.headers };
-    autocannon({ url, connections, duration: seconds, method: request.method, body: request.body, headers }, (error, result) => {
-      if (error) return reject(error);
-      if (result.non2xx > 0 || result.errors > 0) return reject(new Error(`${url}: ${result.non2xx} non-2xx, ${result.errors} errors`));
-      resolve({ rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99 });
-    });
+    // autocannon refuses an explicit `method: undefined`: only the given fields are passed.
+    const { headers, ...rest } = request;
+    autocannon(
+      { url, connections, duration: seconds, ...rest, headers: { authorization: `Bearer ${token}`, ...headers } },
+      (error, result) => {
+        if (error) return reject(error);
+        if (result.non2xx > 0 || result.errors > 0) return reject(new Error(`${url}: ${result.non2xx} non-2xx, ${result.errors} errors`));
+        resolve({ rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99 });
+      },
+    );
   });
 }
 
