@@ -3,6 +3,7 @@ import { ApolloDriver, type ApolloDriverConfig } from '@nestjs/apollo';
 import { GraphQLModule } from '@nestjs/graphql';
 import { MercuriusDriver, type MercuriusDriverConfig } from '@nestjs/mercurius';
 import request from 'supertest';
+import type { JwtErrorExtensions } from '../../lib/index.js';
 import type { AdapterName } from '../support/app.js';
 
 /** The GraphQL driver of each HTTP adapter: Apollo on Express, Mercurius on Fastify. */
@@ -42,7 +43,8 @@ export interface GraphQLCall {
 export interface GraphQLError {
   message: string;
   path?: string[];
-  extensions?: { code?: string; status?: number; originalError?: unknown; [key: string]: unknown };
+  /** The library's extensions (exported type), whatever else a driver adds. */
+  extensions?: Partial<JwtErrorExtensions> & Record<string, unknown>;
 }
 
 export interface GraphQLResult {
