@@ -5,15 +5,15 @@ import { type HttpRequestLike, type HttpResponseLike, linkedResponse } from './h
 
 /**
  * The GraphQL context object (a resolver's third argument) as the drivers fill it: Apollo on
- * Express `{ req, res }` (its default context has only `req`), Mercurius on Fastify
- * `{ request, reply }` (Mercurius always adds `reply`). Read by shape: nothing of
- * `@nestjs/graphql` is imported, so HTTP-only apps never load it.
+ * Express `{ req, res }`, Mercurius on Fastify `{ request, reply }` as apps set them (Nest's
+ * drivers also add `req` to every context; Mercurius always adds `reply`). Read by shape: nothing
+ * of `@nestjs/graphql` is imported, so HTTP-only apps never load it.
  */
 interface GraphQLContextLike {
   req?: HttpRequestLike;
   request?: HttpRequestLike;
   res?: HttpResponseLike;
-  reply?: HttpResponseLike & { request?: HttpRequestLike };
+  reply?: HttpResponseLike;
 }
 
 function contextObject(context: ArgumentsHost): GraphQLContextLike | undefined {
@@ -22,7 +22,7 @@ function contextObject(context: ArgumentsHost): GraphQLContextLike | undefined {
 }
 
 function requestOf(ctx: GraphQLContextLike | undefined): HttpRequestLike | undefined {
-  const req = ctx?.req ?? ctx?.request ?? ctx?.reply?.request;
+  const req = ctx?.req ?? ctx?.request;
   return typeof req === 'object' && req !== null && typeof req.headers === 'object' ? req : undefined;
 }
 

@@ -13,21 +13,23 @@ export const DRIVER: Record<AdapterName, string> = { express: 'Apollo', fastify:
  * A code-first GraphQL module (schema in memory) for the adapter, with the context each driver's
  * users set so resolvers reach the HTTP response: `{ req, res }` / `{ request, reply }`.
  */
-export function graphqlModule(adapter: AdapterName, options: { fieldGuards?: boolean } = {}): DynamicModule {
+export function graphqlModule(adapter: AdapterName, options: { fieldGuards?: boolean; defaultContext?: boolean } = {}): DynamicModule {
   // Nest runs guards on @ResolveField() methods only when asked to.
   const fieldResolverEnhancers = options.fieldGuards ? (['guards'] as const) : [];
   return adapter === 'express'
     ? GraphQLModule.forRoot<ApolloDriverConfig>({
         driver: ApolloDriver,
         autoSchemaFile: true,
-        context: ({ req, res }: { req: unknown; res: unknown }) => ({ req, res }),
+        // Without it, Nest's default Apollo context: `{ req }`.
+        context: options.defaultContext ? undefined : ({ req, res }: { req: unknown; res: unknown }) => ({ req, res }),
         includeStacktraceInErrorResponses: false,
         fieldResolverEnhancers: [...fieldResolverEnhancers],
       })
     : GraphQLModule.forRoot<MercuriusDriverConfig>({
         driver: MercuriusDriver,
         autoSchemaFile: true,
-        context: (req: unknown, reply: unknown) => ({ request: req, reply }),
+        // Without it, Mercurius's default context: `{ reply, app, … }`.
+        context: options.defaultContext ? undefined : (req: unknown, reply: unknown) => ({ request: req, reply }),
         fieldResolverEnhancers: [...fieldResolverEnhancers],
       });
 }

@@ -455,4 +455,17 @@ describe.each(ADAPTERS)('GraphQL on %s', (adapter) => {
       expect(result.data).toEqual({ profile: { name: 'Alice', email: 'alice+alice@example.com' } });
     });
   });
+
+  describe(`${driver}: the driver's default context (no context option)`, () => {
+    const plain = useTestApp(adapter, {
+      imports: [graphqlModule(adapter, { defaultContext: true })],
+      providers: [ProtectedResolver],
+    });
+
+    it('the request is still found: both outcomes', async () => {
+      const token = await plain.jwt.createAccessToken('hank');
+      expect((await gql(plain.url, '{ whoami }', { headers: bearer(token) })).data).toEqual({ whoami: 'hank' });
+      expectFailure(await gql(plain.url, '{ whoami }'), 'whoami', 'Missing Authorization Header', 401, 'UNAUTHENTICATED');
+    });
+  });
 });
