@@ -176,6 +176,7 @@ export async function runSmoke(base: string, log: (line: string) => void = () =>
     ) {
       throw new Error(`graphql me without token: ${JSON.stringify(denied.body)}`);
     }
+    if (JSON.stringify(denied.body).includes('stacktrace')) throw new Error('graphql error carries a stack trace');
     const token = String((await login('alice', 'wonderland')).body.access_token);
     check('graphql me', await graphql('{ me { username role } }', token), 200, { data: { me: { username: 'alice', role: 'admin' } } });
   });

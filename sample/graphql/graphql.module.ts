@@ -17,6 +17,8 @@ export class SampleGraphQLModule {
             driver: ApolloDriver,
             autoSchemaFile: true,
             context: ({ req, res }: { req: unknown; res: unknown }) => ({ req, res }),
+            // Apollo puts stack traces in error responses unless NODE_ENV=production.
+            includeStacktraceInErrorResponses: false,
           })
         : GraphQLModule.forRoot<MercuriusDriverConfig>({
             driver: MercuriusDriver,
