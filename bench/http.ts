@@ -9,14 +9,15 @@ const SECRET = 'bench-secret-that-is-at-least-32-bytes-long';
 const ROUTES = ['open', 'jwt', 'hmac', 'jose', 'passport'] as const;
 type Route = (typeof ROUTES)[number];
 
-interface Sample {
+export interface Sample {
   rps: number;
   p50: number;
   p99: number;
 }
 
-async function startServer(adapter: string): Promise<{ port: number; stop: () => void }> {
-  const child = spawn(process.execPath, [fileURLToPath(new URL('./http-server.js', import.meta.url)), adapter], {
+/** Starts a bench server script (`./http-server.js` by default) for `adapter` in its own process. */
+export async function startServer(adapter: string, script = './http-server.js'): Promise<{ port: number; stop: () => void }> {
+  const child = spawn(process.execPath, [fileURLToPath(new URL(script, import.meta.url)), adapter], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const lines = createInterface({ input: child.stdout! });
@@ -27,14 +28,37 @@ async function startServer(adapter: string): Promise<{ port: number; stop: () =>
   return { port, stop: () => child.kill('SIGTERM') };
 }
 
-function load(url: string, token: string, seconds: number, connections: number): Promise<Sample> {
+/** One autocannon run against `url` with the bearer token (plus a method and body where given). */
+export function load(
+  url: string,
+  token: string,
+  seconds: number,
+  connections: number,
+  request: { method?: 'GET' | 'POST'; body?: string; headers?: Record<string, string> } = {},
+): Promise<Sample> {
   return new Promise((resolve, reject) => {
-    autocannon({ url, connections, duration: seconds, headers: { authorization: `Bearer ${token}` } }, (error, result) => {
-      if (error) return reject(error);
-      if (result.non2xx > 0 || result.errors > 0) return reject(new Error(`${url}: ${result.non2xx} non-2xx, ${result.errors} errors`));
-      resolve({ rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99 });
-    });
+    // autocannon refuses an explicit `method: undefined`: only the given fields are passed.
+    const { headers, ...rest } = request;
+    autocannon(
+      { url, connections, duration: seconds, ...rest, headers: { authorization: `Bearer ${token}`, ...headers } },
+      (error, result) => {
+        if (error) return reject(error);
+        if (result.non2xx > 0 || result.errors > 0) return reject(new Error(`${url}: ${result.non2xx} non-2xx, ${result.errors} errors`));
+        resolve({ rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99 });
+      },
+    );
   });
+}
+
+/** The token every route sees: HS256, default claims, as JwtExtendedService makes them. */
+export function benchToken(): Promise<string> {
+  const now = Math.floor(Date.now() / 1000);
+  return new SignJWT({ fresh: false, type: 'access', jti: 'bench', csrf: 'bench', nbf: now })
+    .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+    .setSubject('bench-user')
+    .setIssuedAt(now)
+    .setExpirationTime(now + 3600)
+    .sign(new TextEncoder().encode(SECRET));
 }
 
 /** Routes alternate round by round; each route's numbers are the medians of its rounds. */
@@ -44,14 +68,7 @@ export async function runHttp(
   seconds: number,
   connections: number,
 ): Promise<{ text: string; ratios: Record<string, number> }> {
-  const now = Math.floor(Date.now() / 1000);
-  // The token every route sees: HS256, default claims, as JwtExtendedService makes them.
-  const token = await new SignJWT({ fresh: false, type: 'access', jti: 'bench', csrf: 'bench', nbf: now })
-    .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
-    .setSubject('bench-user')
-    .setIssuedAt(now)
-    .setExpirationTime(now + 3600)
-    .sign(new TextEncoder().encode(SECRET));
+  const token = await benchToken();
   const server = await startServer(adapter);
   try {
     const base = `http://127.0.0.1:${server.port}`;

@@ -2,9 +2,10 @@
  * `npm run bench`: micro (sign/verify), HTTP (Fastify and Express), blocklist scale, and
  * header parsing cost against header size.
  * Ratios are the result: absolute numbers on a shared 2-core machine are noise.
- * BENCH=micro|http|scale|parse runs one part; BENCH_ADAPTER=fastify|express one adapter;
+ * BENCH=micro|http|scale|parse|graphql runs one part; BENCH_ADAPTER=fastify|express one adapter;
  * BENCH_QUICK=1 shortens every part.
  */
+import { runGraphql } from './graphql.js';
 import { runHttp } from './http.js';
 import { runMicro } from './micro.js';
 import { runParse } from './parse.js';
@@ -45,6 +46,15 @@ if (!only || only === 'scale') {
 if (!only || only === 'parse') {
   out('\n## Header parsing cost against header size (verifyJwtInRequest, hostile padding around a valid token)\n');
   out(await runParse(quick ? 3 : 5, quick ? 80 : 200));
+}
+if (!only || only === 'graphql') {
+  const adapters = (process.env.BENCH_ADAPTER ? [process.env.BENCH_ADAPTER] : ['fastify', 'express']) as ('fastify' | 'express')[];
+  for (const adapter of adapters) {
+    out(`\n## GraphQL on ${adapter} (autocannon POST /graphql, 50 connections, separate process, 127.0.0.1)\n`);
+    const { text, ratio } = await runGraphql(adapter, quick ? 1 : 3, quick ? 2 : 5, 50);
+    out(text);
+    out(`\nguarded query: ${ratio.toFixed(2)}× the unguarded one`);
+  }
 }
 if (verdicts.length) out(`\n## Targets\n\n${verdicts.map((v) => `    ${v}`).join('\n')}`);
 process.exit(0);

@@ -88,7 +88,7 @@ export {
   UserLookupException,
   WrongTokenException,
 } from './errors/exceptions.js';
-export type { JwtErrorCode, JwtExceptionOptions, NestErrorBody } from './errors/exceptions.js';
+export type { JwtErrorCode, JwtErrorExtensions, JwtExceptionOptions, NestErrorBody } from './errors/exceptions.js';
 export { JwtErrorFilter } from './errors/jwt-error.filter.js';
 
 // Ready blocklist stores (Redis: `nestjs-jwt-extended/redis`)

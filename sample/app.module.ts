@@ -2,6 +2,7 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import { JwtExtendedModule } from 'nestjs-jwt-extended';
 import { AuthController } from './auth/auth.controller.js';
 import { CookieAuthController } from './cookie/cookie-auth.controller.js';
+import { SampleGraphQLModule } from './graphql/graphql.module.js';
 import { PageController } from './pages/page.controller.js';
 import { REVOCATIONS, redisModule, revocationStore } from './revocation/revocation.module.js';
 import { UserLoaders } from './users/user-loaders.js';
@@ -12,6 +13,8 @@ export interface SampleSettings {
   secret: string;
   /** Use Redis for revocation when set; the in-memory store otherwise. */
   redisUrl?: string;
+  /** The HTTP adapter: picks the GraphQL driver (Apollo on Express, Mercurius on Fastify). Default Express. */
+  adapter?: 'express' | 'fastify';
 }
 
 @Module({ providers: [UsersService], exports: [UsersService] })
@@ -44,6 +47,7 @@ export class AppModule {
           globalGuard: true,
         }),
         UsersModule,
+        SampleGraphQLModule.forAdapter(settings.adapter ?? 'express'),
       ],
       controllers: [AuthController, CookieAuthController, PageController],
       // The store class is exported by JwtExtendedModule; controllers inject it by this token.

@@ -9,7 +9,7 @@ export type SampleAdapter = 'express' | 'fastify';
 
 /** Builds the sample app on either adapter (the library behaves the same on both). */
 export async function createSampleApp(adapter: SampleAdapter, settings: SampleSettings, logger = true): Promise<INestApplication> {
-  const module = AppModule.register(settings);
+  const module = AppModule.register({ ...settings, adapter });
   const options = { logger: logger ? undefined : (false as const) };
   const app =
     adapter === 'fastify'

@@ -39,6 +39,7 @@ Try:
   TOKEN=$(curl -s -X POST ${base}/auth/login -H 'Content-Type: application/json' -d '{"username":"alice","password":"wonderland"}' | node -pe 'JSON.parse(require("fs").readFileSync(0)).access_token')
   curl -s ${base}/me -H "Authorization: Bearer $TOKEN"
   curl -s ${base}/greeting
+  curl -s ${base}/graphql -H 'Content-Type: application/json' -H "Authorization: Bearer $TOKEN" -d '{"query":"{ me { username role } }"}'
   curl -s -X DELETE ${base}/auth/logout -H "Authorization: Bearer $TOKEN"
   curl -s ${base}/me -H "Authorization: Bearer $TOKEN"      # 401 Token has been revoked
 `);

@@ -1,5 +1,5 @@
 /**
- * Runs the sample's header and cookie flows against a running instance and throws
+ * Runs the sample's header, cookie and GraphQL flows against a running instance and throws
  * on the first surprise. Used by `npm run sample -- --smoke` and by the tests.
  */
 
@@ -164,6 +164,21 @@ export async function runSmoke(base: string, log: (line: string) => void = () =>
     const stale = await call(base, 'DELETE', '/cookie/logout', { headers: { Cookie: 'access_token_cookie=expired.or.broken' } });
     check('cookie logout with a broken cookie', stale, 200);
     if (stale.setCookies.length !== 4) throw new Error('logout with a broken cookie did not expire the 4 cookies');
+  });
+  await step('GraphQL: the public query is open, me needs a token and returns the user', async () => {
+    const graphql = (query: string, token?: string) => call(base, 'POST', '/graphql', { token, body: { query } });
+    check('graphql hello', await graphql('{ hello }'), 200, { data: { hello: 'Hello from GraphQL' } });
+    const denied = await graphql('{ me { username role } }');
+    const error = (denied.body.errors as { message: string; extensions: { status: number } }[] | undefined)?.[0];
+    if (
+      error?.message !== 'Missing JWT in headers or cookies (Missing Authorization Header; Missing cookie "access_token_cookie")' ||
+      error.extensions.status !== 401
+    ) {
+      throw new Error(`graphql me without token: ${JSON.stringify(denied.body)}`);
+    }
+    if (JSON.stringify(denied.body).includes('stacktrace')) throw new Error('graphql error carries a stack trace');
+    const token = String((await login('alice', 'wonderland')).body.access_token);
+    check('graphql me', await graphql('{ me { username role } }', token), 200, { data: { me: { username: 'alice', role: 'admin' } } });
   });
   await step('the HTML page is served', async () => {
     const page = await fetch(`${base}/`);

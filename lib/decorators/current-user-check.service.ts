@@ -6,7 +6,7 @@ import type { ResolvedLoaders } from '../loaders/jwt-extended-loaders.interface.
 import { currentUserFactory } from './jwt-params.decorators.js';
 
 /**
- * At start-up, warns about every controller handler that takes `@CurrentUser()` while no
+ * At start-up, warns about every controller handler or resolver that takes `@CurrentUser()` while no
  * `userLookup` loader is configured: each request to it would fail with a 500.
  */
 @Injectable()
@@ -21,7 +21,9 @@ export class CurrentUserCheck implements OnModuleInit {
 
   onModuleInit(): void {
     if (this.loaders.userLookup) return;
-    for (const { metatype } of this.discovery.getControllers()) {
+    // Providers too: GraphQL resolvers (and gateways) are providers whose methods take param decorators.
+    const classes = new Set([...this.discovery.getControllers(), ...this.discovery.getProviders()].map(({ metatype }) => metatype));
+    for (const metatype of classes) {
       if (typeof metatype !== 'function') continue;
       for (const method of this.scanner.getAllMethodNames(metatype.prototype as object)) {
         const args = (Reflect.getMetadata(ROUTE_ARGS_METADATA, metatype, method) ?? {}) as Record<string, { factory?: unknown }>;

@@ -78,6 +78,14 @@ export abstract class JwtExtendedException extends HttpException {
     this.name = new.target.name;
   }
 
+  /**
+   * What a GraphQL response shows of this failure (graphql-js copies a thrown error's `extensions`
+   * into `errors[i].extensions`): thrown by the guard, `verifyJwtInRequest` or `decodeToken` in a resolver.
+   */
+  get extensions(): JwtErrorExtensions {
+    return errorExtensions(this);
+  }
+
   /** The response body, in the module's `errorFormat`. */
   override getResponse(): Record<string, string> | NestErrorBody {
     const body = this[BODY];
@@ -85,6 +93,31 @@ export abstract class JwtExtendedException extends HttpException {
     const statusCode = this.getStatus();
     return { statusCode, message: this.reason, error: STATUS_CODES[statusCode] ?? 'Error', code: this.code };
   }
+}
+
+/** `errors[i].extensions` of a GraphQL response that failed with an `HttpException`. */
+export interface JwtErrorExtensions {
+  /** What Nest's Apollo driver sets for its own `HttpException`s of that status. */
+  code: string;
+  /** The HTTP status the same failure has on a route. */
+  status: number;
+  /** The HTTP response body: the module's `errorFormat` and `errorMessageKey`, or an error loader's body. */
+  originalError: unknown;
+}
+
+// @nestjs/apollo's mapping for HttpExceptions (others are INTERNAL_SERVER_ERROR there too), so
+// library failures and Nest's own exceptions carry the same codes on both GraphQL drivers.
+const GRAPHQL_CODES: Readonly<Record<number, string>> = {
+  400: 'BAD_REQUEST',
+  401: 'UNAUTHENTICATED',
+  403: 'FORBIDDEN',
+  422: 'BAD_USER_INPUT',
+};
+
+/** The GraphQL `extensions` of an `HttpException`: its status, a GraphQL error code, its HTTP body. */
+export function errorExtensions(error: HttpException): JwtErrorExtensions {
+  const status = error.getStatus();
+  return { code: GRAPHQL_CODES[status] ?? 'INTERNAL_SERVER_ERROR', status, originalError: error.getResponse() };
 }
 
 /**

@@ -78,13 +78,14 @@ export class JwtGuard implements CanActivate {
 
   private async protect(context: ExecutionContext): Promise<boolean> {
     const req = this.getRequest(context);
-    // Every binding (global, class, handler) of this module reads the same (class, handler), so the
-    // first one to run applies the nearest declaration and the others have nothing left to do.
-    if (isGuarded(req, this.config)) return true;
     const protection = this.protectionFor(context);
+    // Every binding (global, class, handler) of this module reads the same (class, handler), so the
+    // first one to run applies the nearest declaration and the others have nothing left to do. Not
+    // per request alone: one GraphQL request runs many resolvers, each with its own protection.
+    if (isGuarded(req, this.config, protection)) return true;
     if (protection === PUBLIC) this.verifier.skip(req);
     else await this.verifier.verify(req, protection);
-    markGuarded(req, this.config);
+    markGuarded(req, this.config, protection);
     if (this.config.exposeCurrentUserToViews) {
       // The view locals mirror this verification and any later one of the request (verifyJwtInRequest).
       const res = contextAdapter(context).getResponse(context);

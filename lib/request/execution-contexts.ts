@@ -1,4 +1,5 @@
 import type { ArgumentsHost, ExecutionContext, HttpException } from '@nestjs/common';
+import { graphqlContext } from './graphql-context.js';
 import type { HttpRequestLike, HttpResponseLike } from './http-adapter.js';
 import { rpcContext } from './rpc-context.js';
 
@@ -20,10 +21,12 @@ export interface ExecutionContextAdapter {
    */
   toContextError(exception: unknown, context: ArgumentsHost): unknown;
   /**
-   * How an exception filter answers with `exception` in this context (JwtErrorFilter, after the
-   * error loaders): what the filter returns. Absent for HTTP, where Nest's BaseExceptionFilter answers.
+   * Answers with `error` from an exception filter (`JwtErrorFilter`, once an error loader shaped
+   * it) and returns what the filter returns. `reply` is Nest's HTTP answer (`BaseExceptionFilter`);
+   * a context that answers otherwise (GraphQL: the error its response carries; RPC: an error
+   * observable) ignores it.
    */
-  sendError?(exception: HttpException, host: ArgumentsHost): unknown;
+  sendError(error: HttpException, host: ArgumentsHost, reply: (error: HttpException) => void): unknown;
 }
 
 /** Express and Fastify: the request and response Nest hands controllers. */
@@ -31,10 +34,15 @@ const httpContext: ExecutionContextAdapter = {
   getRequest: (context) => context.switchToHttp().getRequest<HttpRequestLike>(),
   getResponse: (context) => context.switchToHttp().getResponse<HttpResponseLike>(),
   toContextError: (exception) => exception,
+  sendError: (error, _host, reply) => reply(error),
 };
 
 /** One adapter per `context.getType()`. */
-const CONTEXT_ADAPTERS: Readonly<Record<string, ExecutionContextAdapter>> = { http: httpContext, rpc: rpcContext };
+const CONTEXT_ADAPTERS: Readonly<Record<string, ExecutionContextAdapter>> = {
+  http: httpContext,
+  graphql: graphqlContext,
+  rpc: rpcContext,
+};
 
 /** The adapter of a context; a context the library does not know yet is an error, never a silent pass. */
 export function contextAdapter(context: ArgumentsHost): ExecutionContextAdapter {

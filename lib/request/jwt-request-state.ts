@@ -23,6 +23,7 @@ export interface StateMirrors {
 // Private symbols: nothing in a request (headers, body, query) can forge them.
 const STATE = Symbol('nestjs-jwt-extended.state');
 const GUARDED = Symbol('nestjs-jwt-extended.guarded');
+const GUARDED_FOR = Symbol('nestjs-jwt-extended.guarded-for');
 const VIEW_RESPONSE = Symbol('nestjs-jwt-extended.view-response');
 const DEFAULT_LOCATIONS = Symbol('nestjs-jwt-extended.default-locations');
 
@@ -67,15 +68,19 @@ export function adoptJwtState(req: HttpRequestLike, res: HttpResponseLike, mirro
 
 /**
  * The guard bound several times (global, class, handler) verifies once: later passes of the
- * same module's guard are no-ops. `by` is that module's configuration, so a guard of another
- * JwtExtendedModule (another secret, another audience) still verifies with its own.
+ * same module's guard with the same protection are no-ops. `by` is that module's configuration,
+ * so a guard of another JwtExtendedModule (another secret, another audience) still verifies with
+ * its own; `protection` is what the (class, handler) asks, so another resolver of the same GraphQL
+ * request that asks more (fresh, refresh, required inside a public class) is verified again.
+ * Two slots rather than one pair: the guard's hot path allocates nothing.
  */
-export function markGuarded(req: HttpRequestLike, by: object): void {
+export function markGuarded(req: HttpRequestLike, by: object, protection: unknown): void {
   req[GUARDED] = by;
+  req[GUARDED_FOR] = protection;
 }
 
-export function isGuarded(req: HttpRequestLike, by: object): boolean {
-  return req[GUARDED] === by;
+export function isGuarded(req: HttpRequestLike, by: object, protection: unknown): boolean {
+  return req[GUARDED] === by && req[GUARDED_FOR] === protection;
 }
 
 /**

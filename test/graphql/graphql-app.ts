@@ -1,0 +1,70 @@
+import type { DynamicModule } from '@nestjs/common';
+import { ApolloDriver, type ApolloDriverConfig } from '@nestjs/apollo';
+import { GraphQLModule } from '@nestjs/graphql';
+import { MercuriusDriver, type MercuriusDriverConfig } from '@nestjs/mercurius';
+import request from 'supertest';
+import type { JwtErrorExtensions } from '../../lib/index.js';
+import type { AdapterName } from '../support/app.js';
+
+/** The GraphQL driver of each HTTP adapter: Apollo on Express, Mercurius on Fastify. */
+export const DRIVER: Record<AdapterName, string> = { express: 'Apollo', fastify: 'Mercurius' };
+
+/**
+ * A code-first GraphQL module (schema in memory) for the adapter, with the context each driver's
+ * users set so resolvers reach the HTTP response: `{ req, res }` / `{ request, reply }`.
+ */
+export function graphqlModule(adapter: AdapterName, options: { fieldGuards?: boolean; defaultContext?: boolean } = {}): DynamicModule {
+  // Nest runs guards on @ResolveField() methods only when asked to.
+  const fieldResolverEnhancers = options.fieldGuards ? (['guards'] as const) : [];
+  return adapter === 'express'
+    ? GraphQLModule.forRoot<ApolloDriverConfig>({
+        driver: ApolloDriver,
+        autoSchemaFile: true,
+        // Without it, Nest's default Apollo context: `{ req }`.
+        context: options.defaultContext ? undefined : ({ req, res }: { req: unknown; res: unknown }) => ({ req, res }),
+        includeStacktraceInErrorResponses: false,
+        fieldResolverEnhancers: [...fieldResolverEnhancers],
+      })
+    : GraphQLModule.forRoot<MercuriusDriverConfig>({
+        driver: MercuriusDriver,
+        autoSchemaFile: true,
+        // Without it, Mercurius's default context: `{ reply, app, … }`.
+        context: options.defaultContext ? undefined : (req: unknown, reply: unknown) => ({ request: req, reply }),
+        fieldResolverEnhancers: [...fieldResolverEnhancers],
+      });
+}
+
+export interface GraphQLCall {
+  headers?: Record<string, string>;
+  /** Appended to /graphql as its query string. */
+  search?: string;
+  /** More top-level keys of the POST body, next to `query`. */
+  body?: Record<string, unknown>;
+}
+
+export interface GraphQLError {
+  message: string;
+  path?: string[];
+  /** The library's extensions (exported type), whatever else a driver adds. */
+  extensions?: Partial<JwtErrorExtensions> & Record<string, unknown>;
+}
+
+export interface GraphQLResult {
+  status: number;
+  data: Record<string, unknown> | null | undefined;
+  errors: GraphQLError[] | undefined;
+  setCookie: string[];
+}
+
+/** POSTs one operation to /graphql as JSON. */
+export async function gql(url: string, query: string, call: GraphQLCall = {}): Promise<GraphQLResult> {
+  const res = await request(url)
+    .post(`/graphql${call.search ?? ''}`)
+    .set(call.headers ?? {})
+    .send({ query, ...call.body });
+  const setCookie = res.headers['set-cookie'] as unknown as string[] | undefined;
+  const body = res.body as { data?: Record<string, unknown> | null; errors?: GraphQLError[] };
+  return { status: res.status, data: body.data, errors: body.errors, setCookie: setCookie ?? [] };
+}
+
+export const bearer = (token: string) => ({ Authorization: `Bearer ${token}` });
