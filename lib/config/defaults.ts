@@ -40,6 +40,7 @@ export const DEFAULTS = {
   maxTokenLength: 8192,
   loaderTimeout: 5000,
   tokenCacheSize: 10000,
+  wsAllowedOrigins: [],
 } as const satisfies JwtExtendedOptions;
 
 /**
@@ -95,6 +96,7 @@ const OPTION_NAMES = {
   maxTokenLength: true,
   loaderTimeout: true,
   tokenCacheSize: true,
+  wsAllowedOrigins: true,
 } as const satisfies Record<keyof JwtExtendedOptions, true>;
 
 /** Names `resolveConfig` accepts; anything else is a typo and stops start-up. */

@@ -9,6 +9,7 @@ import {
   COOKIE_ATTRIBUTE_FORBIDDEN,
   HTTP_TOKEN,
   algorithmName,
+  allowedOrigins,
   bool,
   cookiePath,
   errorFormat,
@@ -113,6 +114,7 @@ export function resolveConfig(options: JwtExtendedOptions, loaders: KeyLoaderPre
     maxTokenLength,
     loaderTimeout: finiteNumber(options, 'loaderTimeout', 0, MAX_TIMER_MS),
     tokenCacheSize,
+    wsAllowedOrigins: allowedOrigins(options),
   };
   return { config, warnings: riskWarnings(config) };
 }

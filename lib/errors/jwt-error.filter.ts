@@ -1,5 +1,6 @@
 import { type ArgumentsHost, Catch, type HttpException, Logger } from '@nestjs/common';
 import { BaseExceptionFilter } from '@nestjs/core';
+import { contextAdapter } from '../request/execution-contexts.js';
 import { ErrorResponder } from './error-responder.service.js';
 import { JwtExtendedException } from './exceptions.js';
 
@@ -22,6 +23,12 @@ export class JwtErrorFilter extends BaseExceptionFilter<HttpException> {
 
   override async catch(exception: JwtExtendedException, host: ArgumentsHost): Promise<void> {
     const response = await this.errors.toResponse(exception);
+    const sendError = contextAdapter(host).sendError;
+    if (sendError) {
+      // A context Nest's HTTP filter cannot answer in (a WebSocket gateway bound to this filter).
+      sendError(response, host);
+      return;
+    }
     try {
       super.catch(response, host);
     } catch (failure) {

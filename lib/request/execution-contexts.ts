@@ -1,5 +1,7 @@
-import type { ExecutionContext } from '@nestjs/common';
+import type { ArgumentsHost, ExecutionContext, HttpException } from '@nestjs/common';
+import type { JwtExtendedConfig } from '../config/jwt-extended-config.js';
 import type { HttpRequestLike, HttpResponseLike } from './http-adapter.js';
+import { wsContext } from './ws-context.js';
 
 /**
  * What one Nest execution context says about itself: where the object the token is read
@@ -8,15 +10,25 @@ import type { HttpRequestLike, HttpResponseLike } from './http-adapter.js';
  * (GraphQL, WebSocket, RPC) is one more adapter in CONTEXT_ADAPTERS, not edits across them.
  */
 export interface ExecutionContextAdapter {
-  /** The request-like object: headers, cookies (in the `cookie` header), query, body, method. */
-  getRequest(context: ExecutionContext): HttpRequestLike;
+  /**
+   * The request-like object: headers, cookies (in the `cookie` header), query, body, method.
+   * `config` is the guard's module configuration (param decorators pass none: they read what the
+   * guard left).
+   */
+  getRequest(context: ExecutionContext, config?: JwtExtendedConfig): HttpRequestLike;
   /** Where cookies and view locals are written; `undefined` where the context has no response. */
   getResponse(context: ExecutionContext): HttpResponseLike | undefined;
   /**
    * What a library exception becomes when it leaves the guard in this context: HTTP and GraphQL
    * keep the `HttpException` (Nest answers it), WebSocket and RPC wrap its body in their exception.
+   * `config` is the module the guard belongs to. May be a promise (an exception class loaded lazily).
    */
-  toContextError(exception: unknown): unknown;
+  toContextError(exception: unknown, config?: JwtExtendedConfig): unknown;
+  /**
+   * How `JwtErrorFilter` sends an error response in this context, where Nest's HTTP filter cannot
+   * (a WebSocket client gets an `exception` event); absent: the HTTP way.
+   */
+  sendError?(exception: HttpException, host: ArgumentsHost): void;
 }
 
 /** Express and Fastify: the request and response Nest hands controllers. */
@@ -27,10 +39,10 @@ const httpContext: ExecutionContextAdapter = {
 };
 
 /** One adapter per `context.getType()`. */
-const CONTEXT_ADAPTERS: Readonly<Record<string, ExecutionContextAdapter>> = { http: httpContext };
+const CONTEXT_ADAPTERS: Readonly<Record<string, ExecutionContextAdapter>> = { http: httpContext, ws: wsContext };
 
 /** The adapter of a context; a context the library does not know yet is an error, never a silent pass. */
-export function contextAdapter(context: ExecutionContext): ExecutionContextAdapter {
+export function contextAdapter(context: Pick<ArgumentsHost, 'getType'>): ExecutionContextAdapter {
   const type = context.getType();
   const adapter = Object.hasOwn(CONTEXT_ADAPTERS, type) ? CONTEXT_ADAPTERS[type] : undefined;
   if (!adapter) throw new TypeError(`nestjs-jwt-extended cannot read tokens in the '${type}' execution context`);

@@ -73,6 +73,11 @@ export function markGuarded(req: HttpRequestLike, by: object): void {
   req[GUARDED] = by;
 }
 
+/** A new message on a long-lived connection: the guard verifies it again (see ws-context.ts). */
+export function clearGuarded(req: HttpRequestLike): void {
+  delete req[GUARDED];
+}
+
 export function isGuarded(req: HttpRequestLike, by: object): boolean {
   return req[GUARDED] === by;
 }
