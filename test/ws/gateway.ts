@@ -1,10 +1,11 @@
 import type { IncomingMessage } from 'node:http';
-import { Injectable } from '@nestjs/common';
+import { Injectable, UseFilters } from '@nestjs/common';
 import { type OnGatewayConnection, MessageBody, SubscribeMessage, WebSocketGateway, WsException } from '@nestjs/websockets';
 import {
   CurrentUser,
   InMemoryBlocklist,
   Jwt,
+  JwtErrorFilter,
   JwtExtendedService,
   JwtHeader,
   JwtIdentity,
@@ -94,6 +95,20 @@ export class ProfileGateway implements OnGatewayConnection {
   optional(@Jwt() payload: JwtPayload, @JwtLocation() location: unknown) {
     ran('optional');
     return { sub: payload.sub ?? null, location };
+  }
+
+  @JwtRequired({ locations: ['json'] })
+  @SubscribeMessage('json')
+  json() {
+    ran('json');
+    return {};
+  }
+
+  /** A library exception thrown by a handler (not the guard): JwtErrorFilter sends it. */
+  @UseFilters(JwtErrorFilter)
+  @SubscribeMessage('decode')
+  async decode(@MessageBody() token: string) {
+    return { sub: (await this.jwt.decodeToken(token)).sub };
   }
 
   @SubscribeMessage('ping')

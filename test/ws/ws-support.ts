@@ -137,15 +137,23 @@ function connectWs(url: string, handshake: Handshake): Promise<TestWsClient> {
   });
 }
 
+/**
+ * A server-side `ws` client, told apart as Nest does (a numeric `readyState`): the WsAdapter
+ * loads its own copy of `ws`, so `instanceof` cannot tell.
+ */
+function isNativeWebSocket(client: object): client is WebSocket {
+  return typeof (client as { readyState?: unknown }).readyState === 'number';
+}
+
 /** Where a gateway pushes a message to one client of either adapter. */
 export function push(client: object, event: string, data: unknown): void {
-  if (client instanceof WebSocket) client.send(JSON.stringify({ event, data }));
+  if (isNativeWebSocket(client)) client.send(JSON.stringify({ event, data }));
   else (client as { emit(event: string, data: unknown): void }).emit(event, data);
 }
 
 /** Closes one client of either adapter. */
 export function disconnect(client: object): void {
-  if (client instanceof WebSocket) client.close();
+  if (isNativeWebSocket(client)) client.close();
   else (client as { disconnect(close: boolean): void }).disconnect(true);
 }
 
