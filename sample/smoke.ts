@@ -2,6 +2,7 @@
  * Runs the sample's header and cookie flows against a running instance and throws
  * on the first surprise. Used by `npm run sample -- --smoke` and by the tests.
  */
+import { runWsSmoke } from './ws/ws-smoke.js';
 
 interface Reply {
   status: number;
@@ -165,6 +166,13 @@ export async function runSmoke(base: string, log: (line: string) => void = () =>
     check('cookie logout with a broken cookie', stale, 200);
     if (stale.setCookies.length !== 4) throw new Error('logout with a broken cookie did not expire the 4 cookies');
   });
+  // The same tokens on the socket.io gateway
+  await runWsSmoke(
+    base,
+    step,
+    async () => String((await login('alice', 'wonderland')).body.access_token),
+    async (token) => check('logout for chat', await call(base, 'DELETE', '/auth/logout', { token }), 200),
+  );
   await step('the HTML page is served', async () => {
     const page = await fetch(`${base}/`);
     if (page.status !== 200 || !(await page.text()).includes('csrf_access_token')) throw new Error('page missing');
