@@ -1,9 +1,20 @@
+import type { IncomingMessage } from 'node:http';
+import { type OnGatewayConnection, SubscribeMessage, WebSocketGateway } from '@nestjs/websockets';
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { JWT_BLOCKLIST, type RevocationStore } from '../../lib/index.js';
+import {
+  JWT_BLOCKLIST,
+  Jwt,
+  JwtIdentity,
+  JwtLocation,
+  JwtPublic,
+  JwtRequired,
+  type JwtPayload,
+  type RevocationStore,
+} from '../../lib/index.js';
 import { useTestApp } from '../support/app.js';
 import { forgeHmac, now } from '../support/forge.js';
 import { ProfileGateway, WS_LOADERS, handlerRuns } from './gateway.js';
-import { type Handshake, type TestWsClient, WS_KINDS, WS_MATRIX, connect, useWsAdapter } from './ws-support.js';
+import { type Handshake, type TestWsClient, WS_KINDS, WS_MATRIX, connect, handshakeUrl, useWsAdapter } from './ws-support.js';
 
 const bearer = (token: string) => ({ headers: { authorization: `Bearer ${token}` } });
 
@@ -149,5 +160,59 @@ describe.each(WS_KINDS)('expiry mid-connection (%s)', (kind) => {
     expect(await client.call('whoami')).toEqual({ error: { status: 401, msg: 'Token has expired' } });
     expect(await client.call('optional')).toEqual({ error: { status: 401, msg: 'Token has expired' } });
     expect(handlerRuns.get('whoami')).toBe(1);
+  });
+});
+
+/** Under the global guard: undeclared handlers need a token, `@JwtPublic()` ones read none. */
+@WebSocketGateway()
+@JwtRequired({ optional: true })
+class GlobalGateway implements OnGatewayConnection {
+  handleConnection(client: object, request?: IncomingMessage) {
+    handshakeUrl(client, request);
+  }
+
+  @JwtPublic()
+  @SubscribeMessage('public')
+  open(@Jwt() payload: JwtPayload, @JwtLocation() location: unknown) {
+    return { payload, location };
+  }
+
+  @SubscribeMessage('class-options')
+  classOptions(@JwtIdentity() identity: unknown) {
+    return { identity };
+  }
+
+  @JwtRequired()
+  @SubscribeMessage('required')
+  required(@JwtIdentity() identity: unknown) {
+    return { identity };
+  }
+}
+
+describe.each(WS_KINDS)('the global guard and @JwtPublic() on a gateway (%s)', (kind) => {
+  const t = useTestApp('express', { globalGuard: true, providers: [GlobalGateway], beforeInit: useWsAdapter(kind) });
+  const clients: TestWsClient[] = [];
+  const open = async (handshake: Handshake) => {
+    const client = await connect(kind, t.url, handshake);
+    clients.push(client);
+    return client;
+  };
+  afterEach(() => {
+    for (const client of clients.splice(0)) client.close();
+  });
+
+  it("nearest declaration wins: the handler's, else the class's (over the global guard's default)", async () => {
+    const anonymous = await open({});
+    expect(await anonymous.call('class-options')).toEqual({ data: { identity: null } });
+    expect(await anonymous.call('required')).toEqual({ error: { status: 401, msg: 'Missing Authorization Header' } });
+    const alice = await open(bearer(await t.jwt.createAccessToken('alice')));
+    expect(await alice.call('required')).toEqual({ data: { identity: 'alice' } });
+    expect(await alice.call('class-options')).toEqual({ data: { identity: 'alice' } });
+  });
+
+  it('@JwtPublic() reads no token: an expired one never fails it, and its handler sees the "no token" state', async () => {
+    const expired = await open(bearer(await t.jwt.createAccessToken('alice', { expiresDelta: -10 })));
+    expect(await expired.call('public')).toEqual({ data: { payload: {}, location: null } });
+    expect(await expired.call('class-options')).toEqual({ error: { status: 401, msg: 'Token has expired' } });
   });
 });
