@@ -127,9 +127,9 @@ function wsErrorBody(exception: HttpException): object {
 }
 
 /**
- * A library exception as the `WsException` a gateway client receives, shaped first by
- * `config`'s error loaders (Nest applies no app-wide filter to gateways). Other errors are left
- * as they are (Nest logs them and the client gets its generic error).
+ * An `HttpException` as the `WsException` a gateway client receives; a library exception is
+ * shaped first by `config`'s error loaders (Nest applies no app-wide filter to gateways). Other
+ * errors are left as they are (Nest logs them and the client gets its generic error).
  */
 export async function toWsException(error: unknown, config: JwtExtendedConfig | undefined): Promise<unknown> {
   if (!(error instanceof HttpException)) return error;
