@@ -2,7 +2,7 @@
  * `npm run bench`: micro (sign/verify), HTTP (Fastify and Express), blocklist scale, and
  * header parsing cost against header size.
  * Ratios are the result: absolute numbers on a shared 2-core machine are noise.
- * BENCH=micro|http|scale|parse|graphql runs one part; BENCH_ADAPTER=fastify|express one adapter;
+ * BENCH=micro|http|scale|parse|graphql|ws runs one part; BENCH_ADAPTER=fastify|express one adapter;
  * BENCH_QUICK=1 shortens every part.
  */
 import { runGraphql } from './graphql.js';
@@ -10,6 +10,7 @@ import { runHttp } from './http.js';
 import { runMicro } from './micro.js';
 import { runParse } from './parse.js';
 import { runScale } from './scale.js';
+import { runWs } from './ws.js';
 
 const only = process.env.BENCH;
 const quick = process.env.BENCH_QUICK === '1';
@@ -55,6 +56,10 @@ if (!only || only === 'graphql') {
     out(text);
     out(`\nguarded query: ${ratio.toFixed(2)}× the unguarded one`);
   }
+}
+if (!only || only === 'ws') {
+  out('\n## WebSocket messages: the guard on every message vs an unguarded handler (in-process client, 127.0.0.1)\n');
+  out(await runWs(quick ? 3 : 7, quick ? 150 : 400));
 }
 if (verdicts.length) out(`\n## Targets\n\n${verdicts.map((v) => `    ${v}`).join('\n')}`);
 process.exit(0);

@@ -7,6 +7,7 @@ import { PageController } from './pages/page.controller.js';
 import { REVOCATIONS, redisModule, revocationStore } from './revocation/revocation.module.js';
 import { UserLoaders } from './users/user-loaders.js';
 import { UsersService } from './users/users.service.js';
+import { ChatGateway } from './ws/chat.gateway.js';
 
 export interface SampleSettings {
   /** HS256 secret, at least 32 bytes. */
@@ -35,6 +36,8 @@ export class AppModule {
             accessTokenExpires: '15m',
             refreshTokenExpires: '30d',
             cookieSameSite: 'Strict',
+            // Browsers on these origins may open the chat WebSocket with the token cookie.
+            wsAllowedOrigins: ['http://localhost:3000', 'http://127.0.0.1:3000'],
           }),
           loaders: {
             userIdentity: UserLoaders,
@@ -51,7 +54,7 @@ export class AppModule {
       ],
       controllers: [AuthController, CookieAuthController, PageController],
       // The store class is exported by JwtExtendedModule; controllers inject it by this token.
-      providers: [{ provide: REVOCATIONS, useExisting: Store }],
+      providers: [{ provide: REVOCATIONS, useExisting: Store }, ChatGateway],
     };
   }
 }

@@ -2,6 +2,7 @@
  * Runs the sample's header, cookie and GraphQL flows against a running instance and throws
  * on the first surprise. Used by `npm run sample -- --smoke` and by the tests.
  */
+import { runWsSmoke } from './ws/ws-smoke.js';
 
 interface Reply {
   status: number;
@@ -180,6 +181,14 @@ export async function runSmoke(base: string, log: (line: string) => void = () =>
     const token = String((await login('alice', 'wonderland')).body.access_token);
     check('graphql me', await graphql('{ me { username role } }', token), 200, { data: { me: { username: 'alice', role: 'admin' } } });
   });
+
+  // The same tokens on the socket.io gateway
+  await runWsSmoke(
+    base,
+    step,
+    async () => String((await login('alice', 'wonderland')).body.access_token),
+    async (token) => check('logout for chat', await call(base, 'DELETE', '/auth/logout', { token }), 200),
+  );
   await step('the HTML page is served', async () => {
     const page = await fetch(`${base}/`);
     if (page.status !== 200 || !(await page.text()).includes('csrf_access_token')) throw new Error('page missing');

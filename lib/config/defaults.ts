@@ -40,6 +40,7 @@ export const DEFAULTS = {
   maxTokenLength: 8192,
   loaderTimeout: 5000,
   tokenCacheSize: 10000,
+  wsAllowedOrigins: [],
 } as const satisfies JwtExtendedOptions;
 
 /**
@@ -96,6 +97,8 @@ const OPTION_NAMES = {
   loaderTimeout: true,
   tokenCacheSize: true,
   claimsSchema: true,
+
+  wsAllowedOrigins: true,
 } as const satisfies Record<keyof JwtExtendedOptions, true>;
 
 /** Names `resolveConfig` accepts; anything else is a typo and stops start-up. */

@@ -60,4 +60,7 @@ export interface JwtExtendedConfig {
   loaderTimeout: number;
   tokenCacheSize: number;
   claimsSchema?: ClaimsSchema;
+
+  /** Serialized origins whose WebSocket handshakes may carry a cookie token. */
+  wsAllowedOrigins: ReadonlySet<string>;
 }

@@ -144,6 +144,13 @@ export interface JwtExtendedOptions {
    * creation rejects with `ClaimsValidationError`. With the verified-token cache, once per token.
    */
   claimsSchema?: ClaimsSchema;
+  /**
+   * Origins (`scheme://host[:port]`, as browsers send them in `Origin`) whose WebSocket
+   * handshakes may carry the token in a cookie. A WebSocket has no CSRF header, so any site
+   * could open one with the user's cookies (cross-site WebSocket hijacking). Default `[]`:
+   * cookie tokens are never accepted on WebSockets.
+   */
+  wsAllowedOrigins?: string[];
 }
 
 /** Implemented by classes given to `forRootAsync({ useClass | useExisting })`. */

@@ -139,3 +139,26 @@ export function claimsSchema(value: unknown): ClaimsSchema | undefined {
   }
   return value as ClaimsSchema;
 }
+
+/**
+ * `wsAllowedOrigins`: each entry must be an origin exactly as a browser serializes it in the
+ * `Origin` header (lower-case scheme and host, no path, no trailing slash), so comparing the
+ * header with the list is a plain string match.
+ */
+export function allowedOrigins(options: JwtExtendedOptions): ReadonlySet<string> {
+  const value: unknown = pick(options, 'wsAllowedOrigins');
+  if (!Array.isArray(value)) fail('wsAllowedOrigins', `must be an array of origins, got ${JSON.stringify(value) ?? String(value)}`);
+  for (const origin of value as unknown[]) {
+    let serialized: string | undefined;
+    try {
+      serialized = typeof origin === 'string' ? new URL(origin).origin : undefined;
+    } catch {
+      serialized = undefined;
+    }
+    if (serialized === undefined || serialized === 'null' || serialized !== origin) {
+      const hint = serialized && serialized !== 'null' ? ` (did you mean ${JSON.stringify(serialized)}?)` : '';
+      fail('wsAllowedOrigins', `must list origins like 'https://app.example.com', got ${JSON.stringify(origin) ?? String(origin)}${hint}`);
+    }
+  }
+  return new Set(value as string[]);
+}

@@ -9,6 +9,7 @@ import {
   COOKIE_ATTRIBUTE_FORBIDDEN,
   HTTP_TOKEN,
   algorithmName,
+  allowedOrigins,
   bool,
   claimsSchema,
   cookiePath,
@@ -115,6 +116,8 @@ export function resolveConfig(options: JwtExtendedOptions, loaders: KeyLoaderPre
     loaderTimeout: finiteNumber(options, 'loaderTimeout', 0, MAX_TIMER_MS),
     tokenCacheSize,
     claimsSchema: claimsSchema(options.claimsSchema),
+
+    wsAllowedOrigins: allowedOrigins(options),
   };
   return { config, warnings: riskWarnings(config) };
 }

@@ -74,6 +74,16 @@ function describeValue(value: unknown): string {
  */
 const RESPONDERS = new WeakMap<ErrorBodySettings, ErrorResponder>();
 
+/**
+ * The response `config`'s module gives `error` (its error loaders', or `error` itself): for
+ * contexts no exception filter reaches, such as WebSocket gateways, where Nest applies no
+ * app-wide filter.
+ */
+export function errorResponseOf(error: JwtExtendedException, config: ErrorBodySettings): Promise<HttpException> {
+  const responder = RESPONDERS.get(config);
+  return responder ? responder.toResponse(error) : Promise.resolve(error);
+}
+
 /** Turns a library exception into the response an error loader asks for (or leaves it as is). */
 @Injectable()
 export class ErrorResponder {

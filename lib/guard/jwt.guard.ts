@@ -72,7 +72,7 @@ export class JwtGuard implements CanActivate {
     } catch (error) {
       // Failures are the library's exceptions (error loaders shape them in JwtErrorFilter), in the
       // exception type of the context they leave through.
-      throw await contextAdapter(context).toContextError(error, context);
+      throw await contextAdapter(context).toContextError(error, context, this.config);
     }
   }
 
@@ -99,7 +99,7 @@ export class JwtGuard implements CanActivate {
    * `@nestjs/passport`'s `getRequest`) when a request reaches the guard in another shape.
    */
   protected getRequest(context: ExecutionContext): HttpRequestLike {
-    return contextAdapter(context).getRequest(context);
+    return contextAdapter(context).getRequest(context, this.config);
   }
 
   private protectionFor(context: ExecutionContext): Protection {

@@ -95,6 +95,12 @@ export function defaultLocations(req: HttpRequestLike): readonly TokenLocation[]
   return req[DEFAULT_LOCATIONS] as readonly TokenLocation[] | undefined;
 }
 
+/** A new message on a long-lived connection: the guard verifies it again (see ws-context.ts). */
+export function clearGuarded(req: HttpRequestLike): void {
+  // Not `delete`: the object keeps its shape (and V8 its fast properties) message after message.
+  req[GUARDED] = undefined;
+}
+
 export function requireJwtState(req: HttpRequestLike): JwtRequestState {
   const state = req && getJwtState(req);
   if (!state) {

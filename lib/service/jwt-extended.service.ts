@@ -8,6 +8,7 @@ import type { JwtExtendedConfig } from '../config/jwt-extended-config.js';
 import type { HttpRequestLike, HttpResponseLike } from '../request/http-adapter.js';
 import { requireJwtState } from '../request/jwt-request-state.js';
 import { RequestVerifier } from '../request/request-verifier.service.js';
+import { handshakeRequest, toWsException } from '../request/ws-context.js';
 import { type UnverifiedToken, own } from '../tokens/compact-token.js';
 import type { JwtHeader, JwtPayload, TokenLocation, VerifiedJwt } from '../tokens/jwt.interfaces.js';
 import { type DecodeTokenOptions, TokenDecoder } from '../tokens/token-decoder.service.js';
@@ -117,6 +118,28 @@ export class JwtExtendedService {
   ): Promise<VerifiedJwt<Claims> | null> {
     const validated = validateJwtRequiredOptions(options, 'verifyJwtInRequest()');
     return (await this.verifier.verify(request as HttpRequestLike, validated)) as VerifiedJwt<Claims> | null;
+  }
+
+  /**
+   * `verifyJwtInRequest` for a WebSocket connection, in a gateway's `handleConnection(client)`:
+   * verifies the token of the client's handshake (header or socket.io `auth.token`, query,
+   * cookie from an origin in `wsAllowedOrigins`, following `tokenLocation`) and resolves the
+   * verified token (`null` for an optional one without token). Options as `verifyJwtInRequest`
+   * (a `TypeError` for ones `@JwtRequired()` would refuse); failures are `WsException`s whose
+   * error is `{ status, [errorMessageKey]: message }`, shaped by error loaders. With the `ws`
+   * adapter, call `rememberHandshake(client, request)` first.
+   */
+  async verifyJwtInHandshake<Claims extends object = Record<string, unknown>>(
+    client: object,
+    options?: JwtRequiredOptions,
+  ): Promise<VerifiedJwt<Claims> | null> {
+    const validated = validateJwtRequiredOptions(options, 'verifyJwtInHandshake()');
+    const request = handshakeRequest(client, this.config);
+    try {
+      return (await this.verifier.verify(request, validated)) as VerifiedJwt<Claims> | null;
+    } catch (error) {
+      throw await toWsException(error, this.config);
+    }
   }
 
   /** Flask `get_jwt`: the verified payload (`{}` after an optional request without token). */
