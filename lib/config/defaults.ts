@@ -42,6 +42,9 @@ export const DEFAULTS = {
   tokenCacheSize: 10000,
 } as const satisfies JwtExtendedOptions;
 
+/** Defaults of each `trustedIssuers` entry (CONTRACT §11): seconds, seconds, milliseconds. */
+export const TRUSTED_ISSUER_DEFAULTS = { cacheMaxAge: 600, cooldown: 30, timeout: 5000 } as const;
+
 /**
  * Every option name, checked against the options type both ways: adding an option to
  * `JwtExtendedOptions` without listing it here does not compile.
@@ -95,6 +98,10 @@ const OPTION_NAMES = {
   maxTokenLength: true,
   loaderTimeout: true,
   tokenCacheSize: true,
+  keyId: true,
+  verificationKeys: true,
+  jwksPath: true,
+  trustedIssuers: true,
 } as const satisfies Record<keyof JwtExtendedOptions, true>;
 
 /** Names `resolveConfig` accepts; anything else is a typo and stops start-up. */

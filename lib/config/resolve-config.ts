@@ -1,5 +1,6 @@
 import type { JwtAlgorithm } from '../tokens/jwt.interfaces.js';
-import { type KeyLoaderPresence, importKeys } from '../keys/configured-keys.js';
+import { type KeyLoaderPresence, importKeys, importVerificationKeys } from '../keys/configured-keys.js';
+import { isSymmetric } from '../keys/keys.js';
 import { JwtExtendedConfigError, fail } from './config-error.js';
 import { MAX_TIMER_MS } from '../loaders/deadline.js';
 import { KNOWN_OPTIONS } from './defaults.js';
@@ -14,6 +15,7 @@ import {
   errorFormat,
   finiteNumber,
   httpToken,
+  jwksPath,
   lifetime,
   optionalText,
   pick,
@@ -21,6 +23,7 @@ import {
   stringList,
   text,
   tokenLocations,
+  trustedIssuers,
 } from './option-checks.js';
 
 export interface ResolvedConfig {
@@ -75,13 +78,25 @@ export function resolveConfig(options: JwtExtendedOptions, loaders: KeyLoaderPre
   const tokenCacheSize = finiteNumber(options, 'tokenCacheSize', 0);
   if (!Number.isInteger(tokenCacheSize)) fail('tokenCacheSize', 'must be a whole number of tokens');
 
+  // Tokens this app issues must verify here; with neither set, any `aud` is foreign (RFC 7519 §4.1.3).
+  const decodeAudience = stringList(options.decodeAudience, 'decodeAudience') ?? stringList(options.encodeAudience, 'encodeAudience');
+  const keys = importKeys(options, algorithm, allowedAlgorithms, loaders);
+  const verificationKeys = importVerificationKeys(options, loaders);
+  const path = jwksPath(options.jwksPath);
+  const publishable = (!isSymmetric(algorithm) && keys.public) || verificationKeys.some((key) => !isSymmetric(key.algorithm));
+  if (path !== undefined && !publishable) {
+    fail(
+      'jwksPath',
+      'has no public key to publish: HS* secrets are never published (configure an asymmetric algorithm or verification key)',
+    );
+  }
+
   const config: JwtExtendedConfig = {
     accessTokenExpires: lifetime(options, 'accessTokenExpires'),
     refreshTokenExpires: lifetime(options, 'refreshTokenExpires'),
     algorithm,
     allowedAlgorithms,
-    // Tokens this app issues must verify here; with neither set, any `aud` is foreign (RFC 7519 §4.1.3).
-    decodeAudience: stringList(options.decodeAudience, 'decodeAudience') ?? stringList(options.encodeAudience, 'encodeAudience'),
+    decodeAudience,
     decodeIssuer: optionalText(options.decodeIssuer, 'decodeIssuer'),
     decodeLeeway: finiteNumber(options, 'decodeLeeway', 0),
     encodeAudience: stringList(options.encodeAudience, 'encodeAudience') ? options.encodeAudience : undefined,
@@ -90,7 +105,7 @@ export function resolveConfig(options: JwtExtendedOptions, loaders: KeyLoaderPre
     errorMessageKey: text(options, 'errorMessageKey'),
     errorFormat: errorFormat(options),
     identityClaim: text(options, 'identityClaim'),
-    keys: importKeys(options, algorithm, allowedAlgorithms, loaders),
+    keys,
     tokenLocation: tokenLocations(options),
     verifySub: bool(options, 'verifySub'),
     headerName: httpToken(options, 'headerName'),
@@ -113,6 +128,10 @@ export function resolveConfig(options: JwtExtendedOptions, loaders: KeyLoaderPre
     maxTokenLength,
     loaderTimeout: finiteNumber(options, 'loaderTimeout', 0, MAX_TIMER_MS),
     tokenCacheSize,
+    keyId: optionalText(options.keyId, 'keyId'),
+    verificationKeys,
+    jwksPath: path,
+    trustedIssuers: trustedIssuers(options, decodeAudience),
   };
   return { config, warnings: riskWarnings(config) };
 }

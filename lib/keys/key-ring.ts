@@ -1,0 +1,80 @@
+import type { KeyObject } from 'node:crypto';
+import { calculateJwkThumbprint, exportJWK } from 'jose';
+import { fail } from '../config/config-error.js';
+import type { JwtExtendedConfig } from '../config/jwt-extended-config.js';
+import type { JwtAlgorithm } from '../tokens/jwt.interfaces.js';
+import { isSymmetric } from './keys.js';
+
+/** One public key as `getPublicJwks()` and the `jwksPath` route publish it. */
+export interface PublicJwk {
+  kty: string;
+  kid: string;
+  alg: JwtAlgorithm;
+  use: 'sig';
+  [member: string]: unknown;
+}
+
+/** A JSON Web Key Set of public keys (RFC 7517 §5). */
+export interface PublicJwks {
+  keys: PublicJwk[];
+}
+
+/** A key that tokens naming its `kid` are verified with, and the one algorithm they may use. */
+export interface KidKey {
+  readonly algorithm: JwtAlgorithm;
+  readonly key: KeyObject;
+}
+
+/**
+ * The module's keys by `kid`: the current key (its `keyId`, else its RFC 7638 thumbprint)
+ * and the `verificationKeys`. Built once at start-up, because jose's thumbprint and JWK
+ * export are asynchronous; lookups afterwards are a Map read.
+ */
+export class KeyRing {
+  private constructor(
+    /** The `kid` of tokens this module signs; undefined when none is configured or derivable. */
+    readonly currentKid: string | undefined,
+    private readonly byKid: ReadonlyMap<string, KidKey>,
+    private readonly jwks: readonly Readonly<PublicJwk>[],
+  ) {}
+
+  static async create(config: JwtExtendedConfig): Promise<KeyRing> {
+    const { algorithm, keys } = config;
+    const currentKey = isSymmetric(algorithm) ? keys.secret : keys.public;
+    const currentKid =
+      config.keyId ?? (!isSymmetric(algorithm) && keys.public ? await calculateJwkThumbprint(keys.public, 'sha256') : undefined);
+
+    const entries: [string, KidKey][] = config.verificationKeys.map(({ kid, algorithm: alg, key }) => [kid, { algorithm: alg, key }]);
+    if (currentKid !== undefined && currentKey) {
+      // keyId clashes were refused with the options; a derived thumbprint can only be checked now.
+      if (entries.some(([kid]) => kid === currentKid)) {
+        fail('verificationKeys', `uses the kid ${JSON.stringify(currentKid)} of the current signing key (its thumbprint)`);
+      }
+      entries.unshift([currentKid, { algorithm, key: currentKey }]);
+    }
+    const jwks = await Promise.all(
+      entries
+        .filter(([, { algorithm: alg }]) => !isSymmetric(alg))
+        .map(
+          async ([kid, { algorithm: alg, key }]) =>
+            Object.freeze({ ...(await exportJWK(key)), kid, alg, use: 'sig' as const }) as PublicJwk,
+        ),
+    );
+    return new KeyRing(currentKid, new Map(entries), jwks);
+  }
+
+  /** Whether tokens' `kid` headers choose keys here (some kid is configured or derived). */
+  get usesKids(): boolean {
+    return this.byKid.size > 0;
+  }
+
+  /** The key a `kid` names; undefined for an unknown one. */
+  get(kid: string): KidKey | undefined {
+    return this.byKid.get(kid);
+  }
+
+  /** The public keys: a fresh object every call, so no caller can change another's. */
+  publicJwks(): PublicJwks {
+    return { keys: this.jwks.map((jwk) => ({ ...jwk })) };
+  }
+}
