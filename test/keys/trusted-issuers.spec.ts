@@ -16,9 +16,9 @@ const DOWN = 'https://down.example.com'; // its server is down from the start
 const EAGER = 'https://eager.example.com'; // cooldown 0: every unknown kid refetches
 const API = 'my-api';
 
-const refused = (t: TestApp, token: string, status: number, msg: string, path = '/protected') =>
+const expectRefused = (t: TestApp, token: string, status: number, msg: string, path = '/protected') =>
   expectResponse(request(t.url).get(path).set(bearer(token)), status, { msg }, [], { hides: token.slice(0, 40) });
-const accepted = (t: TestApp, token: string, id: unknown) =>
+const expectAccepted = (t: TestApp, token: string, id: unknown) =>
   expectResponse(request(t.url).get('/protected').set(bearer(token)), 200, protectedAnswer(id), 'protected');
 
 describe.each(ADAPTERS)('trusted issuers (%s)', (adapter) => {
@@ -58,49 +58,49 @@ describe.each(ADAPTERS)('trusted issuers (%s)', (adapter) => {
 
   it('fetches the key set lazily, once, and verifies tokens of the issuer with it', async () => {
     expect(idp.count).toBe(0);
-    await accepted(t, idpKey.sign({ iss: IDP, aud: API, sub: 'alice', type: 'access' }), 'alice');
-    await accepted(t, idpKey.sign({ iss: IDP, aud: API, sub: 'bob' }), 'bob');
+    await expectAccepted(t, idpKey.sign({ iss: IDP, aud: API, sub: 'alice', type: 'access' }), 'alice');
+    await expectAccepted(t, idpKey.sign({ iss: IDP, aud: API, sub: 'bob' }), 'bob');
     await expect(t.jwt.decodeToken(idpKey.sign({ iss: IDP, aud: API, sub: 'carol' }))).resolves.toMatchObject({ sub: 'carol', iss: IDP });
     expect(idp.count).toBe(1);
     // the app's own tokens are still verified with its own key, without any fetch
-    await accepted(t, await t.jwt.createAccessToken('own'), 'own');
+    await expectAccepted(t, await t.jwt.createAccessToken('own'), 'own');
     expect(idp.count).toBe(1);
   });
 
   it('an unknown kid refetches the set once per cooldown, then is refused without fetching', async () => {
     const claims = { iss: OTHER, aud: API, sub: 'alice' };
-    await accepted(t, otherKey.sign(claims), 'alice');
+    await expectAccepted(t, otherKey.sign(claims), 'alice');
     const before = other.count;
     // within the cooldown of that fetch: no refetch at all
-    await refused(t, new IdpKey('stranger-0', 'ES256').sign(claims), 422, 'Unknown key id');
+    await expectRefused(t, new IdpKey('stranger-0', 'ES256').sign(claims), 422, 'Unknown key id');
     expect(other.count).toBe(before);
     await new Promise((resolve) => setTimeout(resolve, 1100)); // past the 1 s cooldown
     const stranger = new IdpKey('stranger-1', 'ES256');
-    await refused(t, stranger.sign(claims), 422, 'Unknown key id');
+    await expectRefused(t, stranger.sign(claims), 422, 'Unknown key id');
     expect(other.count).toBe(before + 1);
-    await refused(t, new IdpKey('stranger-2', 'ES256').sign(claims), 422, 'Unknown key id');
-    await refused(t, stranger.sign(claims, { kid: 'stranger-3' }), 422, 'Unknown key id');
+    await expectRefused(t, new IdpKey('stranger-2', 'ES256').sign(claims), 422, 'Unknown key id');
+    await expectRefused(t, stranger.sign(claims, { kid: 'stranger-3' }), 422, 'Unknown key id');
     expect(other.count).toBe(before + 1);
     // known keys keep working meanwhile
-    await accepted(t, otherKey.sign({ ...claims, sub: 'bob' }), 'bob');
+    await expectAccepted(t, otherKey.sign({ ...claims, sub: 'bob' }), 'bob');
     expect(other.count).toBe(before + 1);
   });
 
   it('rotation without downtime: a new key is picked up, the old one works until it leaves the set', async () => {
     const next = new IdpKey('eager-2', 'ES256');
     const oldToken = eagerKey.sign({ iss: EAGER, aud: API, sub: 'old' });
-    await accepted(t, oldToken, 'old');
+    await expectAccepted(t, oldToken, 'old');
     eager.setKeys(eagerKey.jwk(), next.jwk()); // the issuer publishes the next key ahead of using it
-    await accepted(t, next.sign({ iss: EAGER, aud: API, sub: 'new' }), 'new');
-    await accepted(t, oldToken, 'old');
-    await accepted(t, eagerKey.sign({ iss: EAGER, aud: API, sub: 'old-2' }), 'old-2');
+    await expectAccepted(t, next.sign({ iss: EAGER, aud: API, sub: 'new' }), 'new');
+    await expectAccepted(t, oldToken, 'old');
+    await expectAccepted(t, eagerKey.sign({ iss: EAGER, aud: API, sub: 'old-2' }), 'old-2');
     eager.setKeys(next.jwk()); // the old key is retired
     const fetches = eager.count;
     // the next unknown kid refetches the set: from then on the old key is gone, cached tokens included
-    await refused(t, new IdpKey('eager-x', 'EdDSA').sign({ iss: EAGER, aud: API, sub: 'x' }), 422, 'Unknown key id');
+    await expectRefused(t, new IdpKey('eager-x', 'EdDSA').sign({ iss: EAGER, aud: API, sub: 'x' }), 422, 'Unknown key id');
     expect(eager.count).toBe(fetches + 1);
-    await refused(t, oldToken, 422, 'Unknown key id');
-    await accepted(t, next.sign({ iss: EAGER, aud: API, sub: 'new-2' }), 'new-2');
+    await expectRefused(t, oldToken, 422, 'Unknown key id');
+    await expectAccepted(t, next.sign({ iss: EAGER, aud: API, sub: 'new-2' }), 'new-2');
     eager.setKeys(eagerKey.jwk());
   });
 
@@ -126,7 +126,7 @@ describe.each(ADAPTERS)('trusted issuers (%s)', (adapter) => {
     );
     eager.down = false;
     eager.setKeys(eagerKey.jwk(), eagerToken.jwk());
-    await accepted(t, eagerToken.sign({ iss: EAGER, aud: API, sub: 'a' }), 'a');
+    await expectAccepted(t, eagerToken.sign({ iss: EAGER, aud: API, sub: 'a' }), 'a');
     eager.setKeys(eagerKey.jwk());
   });
 
@@ -146,10 +146,10 @@ describe.each(ADAPTERS)('trusted issuers (%s)', (adapter) => {
 
   describe('hostile key sets', () => {
     /** Publishes `document` on the cooldown-0 issuer, then presents a token whose new kid makes the set refetch. */
-    async function present(document: string | Buffer, token: string, status: number, msg: string) {
+    async function expectSetRefuses(document: string | Buffer, token: string, status: number, msg: string) {
       eager.setDocument(document);
       const fetches = eager.count;
-      await refused(t, token, status, msg);
+      await expectRefused(t, token, status, msg);
       expect(eager.count).toBe(fetches + 1);
       eager.setKeys(eagerKey.jwk());
     }
@@ -160,14 +160,14 @@ describe.each(ADAPTERS)('trusted issuers (%s)', (adapter) => {
       const document = JSON.stringify({ keys: [{ kty: 'oct', k: secret, kid: 'oct-1', alg: 'HS256' }, eagerKey.jwk()] });
       const hmac = forgeHmac({ alg: 'HS256', kid: 'oct-1' }, { ...claims, exp: now() + 60 }, SECRET);
       eager.setDocument(document);
-      await refused(t, hmac, 422, 'The specified alg value is not allowed');
+      await expectRefused(t, hmac, 422, 'The specified alg value is not allowed');
       const asRsa = new IdpKey('oct-1', 'RS256').sign(claims);
-      await present(document, asRsa, 422, 'Invalid key for the token algorithm');
+      await expectSetRefuses(document, asRsa, 422, 'Invalid key for the token algorithm');
     });
 
     it('an RSA key under 2048 bits is refused', async () => {
       const small = new IdpKey('small-rsa', 'RS256', generateKeyPairSync('rsa', { modulusLength: 1024 }));
-      await present(
+      await expectSetRefuses(
         JSON.stringify({ keys: [small.jwk(), eagerKey.jwk()] }),
         small.sign(claims),
         422,
@@ -178,9 +178,9 @@ describe.each(ADAPTERS)('trusted issuers (%s)', (adapter) => {
     it('a key on the wrong curve for its algorithm is refused, declared or not', async () => {
       const p384 = generateKeyPairSync('ec', { namedCurve: 'secp384r1' });
       const declared = new IdpKey('p384-declared', 'ES256', p384);
-      await present(JSON.stringify({ keys: [declared.jwk()] }), declared.sign(claims), 422, 'Invalid key for the token algorithm');
+      await expectSetRefuses(JSON.stringify({ keys: [declared.jwk()] }), declared.sign(claims), 422, 'Invalid key for the token algorithm');
       const undeclared = new IdpKey('p384-undeclared', 'ES256', p384);
-      await present(
+      await expectSetRefuses(
         JSON.stringify({ keys: [undeclared.jwk({ alg: undefined })] }),
         undeclared.sign(claims),
         422,
@@ -188,23 +188,28 @@ describe.each(ADAPTERS)('trusted issuers (%s)', (adapter) => {
       );
       // a key published for another algorithm than the token claims
       const rsa = new IdpKey('rsa-for-ps', 'RS256');
-      await present(JSON.stringify({ keys: [rsa.jwk({ alg: 'PS256' })] }), rsa.sign(claims), 422, 'Invalid key for the token algorithm');
+      await expectSetRefuses(
+        JSON.stringify({ keys: [rsa.jwk({ alg: 'PS256' })] }),
+        rsa.sign(claims),
+        422,
+        'Invalid key for the token algorithm',
+      );
     });
 
     it('duplicate kids, oversized documents, non-JSON and non-key-sets make the set unavailable (503)', async () => {
       const dup = new IdpKey('dup', 'EdDSA');
       const impostor = new IdpKey('dup', 'EdDSA');
-      await present(JSON.stringify({ keys: [dup.jwk(), impostor.jwk()] }), dup.sign(claims), 503, 'Key set unavailable');
+      await expectSetRefuses(JSON.stringify({ keys: [dup.jwk(), impostor.jwk()] }), dup.sign(claims), 503, 'Key set unavailable');
       const big = new IdpKey('big', 'EdDSA');
       const padding = 'x'.repeat(300 * 1024);
-      await present(JSON.stringify({ keys: [big.jwk()], padding }), big.sign(claims), 503, 'Key set unavailable');
+      await expectSetRefuses(JSON.stringify({ keys: [big.jwk()], padding }), big.sign(claims), 503, 'Key set unavailable');
       const junk = new IdpKey('junk', 'EdDSA');
-      await present('<html>not json</html>', junk.sign(claims), 503, 'Key set unavailable');
-      await present(Buffer.from([0xff, 0xfe, 0x00, 0x7b]), junk.sign(claims, { kid: 'junk-2' }), 503, 'Key set unavailable');
-      await present(JSON.stringify({ keys: 'none' }), junk.sign(claims, { kid: 'junk-3' }), 503, 'Key set unavailable');
-      await present(JSON.stringify([junk.jwk()]), junk.sign(claims, { kid: 'junk-4' }), 503, 'Key set unavailable');
+      await expectSetRefuses('<html>not json</html>', junk.sign(claims), 503, 'Key set unavailable');
+      await expectSetRefuses(Buffer.from([0xff, 0xfe, 0x00, 0x7b]), junk.sign(claims, { kid: 'junk-2' }), 503, 'Key set unavailable');
+      await expectSetRefuses(JSON.stringify({ keys: 'none' }), junk.sign(claims, { kid: 'junk-3' }), 503, 'Key set unavailable');
+      await expectSetRefuses(JSON.stringify([junk.jwk()]), junk.sign(claims, { kid: 'junk-4' }), 503, 'Key set unavailable');
       // after all that, the real key set is fetched again and works
-      await accepted(t, eagerKey.sign(claims), 'mallory');
+      await expectAccepted(t, eagerKey.sign(claims), 'mallory');
     });
   });
 
@@ -213,48 +218,58 @@ describe.each(ADAPTERS)('trusted issuers (%s)', (adapter) => {
     const url = attacker.url();
     for (const header of [{ jku: url }, { x5u: url }, { jku: url, kid: 'attacker-kid' }]) {
       const token = forger.sign({ iss: IDP, aud: API, sub: 'mallory' }, header);
-      await refused(t, token, 422, 'kid' in header ? 'Unknown key id' : 'Signature verification failed');
+      await expectRefused(t, token, 422, 'kid' in header ? 'Unknown key id' : 'Signature verification failed');
     }
     // without a trusted iss, this HS256 app does not accept RS256 at all
-    await refused(t, forger.sign({ aud: API, sub: 'mallory' }, { jku: url }), 422, 'The specified alg value is not allowed');
+    await expectRefused(t, forger.sign({ aud: API, sub: 'mallory' }, { jku: url }), 422, 'The specified alg value is not allowed');
     expect(attacker.count).toBe(0);
   });
 
   it('a token of one trusted issuer that claims another issuer is refused', async () => {
     // other's key, IDP's iss: IDP's set has no such kid
-    await refused(t, otherKey.sign({ iss: IDP, aud: API, sub: 'mallory' }), 422, 'The specified alg value is not allowed');
+    await expectRefused(t, otherKey.sign({ iss: IDP, aud: API, sub: 'mallory' }), 422, 'The specified alg value is not allowed');
     const sameKid = new IdpKey('idp-1', 'RS256'); // a key of another issuer that happens to share IDP's kid
-    await refused(t, sameKid.sign({ iss: IDP, aud: API, sub: 'mallory' }), 422, 'Signature verification failed');
+    await expectRefused(t, sameKid.sign({ iss: IDP, aud: API, sub: 'mallory' }), 422, 'Signature verification failed');
     // IDP's key presented under EAGER's kid: that kid is an EdDSA key
-    await refused(t, idpKey.sign({ iss: EAGER, aud: API, sub: 'mallory' }, { kid: 'eager-1' }), 422, 'Invalid key for the token algorithm');
+    await expectRefused(
+      t,
+      idpKey.sign({ iss: EAGER, aud: API, sub: 'mallory' }, { kid: 'eager-1' }),
+      422,
+      'Invalid key for the token algorithm',
+    );
     // iss is compared exactly: no trailing-slash or case games (the app's own HS256 key then applies)
-    await refused(t, idpKey.sign({ iss: IDP.slice(0, -1), aud: API, sub: 'mallory' }), 422, 'The specified alg value is not allowed');
-    await refused(t, idpKey.sign({ iss: IDP.toUpperCase(), aud: API, sub: 'mallory' }), 422, 'The specified alg value is not allowed');
+    await expectRefused(t, idpKey.sign({ iss: IDP.slice(0, -1), aud: API, sub: 'mallory' }), 422, 'The specified alg value is not allowed');
+    await expectRefused(
+      t,
+      idpKey.sign({ iss: IDP.toUpperCase(), aud: API, sub: 'mallory' }),
+      422,
+      'The specified alg value is not allowed',
+    );
   });
 
   it("alg must be one of the issuer's algorithms, HS* never; the kid is required", async () => {
-    await refused(
+    await expectRefused(
       t,
       forgeHmac({ alg: 'HS256', kid: 'idp-1' }, { iss: IDP, aud: API, sub: 'x', exp: now() + 60 }, SECRET),
       422,
       'The specified alg value is not allowed',
     );
-    await refused(t, idpKey.sign({ iss: IDP, aud: API, sub: 'x' }, { alg: 'RS512' }), 422, 'The specified alg value is not allowed');
-    await refused(t, idpKey.sign({ iss: IDP, aud: API, sub: 'x' }, { alg: 'none' }), 422, 'The specified alg value is not allowed');
-    await refused(t, idpKey.sign({ iss: IDP, aud: API, sub: 'x' }, { kid: undefined }), 422, 'Unknown key id');
-    await refused(t, idpKey.sign({ iss: IDP, aud: API, sub: 'x' }, { kid: 42 }), 422, 'Unknown key id');
+    await expectRefused(t, idpKey.sign({ iss: IDP, aud: API, sub: 'x' }, { alg: 'RS512' }), 422, 'The specified alg value is not allowed');
+    await expectRefused(t, idpKey.sign({ iss: IDP, aud: API, sub: 'x' }, { alg: 'none' }), 422, 'The specified alg value is not allowed');
+    await expectRefused(t, idpKey.sign({ iss: IDP, aud: API, sub: 'x' }, { kid: undefined }), 422, 'Unknown key id');
+    await expectRefused(t, idpKey.sign({ iss: IDP, aud: API, sub: 'x' }, { kid: 42 }), 422, 'Unknown key id');
   });
 
   it('aud is checked per issuer', async () => {
-    await refused(t, idpKey.sign({ iss: IDP, sub: 'x' }), 422, 'Invalid audience');
-    await refused(t, idpKey.sign({ iss: IDP, aud: 'second-api', sub: 'x' }), 422, 'Invalid audience');
-    await accepted(t, idpKey.sign({ iss: IDP, aud: ['elsewhere', API], sub: 'x' }), 'x');
-    await accepted(t, otherKey.sign({ iss: OTHER, aud: 'second-api', sub: 'y' }), 'y');
+    await expectRefused(t, idpKey.sign({ iss: IDP, sub: 'x' }), 422, 'Invalid audience');
+    await expectRefused(t, idpKey.sign({ iss: IDP, aud: 'second-api', sub: 'x' }), 422, 'Invalid audience');
+    await expectAccepted(t, idpKey.sign({ iss: IDP, aud: ['elsewhere', API], sub: 'x' }), 'x');
+    await expectAccepted(t, otherKey.sign({ iss: OTHER, aud: 'second-api', sub: 'y' }), 'y');
   });
 
   it('then the usual steps: type, freshness, expiry, identity, blocklist, verification, user lookup', async () => {
     const base = { iss: IDP, aud: API };
-    await refused(t, idpKey.sign({ ...base, sub: 'x', type: 'refresh' }), 422, 'Only non-refresh tokens are allowed');
+    await expectRefused(t, idpKey.sign({ ...base, sub: 'x', type: 'refresh' }), 422, 'Only non-refresh tokens are allowed');
     await expectResponse(
       request(t.url)
         .post('/refresh')
@@ -264,16 +279,16 @@ describe.each(ADAPTERS)('trusted issuers (%s)', (adapter) => {
       'refresh',
     );
     // no type claim: an access token; no fresh claim: not fresh
-    await refused(t, idpKey.sign({ ...base, sub: 'x' }), 401, 'Fresh token required', '/fresh');
-    await refused(t, idpKey.sign({ ...base, sub: 'x', exp: now() - 10 }), 401, 'Token has expired');
-    await refused(t, idpKey.sign({ ...base }), 422, 'Missing claim: sub');
-    await refused(t, idpKey.sign({ ...base, sub: 'revoked' }), 401, 'Token has been revoked');
-    await refused(t, idpKey.sign({ ...base, sub: 'unverified' }), 400, 'User claims verification failed');
-    await refused(t, idpKey.sign({ ...base, sub: 'ghost' }), 401, 'Error loading the user ghost');
+    await expectRefused(t, idpKey.sign({ ...base, sub: 'x' }), 401, 'Fresh token required', '/fresh');
+    await expectRefused(t, idpKey.sign({ ...base, sub: 'x', exp: now() - 10 }), 401, 'Token has expired');
+    await expectRefused(t, idpKey.sign({ ...base }), 422, 'Missing claim: sub');
+    await expectRefused(t, idpKey.sign({ ...base, sub: 'revoked' }), 401, 'Token has been revoked');
+    await expectRefused(t, idpKey.sign({ ...base, sub: 'unverified' }), 400, 'User claims verification failed');
+    await expectRefused(t, idpKey.sign({ ...base, sub: 'ghost' }), 401, 'Error loading the user ghost');
   });
 
   it('a token of this app claiming a trusted issuer is checked against that issuer only', async () => {
     const own = await t.jwt.createAccessToken('me', { additionalClaims: { iss: IDP, aud: API } });
-    await refused(t, own, 422, 'The specified alg value is not allowed');
+    await expectRefused(t, own, 422, 'The specified alg value is not allowed');
   });
 });
