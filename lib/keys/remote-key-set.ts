@@ -40,7 +40,8 @@ export class RemoteKeySet {
   async lookup(kid: string, alg: AsymmetricAlgorithm): Promise<RemoteKeyLookup> {
     if (!this.isFresh(Date.now())) await this.refresh();
     let entry = this.keys!.get(kid);
-    if (entry === undefined && Date.now() - this.attemptedAt >= this.issuer.cooldownMs) {
+    // A fetch already under way (another request's unknown kid) may bring this kid too: wait for it.
+    if (entry === undefined && (this.inFlight || Date.now() - this.attemptedAt >= this.issuer.cooldownMs)) {
       await this.refresh();
       entry = this.keys!.get(kid);
     }
@@ -68,8 +69,9 @@ export class RemoteKeySet {
 
   /** One fetch at a time; a recent failure answers again without fetching until `cooldown` has passed. */
   private refresh(): Promise<void> {
+    if (this.inFlight) return this.inFlight;
     if (this.lastFailure && Date.now() - this.attemptedAt < this.issuer.cooldownMs) return Promise.reject(this.lastFailure);
-    this.inFlight ??= this.fetchKeys().finally(() => {
+    this.inFlight = this.fetchKeys().finally(() => {
       this.inFlight = undefined;
     });
     return this.inFlight;

@@ -75,15 +75,28 @@ describe.each(ADAPTERS)('trusted issuers (%s)', (adapter) => {
     await expectRefused(t, new IdpKey('stranger-0', 'ES256').sign(claims), 422, 'Unknown key id');
     expect(other.count).toBe(before);
     await new Promise((resolve) => setTimeout(resolve, 1100)); // past the 1 s cooldown
+    // the issuer publishes a new key: concurrent requests carrying it share one refetch
+    const next = new IdpKey('other-next', 'ES256');
+    other.setKeys(otherKey.jwk(), next.jwk());
+    const answers = await Promise.all(
+      ['p', 'q', 'r'].map((sub) =>
+        request(t.url)
+          .get('/protected')
+          .set(bearer(next.sign({ ...claims, sub }))),
+      ),
+    );
+    expect(answers.map((res) => [res.status, res.body])).toEqual(['p', 'q', 'r'].map((sub) => [200, protectedAnswer(sub)]));
+    expect(other.count).toBe(before + 1);
+    await new Promise((resolve) => setTimeout(resolve, 1100));
     const stranger = new IdpKey('stranger-1', 'ES256');
     await expectRefused(t, stranger.sign(claims), 422, 'Unknown key id');
-    expect(other.count).toBe(before + 1);
+    expect(other.count).toBe(before + 2);
     await expectRefused(t, new IdpKey('stranger-2', 'ES256').sign(claims), 422, 'Unknown key id');
     await expectRefused(t, stranger.sign(claims, { kid: 'stranger-3' }), 422, 'Unknown key id');
-    expect(other.count).toBe(before + 1);
+    expect(other.count).toBe(before + 2);
     // known keys keep working meanwhile
     await expectAccepted(t, otherKey.sign({ ...claims, sub: 'bob' }), 'bob');
-    expect(other.count).toBe(before + 1);
+    expect(other.count).toBe(before + 2);
   });
 
   it('rotation without downtime: a new key is picked up, the old one works until it leaves the set', async () => {
