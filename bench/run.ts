@@ -2,10 +2,11 @@
  * `npm run bench`: micro (sign/verify), HTTP (Fastify and Express), blocklist scale, and
  * header parsing cost against header size.
  * Ratios are the result: absolute numbers on a shared 2-core machine are noise.
- * BENCH=micro|http|scale|parse runs one part; BENCH_ADAPTER=fastify|express one adapter;
+ * BENCH=micro|http|scale|parse|keys runs one part; BENCH_ADAPTER=fastify|express one adapter;
  * BENCH_QUICK=1 shortens every part.
  */
 import { runHttp } from './http.js';
+import { runKeys } from './keys.js';
 import { runMicro } from './micro.js';
 import { runParse } from './parse.js';
 import { runScale } from './scale.js';
@@ -45,6 +46,10 @@ if (!only || only === 'scale') {
 if (!only || only === 'parse') {
   out('\n## Header parsing cost against header size (verifyJwtInRequest, hostile padding around a valid token)\n');
   out(await runParse(quick ? 3 : 5, quick ? 80 : 200));
+}
+if (!only || only === 'keys') {
+  out('\n## Keys: lookup by kid and trusted issuers\n');
+  out(await runKeys(quick ? 3 : 7, quick ? 80 : 200));
 }
 if (verdicts.length) out(`\n## Targets\n\n${verdicts.map((v) => `    ${v}`).join('\n')}`);
 process.exit(0);
