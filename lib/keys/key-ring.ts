@@ -47,9 +47,8 @@ export class KeyRing {
     const entries: [string, KidKey][] = config.verificationKeys.map(({ kid, algorithm: alg, key }) => [kid, { algorithm: alg, key }]);
     if (currentKid !== undefined && currentKey) {
       // keyId clashes were refused with the options; a derived thumbprint can only be checked now.
-      if (entries.some(([kid]) => kid === currentKid)) {
-        fail('verificationKeys', `uses the kid ${JSON.stringify(currentKid)} of the current signing key (its thumbprint)`);
-      }
+      const clash = entries.findIndex(([kid]) => kid === currentKid);
+      if (clash >= 0) fail(`verificationKeys[${clash}].kid`, `is the kid of the current signing key (its thumbprint): kids must be unique`);
       entries.unshift([currentKid, { algorithm, key: currentKey }]);
     }
     const jwks = await Promise.all(

@@ -139,7 +139,7 @@ describe('start-up refuses keys and key options that do not fit', () => {
         privateKey: ec.privateKey,
         verificationKeys: [{ kid: thumbprint(ec.publicKey), algorithm: 'RS256', key: rsa.publicKey }],
       },
-      'verificationKeys',
+      'verificationKeys[0].kid',
       /thumbprint/,
     ],
     [
