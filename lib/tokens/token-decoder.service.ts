@@ -1,6 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { createHash, timingSafeEqual } from 'node:crypto';
-import type { KeyObject } from 'node:crypto';
+import { type KeyObject, createHash, timingSafeEqual } from 'node:crypto';
 import {
   CsrfException,
   ExpiredTokenException,
