@@ -15,6 +15,8 @@ export class JwksServer {
   down = false;
   /** Hanging: requests are never answered (until the server stops). */
   hang = false;
+  /** Answers with a redirect to this URL instead of the document. */
+  redirectTo?: string;
   private document: string | Buffer = JSON.stringify({ keys: [] });
   private server?: Server;
   private port = 0;
@@ -27,6 +29,10 @@ export class JwksServer {
         return;
       }
       if (this.hang) return;
+      if (this.redirectTo) {
+        res.writeHead(302, { location: this.redirectTo }).end();
+        return;
+      }
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(this.document);
     });

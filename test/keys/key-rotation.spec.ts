@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { type INestApplication, Injectable } from '@nestjs/common';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { type KeyObject, createHash, generateKeyPairSync } from 'node:crypto';
 import { createLocalJWKSet, jwtVerify } from 'jose';
@@ -6,11 +6,12 @@ import request from 'supertest';
 import {
   type DecodeKeyLoader,
   JwtExtendedConfigError,
+  JwtExtendedModule,
   type JwtExtendedOptions,
   type JwtExtendedService,
   type PublicJwks,
 } from '../../lib/index.js';
-import { ADAPTERS, SECRET, type TestApp, createTestApp, withTestApp } from '../support/app.js';
+import { ADAPTERS, SECRET, TOKEN_CACHE, type TestApp, createTestApp, withTestApp } from '../support/app.js';
 import { forgeAsymmetric, now } from '../support/forge.js';
 import { bearer, expectResponse } from '../support/http.js';
 import { createService, keyPair } from '../support/service.js';
@@ -345,11 +346,21 @@ describe.each(ADAPTERS)('key rotation over HTTP (%s)', (adapter) => {
     });
   });
 
-  it('no global guard stands in front of the JWKS route', async () => {
-    await withTestApp(adapter, { ...setup(stage2), globalGuard: true }, async (t) => {
-      await expectResponse(request(t.url).get('/protected'), 401, { msg: 'Missing Authorization Header' }, []);
+  it('no global guard stands in front of the JWKS route, and no global prefix moves it', async () => {
+    const prefixed = { ...setup(stage2), globalGuard: true, beforeInit: (app: INestApplication) => void app.setGlobalPrefix('api') };
+    await withTestApp(adapter, prefixed, async (t) => {
+      await expectResponse(request(t.url).get('/api/protected'), 401, { msg: 'Missing Authorization Header' }, []);
       const res = await request(t.url).get('/.well-known/jwks.json').expect(200);
       expect(res.body).toEqual(t.jwt.getPublicJwks());
+    });
+  });
+
+  it('jwksPath from forRootAsync options is served too', async () => {
+    const module = JwtExtendedModule.forRootAsync({ useFactory: async () => ({ ...TOKEN_CACHE, ...stage2, jwksPath: '/keys' }) });
+    await withTestApp(adapter, { controllers: [TargetController], module }, async (t) => {
+      const res = await request(t.url).get('/keys').expect(200);
+      expect(res.headers['cache-control']).toBe('public, max-age=300');
+      expect((res.body as PublicJwks).keys).toHaveLength(2);
     });
   });
 

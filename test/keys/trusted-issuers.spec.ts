@@ -226,6 +226,17 @@ describe.each(ADAPTERS)('trusted issuers (%s)', (adapter) => {
     });
   });
 
+  it('a redirect from the key-set URL is not followed: 503, and the other server gets no request', async () => {
+    eager.redirectTo = attacker.url();
+    try {
+      const key = new IdpKey('eager-redirect', 'EdDSA');
+      await expectRefused(t, key.sign({ iss: EAGER, aud: API, sub: 'a' }), 503, 'Key set unavailable');
+    } finally {
+      eager.redirectTo = undefined;
+    }
+    expect(attacker.count).toBe(0);
+  });
+
   it('jku and x5u never choose a URL: the attacker server gets no request', async () => {
     const forger = new IdpKey('idp-1'); // same kid as the issuer's real key, other key material
     const url = attacker.url();
