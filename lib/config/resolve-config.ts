@@ -1,6 +1,6 @@
 import type { JwtAlgorithm } from '../tokens/jwt.interfaces.js';
 import { type KeyLoaderPresence, importKeys, importVerificationKeys } from '../keys/configured-keys.js';
-import { isSymmetric } from '../keys/keys.js';
+import { isPublishable } from '../keys/key-ring.js';
 import { JwtExtendedConfigError, fail } from './config-error.js';
 import { MAX_TIMER_MS } from '../loaders/deadline.js';
 import { KNOWN_OPTIONS } from './defaults.js';
@@ -83,11 +83,12 @@ export function resolveConfig(options: JwtExtendedOptions, loaders: KeyLoaderPre
   const keys = importKeys(options, algorithm, allowedAlgorithms, loaders);
   const verificationKeys = importVerificationKeys(options, loaders);
   const path = jwksPath(options.jwksPath);
-  const publishable = (!isSymmetric(algorithm) && keys.public) || verificationKeys.some((key) => !isSymmetric(key.algorithm));
+  const publishable =
+    (keys.public && isPublishable(algorithm, keys.public)) || verificationKeys.some(({ algorithm: alg, key }) => isPublishable(alg, key));
   if (path !== undefined && !publishable) {
     fail(
       'jwksPath',
-      'has no public key to publish: HS* secrets are never published (configure an asymmetric algorithm or verification key)',
+      'has no public key to publish: HS* secrets are never published, RSA-PSS-restricted keys have no JWK form (configure an asymmetric key)',
     );
   }
 

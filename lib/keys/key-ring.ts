@@ -1,5 +1,5 @@
 import type { KeyObject } from 'node:crypto';
-import { calculateJwkThumbprint, exportJWK } from 'jose';
+import { type JWK, calculateJwkThumbprint, exportJWK } from 'jose';
 import { fail } from '../config/config-error.js';
 import type { JwtExtendedConfig } from '../config/jwt-extended-config.js';
 import type { JwtAlgorithm } from '../tokens/jwt.interfaces.js';
@@ -41,8 +41,8 @@ export class KeyRing {
   static async create(config: JwtExtendedConfig): Promise<KeyRing> {
     const { algorithm, keys } = config;
     const currentKey = isSymmetric(algorithm) ? keys.secret : keys.public;
-    const currentKid =
-      config.keyId ?? (!isSymmetric(algorithm) && keys.public ? await calculateJwkThumbprint(keys.public, 'sha256') : undefined);
+    const currentJwk = keys.public ? await publicJwk(algorithm, keys.public) : undefined;
+    const currentKid = config.keyId ?? (currentJwk && (await calculateJwkThumbprint(currentJwk, 'sha256')));
 
     const entries: [string, KidKey][] = config.verificationKeys.map(({ kid, algorithm: alg, key }) => [kid, { algorithm: alg, key }]);
     if (currentKid !== undefined && currentKey) {
@@ -51,14 +51,11 @@ export class KeyRing {
       if (clash >= 0) fail(`verificationKeys[${clash}].kid`, `is the kid of the current signing key (its thumbprint): kids must be unique`);
       entries.unshift([currentKid, { algorithm, key: currentKey }]);
     }
-    const jwks = await Promise.all(
-      entries
-        .filter(([, { algorithm: alg }]) => !isSymmetric(alg))
-        .map(
-          async ([kid, { algorithm: alg, key }]) =>
-            Object.freeze({ ...(await exportJWK(key)), kid, alg, use: 'sig' as const }) as PublicJwk,
-        ),
-    );
+    const jwks: PublicJwk[] = [];
+    for (const [kid, { algorithm: alg, key }] of entries) {
+      const jwk = await publicJwk(alg, key);
+      if (jwk) jwks.push(Object.freeze({ ...jwk, kid, alg, use: 'sig' as const }) as PublicJwk);
+    }
     return new KeyRing(currentKid, new Map(entries), jwks);
   }
 
@@ -76,4 +73,14 @@ export class KeyRing {
   publicJwks(): PublicJwks {
     return { keys: this.jwks.map((jwk) => ({ ...jwk })) };
   }
+}
+
+/** Whether a key of `alg` can be published: asymmetric, with a JWK form (an RSA-PSS-restricted key has none). */
+export function isPublishable(alg: JwtAlgorithm, key: KeyObject): boolean {
+  return !isSymmetric(alg) && key.asymmetricKeyType !== 'rsa-pss';
+}
+
+/** The public JWK of a publishable key; none otherwise (then no default kid either). */
+async function publicJwk(alg: JwtAlgorithm, key: KeyObject): Promise<JWK | undefined> {
+  return isPublishable(alg, key) ? exportJWK(key) : undefined;
 }

@@ -75,6 +75,33 @@ describe('kid on created tokens', () => {
   });
 });
 
+describe('RSA-PSS-restricted keys (no JWK form)', () => {
+  const pss = generateKeyPairSync('rsa-pss', { modulusLength: 2048 });
+
+  it('sign and verify as before, without a default kid, and are not published', async () => {
+    const jwt = await createService({ algorithm: 'PS256', privateKey: pss.privateKey });
+    const token = await jwt.createAccessToken('me');
+    expect(headerOf(jwt, token)).toEqual({ alg: 'PS256', typ: 'JWT' });
+    await expect(jwt.decodeToken(token)).resolves.toMatchObject({ sub: 'me' });
+    expect(jwt.getPublicJwks()).toEqual({ keys: [] });
+  });
+
+  it('serve as a verification key by kid; jwksPath is refused when nothing else can be published', async () => {
+    const old = await createService({ algorithm: 'PS256', privateKey: pss.privateKey, keyId: 'pss-1' });
+    const token = await old.createAccessToken('me');
+    const current = keyPair('ed25519');
+    const jwt = await createService({
+      algorithm: 'EdDSA',
+      privateKey: current.privateKey,
+      verificationKeys: [{ kid: 'pss-1', algorithm: 'PS256', key: pss.publicKey }],
+    });
+    await expect(jwt.decodeToken(token)).resolves.toMatchObject({ sub: 'me' });
+    expect(jwt.getPublicJwks().keys.map((key) => key.alg)).toEqual(['EdDSA']);
+    const error = await startupError({ algorithm: 'PS256', privateKey: pss.privateKey, jwksPath: '/jwks' });
+    expect(error.option).toBe('jwksPath');
+  });
+});
+
 describe('getPublicJwks', () => {
   it('publishes the current public key and asymmetric verification keys, never a private key or a secret', async () => {
     const current = keyPair('ed25519');
