@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { generateKeyPairSync } from 'node:crypto';
 import request from 'supertest';
 import type { TrustedIssuer } from '../../lib/index.js';
@@ -11,10 +11,23 @@ import { IdpKey, JwksServer } from './jwks-server.js';
 
 /** Issuers of this file: each has a key-set server of its own, so its fetches are counted apart. */
 const IDP = 'https://idp.example.com/';
-const OTHER = 'https://other-idp.example.com'; // cooldown 1 s
+const OTHER = 'https://other-idp.example.com'; // default cooldown (30 s), crossed by moving the clock
 const DOWN = 'https://down.example.com'; // its server is down from the start
 const EAGER = 'https://eager.example.com'; // cooldown 0: every unknown kid refetches
 const API = 'my-api';
+/** Every fakeable API but Date: servers, sockets and timeouts keep running in real time. */
+const NOT_DATE = [
+  'hrtime',
+  'nextTick',
+  'performance',
+  'queueMicrotask',
+  'setImmediate',
+  'clearImmediate',
+  'setInterval',
+  'clearInterval',
+  'setTimeout',
+  'clearTimeout',
+] as const;
 
 const expectRefused = (t: TestApp, token: string, status: number, msg: string, path = '/protected') =>
   expectResponse(request(t.url).get(path).set(bearer(token)), status, { msg }, [], { hides: token.slice(0, 40) });
@@ -41,7 +54,7 @@ describe.each(ADAPTERS)('trusted issuers (%s)', (adapter) => {
     attacker.setKeys(new IdpKey('idp-1').jwk());
     const issuers: TrustedIssuer[] = [
       { issuer: IDP, jwksUri: idp.url(), algorithms: ['RS256'], audience: API },
-      { issuer: OTHER, jwksUri: other.url(), algorithms: ['ES256'], audience: [API, 'second-api'], cooldown: 1 },
+      { issuer: OTHER, jwksUri: other.url(), algorithms: ['ES256'], audience: [API, 'second-api'] },
       { issuer: DOWN, jwksUri: down.url(), algorithms: ['RS256'], audience: API },
       { issuer: EAGER, jwksUri: eager.url(), algorithms: ['EdDSA', 'ES256', 'RS256'], audience: API, cooldown: 0, timeout: 300 },
     ];
@@ -68,35 +81,42 @@ describe.each(ADAPTERS)('trusted issuers (%s)', (adapter) => {
   });
 
   it('an unknown kid refetches the set once per cooldown, then is refused without fetching', async () => {
-    const claims = { iss: OTHER, aud: API, sub: 'alice' };
-    await expectAccepted(t, otherKey.sign(claims), 'alice');
-    const before = other.count;
-    // within the cooldown of that fetch: no refetch at all
-    await expectRefused(t, new IdpKey('stranger-0', 'ES256').sign(claims), 422, 'Unknown key id');
-    expect(other.count).toBe(before);
-    await new Promise((resolve) => setTimeout(resolve, 1100)); // past the 1 s cooldown
-    // the issuer publishes a new key: concurrent requests carrying it share one refetch
-    const next = new IdpKey('other-next', 'ES256');
-    other.setKeys(otherKey.jwk(), next.jwk());
-    const answers = await Promise.all(
-      ['p', 'q', 'r'].map((sub) =>
-        request(t.url)
-          .get('/protected')
-          .set(bearer(next.sign({ ...claims, sub }))),
-      ),
-    );
-    expect(answers.map((res) => [res.status, res.body])).toEqual(['p', 'q', 'r'].map((sub) => [200, protectedAnswer(sub)]));
-    expect(other.count).toBe(before + 1);
-    await new Promise((resolve) => setTimeout(resolve, 1100));
-    const stranger = new IdpKey('stranger-1', 'ES256');
-    await expectRefused(t, stranger.sign(claims), 422, 'Unknown key id');
-    expect(other.count).toBe(before + 2);
-    await expectRefused(t, new IdpKey('stranger-2', 'ES256').sign(claims), 422, 'Unknown key id');
-    await expectRefused(t, stranger.sign(claims, { kid: 'stranger-3' }), 422, 'Unknown key id');
-    expect(other.count).toBe(before + 2);
-    // known keys keep working meanwhile
-    await expectAccepted(t, otherKey.sign({ ...claims, sub: 'bob' }), 'bob');
-    expect(other.count).toBe(before + 2);
+    // Only Date is faked: the cooldown is crossed by moving the clock, not by waiting.
+    jest.useFakeTimers({ doNotFake: [...NOT_DATE], now: Date.now() });
+    const pastCooldown = () => jest.setSystemTime(Date.now() + 31_000);
+    try {
+      const claims = { iss: OTHER, aud: API, sub: 'alice' };
+      await expectAccepted(t, otherKey.sign(claims), 'alice');
+      const before = other.count;
+      // within the cooldown of that fetch: no refetch at all
+      await expectRefused(t, new IdpKey('stranger-0', 'ES256').sign(claims), 422, 'Unknown key id');
+      expect(other.count).toBe(before);
+      pastCooldown();
+      // the issuer publishes a new key: concurrent requests carrying it share one refetch
+      const next = new IdpKey('other-next', 'ES256');
+      other.setKeys(otherKey.jwk(), next.jwk());
+      const answers = await Promise.all(
+        ['p', 'q', 'r'].map((sub) =>
+          request(t.url)
+            .get('/protected')
+            .set(bearer(next.sign({ ...claims, sub }))),
+        ),
+      );
+      expect(answers.map((res) => [res.status, res.body])).toEqual(['p', 'q', 'r'].map((sub) => [200, protectedAnswer(sub)]));
+      expect(other.count).toBe(before + 1);
+      pastCooldown();
+      const stranger = new IdpKey('stranger-1', 'ES256');
+      await expectRefused(t, stranger.sign(claims), 422, 'Unknown key id');
+      expect(other.count).toBe(before + 2);
+      await expectRefused(t, new IdpKey('stranger-2', 'ES256').sign(claims), 422, 'Unknown key id');
+      await expectRefused(t, stranger.sign(claims, { kid: 'stranger-3' }), 422, 'Unknown key id');
+      expect(other.count).toBe(before + 2);
+      // known keys keep working meanwhile
+      await expectAccepted(t, otherKey.sign({ ...claims, sub: 'bob' }), 'bob');
+      expect(other.count).toBe(before + 2);
+    } finally {
+      jest.useRealTimers();
+    }
   });
 
   it('rotation without downtime: a new key is picked up, the old one works until it leaves the set', async () => {
