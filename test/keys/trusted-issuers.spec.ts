@@ -13,6 +13,7 @@ import { IdpKey, JwksServer } from './jwks-server.js';
 const IDP = 'https://idp.example.com/';
 const OTHER = 'https://other-idp.example.com'; // default cooldown (30 s), crossed by moving the clock
 const DOWN = 'https://down.example.com'; // its server is down from the start
+const AGING = 'https://aging.example.com'; // its set is aged past cacheMaxAge by moving the clock
 const EAGER = 'https://eager.example.com'; // cooldown 0: every unknown kid refetches
 const API = 'my-api';
 /** Every fakeable API but Date: servers, sockets and timeouts keep running in real time. */
@@ -39,6 +40,7 @@ describe.each(ADAPTERS)('trusted issuers (%s)', (adapter) => {
   const other = new JwksServer();
   const eager = new JwksServer();
   const down = new JwksServer();
+  const aging = new JwksServer();
   const attacker = new JwksServer();
   const idpKey = new IdpKey('idp-1', 'RS256');
   const otherKey = new IdpKey('other-1', 'ES256');
@@ -46,7 +48,7 @@ describe.each(ADAPTERS)('trusted issuers (%s)', (adapter) => {
   let t: TestApp;
 
   beforeAll(async () => {
-    await Promise.all([idp, other, eager, down, attacker].map((server) => server.start()));
+    await Promise.all([idp, other, eager, down, aging, attacker].map((server) => server.start()));
     down.down = true;
     idp.setKeys(idpKey.jwk());
     other.setKeys(otherKey.jwk());
@@ -56,6 +58,7 @@ describe.each(ADAPTERS)('trusted issuers (%s)', (adapter) => {
       { issuer: IDP, jwksUri: idp.url(), algorithms: ['RS256'], audience: API },
       { issuer: OTHER, jwksUri: other.url(), algorithms: ['ES256'], audience: [API, 'second-api'] },
       { issuer: DOWN, jwksUri: down.url(), algorithms: ['RS256'], audience: API },
+      { issuer: AGING, jwksUri: aging.url(), algorithms: ['RS256'], audience: API },
       { issuer: EAGER, jwksUri: eager.url(), algorithms: ['EdDSA', 'ES256', 'RS256'], audience: API, cooldown: 0, timeout: 300 },
     ];
     t = await createTestApp(adapter, {
@@ -66,7 +69,7 @@ describe.each(ADAPTERS)('trusted issuers (%s)', (adapter) => {
   });
   afterAll(async () => {
     await t?.close();
-    await Promise.all([idp, other, eager, down, attacker].map((server) => server.stop()));
+    await Promise.all([idp, other, eager, down, aging, attacker].map((server) => server.stop()));
   });
 
   it('fetches the key set lazily, once, and verifies tokens of the issuer with it', async () => {
@@ -135,6 +138,28 @@ describe.each(ADAPTERS)('trusted issuers (%s)', (adapter) => {
     await expectRefused(t, oldToken, 422, 'Unknown key id');
     await expectAccepted(t, next.sign({ iss: EAGER, aud: API, sub: 'new-2' }), 'new-2');
     eager.setKeys(eagerKey.jwk());
+  });
+
+  it('after cacheMaxAge the set is fetched again: a key removed from it stops working, cached tokens included', async () => {
+    const key = new IdpKey('aging-1');
+    aging.setKeys(key.jwk());
+    jest.useFakeTimers({ doNotFake: [...NOT_DATE], now: Date.now() });
+    try {
+      const token = key.sign({ iss: AGING, aud: API, sub: 'cached', exp: Math.floor(Date.now() / 1000) + 3600 });
+      await expectAccepted(t, token, 'cached');
+      await expectAccepted(t, token, 'cached'); // from the verified-token cache, when it is on
+      expect(aging.count).toBe(1);
+      const successor = new IdpKey('aging-2');
+      aging.setKeys(successor.jwk()); // aging-1 retired
+      await expectAccepted(t, token, 'cached'); // within cacheMaxAge the cached set still has it
+      jest.setSystemTime(Date.now() + 601_000); // past cacheMaxAge (600 s)
+      await expectRefused(t, token, 422, 'Unknown key id');
+      expect(aging.count).toBe(2);
+      await expectAccepted(t, successor.sign({ iss: AGING, aud: API, sub: 'next' }), 'next');
+      expect(aging.count).toBe(2);
+    } finally {
+      jest.useRealTimers();
+    }
   });
 
   it('an unreachable key set fails closed with 503, without a fetch per request, and recovers', async () => {
