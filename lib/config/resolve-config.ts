@@ -184,5 +184,14 @@ function riskWarnings(config: JwtExtendedConfig): string[] {
   }
   if (config.accessTokenExpires === false) warnings.push('access tokens never expire (accessTokenExpires: false)');
   if (config.refreshTokenExpires === false) warnings.push('refresh tokens never expire (refreshTokenExpires: false)');
+  for (const { issuer, jwksUri } of config.trustedIssuers.values()) {
+    const { protocol, hostname } = new URL(jwksUri);
+    // Loopback is where tests and sidecars live; anywhere else, a key set fetched without TLS can be swapped in transit.
+    if (protocol === 'http:' && hostname !== 'localhost' && hostname !== '127.0.0.1' && hostname !== '[::1]') {
+      warnings.push(
+        `the key set of trusted issuer ${issuer} is fetched over plain http (${jwksUri}): anyone on the path can replace its keys`,
+      );
+    }
+  }
   return warnings;
 }

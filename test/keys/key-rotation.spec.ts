@@ -2,6 +2,7 @@ import { type INestApplication, Injectable } from '@nestjs/common';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { type KeyObject, createHash, generateKeyPairSync } from 'node:crypto';
 import { createLocalJWKSet, jwtVerify } from 'jose';
+import { Test } from '@nestjs/testing';
 import request from 'supertest';
 import {
   type DecodeKeyLoader,
@@ -272,6 +273,22 @@ describe('start-up refuses keys and key options that do not fit', () => {
     expect(error).toBeInstanceOf(JwtExtendedConfigError);
     expect(error.option).toBe(option);
     expect(error.message).toMatch(problem);
+  });
+
+  it("warns at start-up when a trusted issuer's key set is fetched over plain http beyond loopback", async () => {
+    const warnings: string[] = [];
+    const logged = async (jwksUri: string) => {
+      warnings.length = 0;
+      await Test.createTestingModule({
+        imports: [JwtExtendedModule.forRoot({ secretKey: SECRET, trustedIssuers: [{ ...issuer, jwksUri }] })],
+      })
+        .setLogger({ log() {}, error() {}, debug() {}, verbose() {}, warn: (m: unknown) => void warnings.push(String(m)) })
+        .compile();
+      return warnings.join('\n');
+    };
+    expect(await logged('http://idp.example.com/jwks.json')).toMatch(/plain http/);
+    expect(await logged('http://127.0.0.1:8080/jwks.json')).not.toMatch(/plain http/);
+    expect(await logged(url)).not.toMatch(/plain http/);
   });
 
   it('verificationKeys beside a decodeKey loader (which would silently never use them)', async () => {
