@@ -13,7 +13,7 @@ export class KeySetUnavailableError extends Error {
 }
 
 /** A `kid` the set holds, with its public key, or why it cannot be used. */
-type Entry = { key: KeyObject; alg?: string } | { refused: string };
+type Entry = { key: KeyObject; alg?: string; fit: Map<string, string | undefined> } | { refused: string };
 
 /** What a lookup found: the key, no key of that `kid`, or a key that does not fit the token's algorithm. */
 export type RemoteKeyLookup = { key: KeyObject } | { unknownKid: true } | { unfit: string };
@@ -48,13 +48,10 @@ export class RemoteKeySet {
     if (entry === undefined) return { unknownKid: true };
     if ('refused' in entry) return { unfit: entry.refused };
     if (entry.alg !== undefined && entry.alg !== alg) return { unfit: `the key is for ${entry.alg}` };
-    try {
-      assertKeyFitsAlgorithm(entry.key, alg, 'a remote key set');
-    } catch (error) {
-      if (error instanceof KeyError) return { unfit: error.problem };
-      throw error;
-    }
-    return { key: entry.key };
+    // Checked once per algorithm, not per token: the entry lives as long as this fetch of the set.
+    if (!entry.fit.has(alg)) entry.fit.set(alg, misfit(entry.key, alg));
+    const problem = entry.fit.get(alg);
+    return problem === undefined ? { key: entry.key } : { unfit: problem };
   }
 
   /** Whether `key` is still the set's key for `kid` and the set is within `cacheMaxAge`: verified tokens stay cached only while it is. */
@@ -151,9 +148,20 @@ function importRemoteKey(jwk: Record<string, unknown>, kty: unknown, use: unknow
     const key = toPublicKey(jwk, 'a remote key set');
     // A declared alg is checked now (RSA size, curve); without one, at lookup against the token's alg.
     if (alg !== undefined) assertKeyFitsAlgorithm(key, alg as AsymmetricAlgorithm, 'a remote key set');
-    return { key, alg };
+    return { key, alg, fit: new Map() };
   } catch (error) {
     if (error instanceof KeyError) return { refused: error.problem };
+    throw error;
+  }
+}
+
+/** Why `key` cannot serve `alg` (RSA size, curve, key type); undefined when it can. */
+function misfit(key: KeyObject, alg: AsymmetricAlgorithm): string | undefined {
+  try {
+    assertKeyFitsAlgorithm(key, alg, 'a remote key set');
+    return undefined;
+  } catch (error) {
+    if (error instanceof KeyError) return error.problem;
     throw error;
   }
 }
