@@ -2,11 +2,12 @@
  * `npm run bench`: micro (sign/verify), HTTP (Fastify and Express), blocklist scale, and
  * header parsing cost against header size.
  * Ratios are the result: absolute numbers on a shared 2-core machine are noise.
- * BENCH=micro|http|scale|parse|graphql|ws runs one part; BENCH_ADAPTER=fastify|express one adapter;
+ * BENCH=micro|http|scale|parse|graphql|ws|keys runs one part; BENCH_ADAPTER=fastify|express one adapter;
  * BENCH_QUICK=1 shortens every part.
  */
 import { runGraphql } from './graphql.js';
 import { runHttp } from './http.js';
+import { runKeys } from './keys.js';
 import { runMicro } from './micro.js';
 import { runParse } from './parse.js';
 import { runScale } from './scale.js';
@@ -60,6 +61,10 @@ if (!only || only === 'graphql') {
 if (!only || only === 'ws') {
   out('\n## WebSocket messages: the guard on every message vs an unguarded handler (in-process client, 127.0.0.1)\n');
   out(await runWs(quick ? 3 : 7, quick ? 150 : 400));
+}
+if (!only || only === 'keys') {
+  out('\n## Keys: lookup by kid and trusted issuers\n');
+  out(await runKeys(quick ? 3 : 7, quick ? 80 : 200));
 }
 if (verdicts.length) out(`\n## Targets\n\n${verdicts.map((v) => `    ${v}`).join('\n')}`);
 process.exit(0);

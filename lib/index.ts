@@ -12,6 +12,8 @@ export type {
   JwtExtendedOptionsFactory,
   DurationUnit,
   TokenLifetime,
+  TrustedIssuer,
+  VerificationKey,
 } from './config/jwt-extended-options.interface.js';
 export { JwtExtendedConfigError } from './config/config-error.js';
 export { JWT_BLOCKLIST } from './config/injection-tokens.js';
@@ -21,6 +23,7 @@ export { JwtExtendedService } from './service/jwt-extended.service.js';
 export type { CreateAccessTokenOptions, CreateRefreshTokenOptions } from './tokens/token-signer.service.js';
 export type { DecodeTokenOptions } from './tokens/token-decoder.service.js';
 export type { SetCookieOptions, UnsetCookieOptions } from './cookies/cookie-writer.service.js';
+export type { PublicJwk, PublicJwks } from './keys/key-ring.js';
 
 // Route protection
 export { JwtGuard } from './guard/jwt.guard.js';

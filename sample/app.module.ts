@@ -3,14 +3,15 @@ import { JwtExtendedModule } from 'nestjs-jwt-extended';
 import { AuthController } from './auth/auth.controller.js';
 import { CookieAuthController } from './cookie/cookie-auth.controller.js';
 import { SampleGraphQLModule } from './graphql/graphql.module.js';
+import { type SampleKeySettings, sampleKeyOptions } from './keys/signing-keys.js';
 import { PageController } from './pages/page.controller.js';
 import { REVOCATIONS, redisModule, revocationStore } from './revocation/revocation.module.js';
 import { UserLoaders } from './users/user-loaders.js';
 import { UsersService } from './users/users.service.js';
 import { ChatGateway } from './ws/chat.gateway.js';
 
-export interface SampleSettings {
-  /** HS256 secret, at least 32 bytes. */
+export interface SampleSettings extends SampleKeySettings {
+  /** HS256 secret, at least 32 bytes: tokens are signed with an EdDSA key, HS256 ones from before are still accepted. */
   secret: string;
   /** Use Redis for revocation when set; the in-memory store otherwise. */
   redisUrl?: string;
@@ -30,8 +31,9 @@ export class AppModule {
       imports: [
         JwtExtendedModule.forRootAsync({
           imports: [UsersModule, redisModule(settings.redisUrl)],
-          useFactory: () => ({
+          useFactory: async () => ({
             secretKey: settings.secret,
+            ...(await sampleKeyOptions(settings)),
             tokenLocation: ['headers', 'cookies'],
             accessTokenExpires: '15m',
             refreshTokenExpires: '30d',

@@ -8,8 +8,10 @@ const smoke = args.has('--smoke');
 const adapter: SampleAdapter = args.has('--fastify') || process.env.SAMPLE_ADAPTER === 'fastify' ? 'fastify' : 'express';
 const secret = process.env.JWT_SECRET ?? randomBytes(32).toString('base64url');
 const redisUrl = process.env.REDIS_URL || undefined;
+const privateKey = process.env.JWT_PRIVATE_KEY || undefined;
+const previousPublicKey = process.env.JWT_PREVIOUS_PUBLIC_KEY || undefined;
 
-const app = await createSampleApp(adapter, { secret, redisUrl }, !smoke);
+const app = await createSampleApp(adapter, { secret, redisUrl, privateKey, previousPublicKey }, !smoke);
 app.enableShutdownHooks();
 await app.listen(smoke ? 0 : Number(process.env.PORT ?? 3000), '127.0.0.1');
 const { port } = app.getHttpServer().address() as { port: number };
@@ -29,6 +31,7 @@ if (smoke) {
   }
 } else {
   if (!process.env.JWT_SECRET) console.log('JWT_SECRET is not set: using a random secret (tokens end with the process).');
+  if (!privateKey) console.log('JWT_PRIVATE_KEY is not set: signing with an EdDSA key made in memory (tokens end with the process).');
   console.log(`
 nestjs-jwt-extended sample on ${adapter}, revocations ${store}
 Listening on ${base}   (open it in a browser for the cookie + CSRF page)
@@ -40,6 +43,7 @@ Try:
   curl -s ${base}/me -H "Authorization: Bearer $TOKEN"
   curl -s ${base}/greeting
   curl -s ${base}/graphql -H 'Content-Type: application/json' -H "Authorization: Bearer $TOKEN" -d '{"query":"{ me { username role } }"}'
+  curl -s ${base}/.well-known/jwks.json                       # the public keys, for services verifying these tokens
   curl -s -X DELETE ${base}/auth/logout -H "Authorization: Bearer $TOKEN"
   curl -s ${base}/me -H "Authorization: Bearer $TOKEN"      # 401 Token has been revoked
 `);

@@ -53,6 +53,16 @@ export async function runSmoke(base: string, log: (line: string) => void = () =>
     access = String(reply.body.access_token);
     refresh = String(reply.body.refresh_token);
   });
+  await step('the public keys are published at /.well-known/jwks.json, and tokens name theirs by kid', async () => {
+    const res = await fetch(`${base}/.well-known/jwks.json`);
+    const jwks = (await res.json()) as { keys: Record<string, unknown>[] };
+    if (res.status !== 200 || res.headers.get('cache-control') !== 'public, max-age=300') throw new Error(`jwks: got ${res.status}`);
+    const current = jwks.keys[0];
+    if (current?.alg !== 'EdDSA' || current.use !== 'sig' || 'd' in current) throw new Error(`jwks: ${JSON.stringify(jwks)}`);
+    const header = JSON.parse(Buffer.from(access.split('.')[0], 'base64url').toString()) as Record<string, unknown>;
+    if (header.alg !== 'EdDSA' || header.kid !== current.kid)
+      throw new Error(`token header ${JSON.stringify(header)} names no published key`);
+  });
   await step('GET /me needs a token', async () =>
     check('me without token', await call(base, 'GET', '/me'), 401, {
       msg: 'Missing JWT in headers or cookies (Missing Authorization Header; Missing cookie "access_token_cookie")',

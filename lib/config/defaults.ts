@@ -43,6 +43,9 @@ export const DEFAULTS = {
   wsAllowedOrigins: [],
 } as const satisfies JwtExtendedOptions;
 
+/** Defaults of each `trustedIssuers` entry (CONTRACT §11): seconds, seconds, milliseconds. */
+export const TRUSTED_ISSUER_DEFAULTS = { cacheMaxAge: 600, cooldown: 30, timeout: 5000 } as const;
+
 /**
  * Every option name, checked against the options type both ways: adding an option to
  * `JwtExtendedOptions` without listing it here does not compile.
@@ -97,8 +100,11 @@ const OPTION_NAMES = {
   loaderTimeout: true,
   tokenCacheSize: true,
   claimsSchema: true,
-
   wsAllowedOrigins: true,
+  keyId: true,
+  verificationKeys: true,
+  jwksPath: true,
+  trustedIssuers: true,
 } as const satisfies Record<keyof JwtExtendedOptions, true>;
 
 /** Names `resolveConfig` accepts; anything else is a typo and stops start-up. */

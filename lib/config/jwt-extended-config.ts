@@ -1,6 +1,6 @@
 import type { KeyObject } from 'node:crypto';
 import type { ClaimsSchema } from '../claims/claims-validator.js';
-import type { JwtAlgorithm, TokenLocation } from '../tokens/jwt.interfaces.js';
+import type { AsymmetricAlgorithm, JwtAlgorithm, TokenLocation } from '../tokens/jwt.interfaces.js';
 import type { CookieSameSite, JwtErrorFormat } from './jwt-extended-options.interface.js';
 
 /** Access or refresh: the two kinds of token, each with its own cookies, CSRF names and JSON key. */
@@ -17,6 +17,26 @@ export interface TokenTypeSettings {
   csrfHeaderKey: string;
   csrfFieldName: string;
   jsonKey: string;
+}
+
+/** A `verificationKeys` entry, imported and checked against its algorithm. */
+export interface ResolvedVerificationKey {
+  readonly kid: string;
+  readonly algorithm: JwtAlgorithm;
+  /** Public key, or the secret for HS*. */
+  readonly key: KeyObject;
+}
+
+/** A `trustedIssuers` entry with its defaults, durations in milliseconds. */
+export interface ResolvedTrustedIssuer {
+  readonly issuer: string;
+  readonly jwksUri: string;
+  readonly algorithms: ReadonlySet<AsymmetricAlgorithm>;
+  /** The issuer's `audience`, else `decodeAudience`; absent: a token carrying `aud` is refused. */
+  readonly audience?: readonly string[];
+  readonly cacheMaxAgeMs: number;
+  readonly cooldownMs: number;
+  readonly timeoutMs: number;
 }
 
 /** Options after defaults, normalisation, validation and key import. Internal. */
@@ -60,7 +80,12 @@ export interface JwtExtendedConfig {
   loaderTimeout: number;
   tokenCacheSize: number;
   claimsSchema?: ClaimsSchema;
-
   /** Serialized origins whose WebSocket handshakes may carry a cookie token. */
   wsAllowedOrigins: ReadonlySet<string>;
+  /** `keyId` as configured; the thumbprint default is derived by `KeyRing` (asynchronous, jose). */
+  keyId?: string;
+  verificationKeys: readonly ResolvedVerificationKey[];
+  jwksPath?: string;
+  /** By exact `issuer`. */
+  trustedIssuers: ReadonlyMap<string, ResolvedTrustedIssuer>;
 }

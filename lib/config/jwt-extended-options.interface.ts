@@ -1,5 +1,5 @@
 import type { ClaimsSchema } from '../claims/claims-validator.js';
-import type { JwtAlgorithm, JwtKey, TokenLocation } from '../tokens/jwt.interfaces.js';
+import type { AsymmetricAlgorithm, JwtAlgorithm, JwtKey, TokenLocation } from '../tokens/jwt.interfaces.js';
 
 /** Unit of a duration string: seconds, minutes, hours, days, weeks. */
 export type DurationUnit = 's' | 'm' | 'h' | 'd' | 'w';
@@ -151,6 +151,42 @@ export interface JwtExtendedOptions {
    * cookie tokens are never accepted on WebSockets.
    */
   wsAllowedOrigins?: string[];
+  /** `kid` header of created tokens. Default: the RFC 7638 thumbprint of an asymmetric signing key; none for HS*. */
+  keyId?: string;
+  /** Further keys accepted for tokens whose `kid` names them, each with its own algorithm (key rotation). */
+  verificationKeys?: VerificationKey[];
+  /** Serve `getPublicJwks()` at this path (GET), e.g. `'/.well-known/jwks.json'`. */
+  jwksPath?: string;
+  /** Identity providers whose tokens (selected by exact `iss`) are verified with their remote JWKS. */
+  trustedIssuers?: TrustedIssuer[];
+}
+
+/** A key accepted for tokens whose `kid` header names it (option `verificationKeys`): the old key during a rotation. */
+export interface VerificationKey {
+  /** The `kid` tokens signed with this key carry; unique among all keys. */
+  kid: string;
+  /** The one algorithm accepted for tokens with this `kid`. */
+  algorithm: JwtAlgorithm;
+  /** The public key (PEM, JWK, KeyObject; a private key's public half is used) or, for HS*, the secret. */
+  key: JwtKey;
+}
+
+/** An identity provider whose tokens are verified with its published key set (option `trustedIssuers`). */
+export interface TrustedIssuer {
+  /** Selects this issuer when a token's `iss` claim equals it exactly. */
+  issuer: string;
+  /** `https:` (or `http:`) URL of the issuer's JWKS. */
+  jwksUri: string;
+  /** Algorithms accepted from this issuer; asymmetric only. */
+  algorithms: AsymmetricAlgorithm[];
+  /** The `aud` its tokens must carry (one of). Default: the module's `decodeAudience`. */
+  audience?: string | string[];
+  /** Seconds the key set is cached. Default `600`. */
+  cacheMaxAge?: number;
+  /** Seconds between refetches caused by an unknown `kid`. Default `30`. */
+  cooldown?: number;
+  /** Milliseconds a fetch of the key set may take. Default `5000`. */
+  timeout?: number;
 }
 
 /** Implemented by classes given to `forRootAsync({ useClass | useExisting })`. */

@@ -5,10 +5,12 @@
 import type { ClaimsSchema } from '../claims/claims-validator.js';
 import { LIFETIME_FORMS, parseLifetime } from '../tokens/duration.js';
 import { ASYMMETRIC_ALGORITHMS, SYMMETRIC_ALGORITHMS, TOKEN_LOCATIONS } from '../tokens/jwt.constants.js';
-import type { JwtAlgorithm, TokenLocation } from '../tokens/jwt.interfaces.js';
+import type { AsymmetricAlgorithm, JwtAlgorithm, TokenLocation } from '../tokens/jwt.interfaces.js';
+import { MAX_TIMER_MS } from '../loaders/deadline.js';
 import { fail } from './config-error.js';
-import { DEFAULTS } from './defaults.js';
-import type { CookieSameSite, JwtErrorFormat, JwtExtendedOptions } from './jwt-extended-options.interface.js';
+import { DEFAULTS, TRUSTED_ISSUER_DEFAULTS } from './defaults.js';
+import type { ResolvedTrustedIssuer } from './jwt-extended-config.js';
+import type { CookieSameSite, JwtErrorFormat, JwtExtendedOptions, TrustedIssuer } from './jwt-extended-options.interface.js';
 
 const ALGORITHMS: readonly string[] = [...SYMMETRIC_ALGORITHMS, ...ASYMMETRIC_ALGORITHMS];
 
@@ -161,4 +163,97 @@ export function allowedOrigins(options: JwtExtendedOptions): ReadonlySet<string>
     }
   }
   return new Set(value as string[]);
+}
+
+/** A URL path for the JWKS route: absolute, no query, fragment or whitespace. */
+export function jwksPath(value: unknown): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || !/^\/[^\s?#]*$/.test(value)) {
+    fail('jwksPath', `must be a URL path starting with "/" (no query or fragment), got ${JSON.stringify(value) ?? String(value)}`);
+  }
+  return value;
+}
+
+const TRUSTED_ISSUER_MEMBERS: ReadonlySet<string> = new Set<keyof TrustedIssuer>([
+  'issuer',
+  'jwksUri',
+  'algorithms',
+  'audience',
+  'cacheMaxAge',
+  'cooldown',
+  'timeout',
+]);
+
+/** A duration of a trusted issuer in milliseconds: finite, within [min, 2^31−1] ms (§17 timers). */
+function issuerDuration(value: unknown, option: string, unit: 's' | 'ms', min: number): number {
+  const ms = typeof value === 'number' ? (unit === 's' ? value * 1000 : value) : Number.NaN;
+  if (!Number.isFinite(ms) || ms < min || ms > MAX_TIMER_MS) {
+    const max = unit === 's' ? Math.floor(MAX_TIMER_MS / 1000) : MAX_TIMER_MS;
+    fail(
+      option,
+      `must be a finite number of ${unit === 's' ? 'seconds' : 'milliseconds'} from ${unit === 's' ? min / 1000 : min} to ${max}, got ${JSON.stringify(value) ?? String(value)}`,
+    );
+  }
+  return ms;
+}
+
+function trustedIssuer(value: unknown, option: string, decodeAudience: readonly string[] | undefined): ResolvedTrustedIssuer {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) fail(option, 'must be an object');
+  for (const key of Object.keys(value)) {
+    if (!TRUSTED_ISSUER_MEMBERS.has(key)) fail(`${option}.${key}`, 'is not a member of a trusted issuer');
+  }
+  const entry = value as Partial<TrustedIssuer>;
+  const issuer = optionalText(entry.issuer, `${option}.issuer`);
+  if (issuer === undefined) fail(`${option}.issuer`, 'is required (the exact "iss" of its tokens)');
+  let url: URL | undefined;
+  try {
+    url = typeof entry.jwksUri === 'string' ? new URL(entry.jwksUri) : undefined;
+  } catch {
+    url = undefined;
+  }
+  if (!url || (url.protocol !== 'https:' && url.protocol !== 'http:')) {
+    fail(`${option}.jwksUri`, `must be an https: or http: URL, got ${JSON.stringify(entry.jwksUri) ?? String(entry.jwksUri)}`);
+  }
+  if (!Array.isArray(entry.algorithms) || entry.algorithms.length === 0) {
+    fail(`${option}.algorithms`, 'must be a non-empty array of asymmetric algorithm names');
+  }
+  const algorithms = entry.algorithms.map((alg) => {
+    const name = algorithmName(alg, `${option}.algorithms`);
+    // A shared secret cannot come from a public key set: HS* from an issuer would let anyone who reads the set sign.
+    if (!ASYMMETRIC_ALGORITHMS.includes(name as AsymmetricAlgorithm)) {
+      fail(`${option}.algorithms`, `must list asymmetric algorithms only, got ${name}`);
+    }
+    return name as AsymmetricAlgorithm;
+  });
+  const d = TRUSTED_ISSUER_DEFAULTS;
+  return Object.freeze({
+    issuer,
+    jwksUri: url.href,
+    algorithms: new Set(algorithms),
+    audience: stringList(entry.audience, `${option}.audience`) ?? decodeAudience,
+    cacheMaxAgeMs: issuerDuration(entry.cacheMaxAge ?? d.cacheMaxAge, `${option}.cacheMaxAge`, 's', 1000),
+    cooldownMs: issuerDuration(entry.cooldown ?? d.cooldown, `${option}.cooldown`, 's', 0),
+    timeoutMs: issuerDuration(entry.timeout ?? d.timeout, `${option}.timeout`, 'ms', 1),
+  });
+}
+
+/** `trustedIssuers` by exact issuer; the module's own `encodeIssuer` cannot be one of them. */
+export function trustedIssuers(
+  options: JwtExtendedOptions,
+  decodeAudience: readonly string[] | undefined,
+): ReadonlyMap<string, ResolvedTrustedIssuer> {
+  const value: unknown = options.trustedIssuers;
+  const issuers = new Map<string, ResolvedTrustedIssuer>();
+  if (value === undefined) return issuers;
+  if (!Array.isArray(value)) fail('trustedIssuers', 'must be an array');
+  value.forEach((item, index) => {
+    const resolved = trustedIssuer(item, `trustedIssuers[${index}]`, decodeAudience);
+    if (issuers.has(resolved.issuer)) fail(`trustedIssuers[${index}].issuer`, `names ${JSON.stringify(resolved.issuer)} twice`);
+    // This app's own tokens would then be checked against the remote set, and never verify.
+    if (resolved.issuer === options.encodeIssuer) {
+      fail(`trustedIssuers[${index}].issuer`, "must not be this module's own encodeIssuer");
+    }
+    issuers.set(resolved.issuer, resolved);
+  });
+  return issuers;
 }

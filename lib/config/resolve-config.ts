@@ -1,5 +1,6 @@
 import type { JwtAlgorithm } from '../tokens/jwt.interfaces.js';
-import { type KeyLoaderPresence, importKeys } from '../keys/configured-keys.js';
+import { type KeyLoaderPresence, importKeys, importVerificationKeys } from '../keys/configured-keys.js';
+import { isPublishable } from '../keys/key-ring.js';
 import { JwtExtendedConfigError, fail } from './config-error.js';
 import { MAX_TIMER_MS } from '../loaders/deadline.js';
 import { KNOWN_OPTIONS } from './defaults.js';
@@ -16,6 +17,7 @@ import {
   errorFormat,
   finiteNumber,
   httpToken,
+  jwksPath,
   lifetime,
   optionalText,
   pick,
@@ -23,6 +25,7 @@ import {
   stringList,
   text,
   tokenLocations,
+  trustedIssuers,
 } from './option-checks.js';
 
 export interface ResolvedConfig {
@@ -77,13 +80,26 @@ export function resolveConfig(options: JwtExtendedOptions, loaders: KeyLoaderPre
   const tokenCacheSize = finiteNumber(options, 'tokenCacheSize', 0);
   if (!Number.isInteger(tokenCacheSize)) fail('tokenCacheSize', 'must be a whole number of tokens');
 
+  // Tokens this app issues must verify here; with neither set, any `aud` is foreign (RFC 7519 §4.1.3).
+  const decodeAudience = stringList(options.decodeAudience, 'decodeAudience') ?? stringList(options.encodeAudience, 'encodeAudience');
+  const keys = importKeys(options, algorithm, allowedAlgorithms, loaders);
+  const verificationKeys = importVerificationKeys(options, loaders);
+  const path = jwksPath(options.jwksPath);
+  const publishable =
+    (keys.public && isPublishable(algorithm, keys.public)) || verificationKeys.some(({ algorithm: alg, key }) => isPublishable(alg, key));
+  if (path !== undefined && !publishable) {
+    fail(
+      'jwksPath',
+      'has no public key to publish: HS* secrets are never published, RSA-PSS-restricted keys have no JWK form (configure an asymmetric key)',
+    );
+  }
+
   const config: JwtExtendedConfig = {
     accessTokenExpires: lifetime(options, 'accessTokenExpires'),
     refreshTokenExpires: lifetime(options, 'refreshTokenExpires'),
     algorithm,
     allowedAlgorithms,
-    // Tokens this app issues must verify here; with neither set, any `aud` is foreign (RFC 7519 §4.1.3).
-    decodeAudience: stringList(options.decodeAudience, 'decodeAudience') ?? stringList(options.encodeAudience, 'encodeAudience'),
+    decodeAudience,
     decodeIssuer: optionalText(options.decodeIssuer, 'decodeIssuer'),
     decodeLeeway: finiteNumber(options, 'decodeLeeway', 0),
     encodeAudience: stringList(options.encodeAudience, 'encodeAudience') ? options.encodeAudience : undefined,
@@ -92,7 +108,7 @@ export function resolveConfig(options: JwtExtendedOptions, loaders: KeyLoaderPre
     errorMessageKey: text(options, 'errorMessageKey'),
     errorFormat: errorFormat(options),
     identityClaim: text(options, 'identityClaim'),
-    keys: importKeys(options, algorithm, allowedAlgorithms, loaders),
+    keys,
     tokenLocation: tokenLocations(options),
     verifySub: bool(options, 'verifySub'),
     headerName: httpToken(options, 'headerName'),
@@ -116,8 +132,11 @@ export function resolveConfig(options: JwtExtendedOptions, loaders: KeyLoaderPre
     loaderTimeout: finiteNumber(options, 'loaderTimeout', 0, MAX_TIMER_MS),
     tokenCacheSize,
     claimsSchema: claimsSchema(options.claimsSchema),
-
     wsAllowedOrigins: allowedOrigins(options),
+    keyId: optionalText(options.keyId, 'keyId'),
+    verificationKeys,
+    jwksPath: path,
+    trustedIssuers: trustedIssuers(options, decodeAudience),
   };
   return { config, warnings: riskWarnings(config) };
 }
@@ -169,5 +188,14 @@ function riskWarnings(config: JwtExtendedConfig): string[] {
   }
   if (config.accessTokenExpires === false) warnings.push('access tokens never expire (accessTokenExpires: false)');
   if (config.refreshTokenExpires === false) warnings.push('refresh tokens never expire (refreshTokenExpires: false)');
+  for (const { issuer, jwksUri } of config.trustedIssuers.values()) {
+    const { protocol, hostname } = new URL(jwksUri);
+    // Loopback is where tests and sidecars live; anywhere else, a key set fetched without TLS can be swapped in transit.
+    if (protocol === 'http:' && hostname !== 'localhost' && hostname !== '127.0.0.1' && hostname !== '[::1]') {
+      warnings.push(
+        `the key set of trusted issuer ${issuer} is fetched over plain http (${jwksUri}): anyone on the path can replace its keys`,
+      );
+    }
+  }
   return warnings;
 }

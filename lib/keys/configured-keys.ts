@@ -1,6 +1,7 @@
 import type { KeyObject } from 'node:crypto';
 import { fail } from '../config/config-error.js';
-import type { JwtExtendedConfig } from '../config/jwt-extended-config.js';
+import type { JwtExtendedConfig, ResolvedVerificationKey } from '../config/jwt-extended-config.js';
+import { algorithmName } from '../config/option-checks.js';
 import type { JwtExtendedOptions } from '../config/jwt-extended-options.interface.js';
 import { createSignature, verifySignature } from '../tokens/jws.js';
 import type { AsymmetricAlgorithm, JwtAlgorithm } from '../tokens/jwt.interfaces.js';
@@ -8,6 +9,7 @@ import {
   KeyError,
   assertKeyFitsAlgorithm,
   assertSecretFitsAlgorithm,
+  importKey,
   isSymmetric,
   toPrivateKey,
   toPublicKey,
@@ -79,4 +81,32 @@ export function importKeys(
     if (error instanceof KeyError) fail(error.option, error.problem);
     throw error;
   }
+}
+
+/**
+ * `verificationKeys`: each key imported for its own algorithm with every check a configured key
+ * gets; kids unique among them and apart from `keyId`.
+ */
+export function importVerificationKeys(options: JwtExtendedOptions, loaders: KeyLoaderPresence): ResolvedVerificationKey[] {
+  const value: unknown = options.verificationKeys;
+  if (value === undefined) return [];
+  if (!Array.isArray(value)) fail('verificationKeys', 'must be an array of { kid, algorithm, key }');
+  // The loader is asked for every token's key: keys configured beside it would silently never be used.
+  if (loaders.decodeKey) fail('verificationKeys', 'cannot be combined with a decodeKey loader (the loader chooses keys by kid itself)');
+  const kids = new Set<string>(typeof options.keyId === 'string' ? [options.keyId] : []);
+  return value.map((entry: unknown, index): ResolvedVerificationKey => {
+    const option = `verificationKeys[${index}]` as const;
+    if (typeof entry !== 'object' || entry === null) fail(option, 'must be an object { kid, algorithm, key }');
+    const { kid, algorithm, key } = entry as Record<string, unknown>;
+    if (typeof kid !== 'string' || kid === '') fail(`${option}.kid`, 'must be a non-empty string');
+    if (kids.has(kid)) fail(`${option}.kid`, `${JSON.stringify(kid)} is used by another key: kids must be unique`);
+    kids.add(kid);
+    const alg = algorithmName(algorithm, `${option}.algorithm`);
+    try {
+      return Object.freeze({ kid, algorithm: alg, key: importKey(key, alg, 'verify', `${option}.key`) });
+    } catch (error) {
+      if (error instanceof KeyError) fail(error.option, error.problem);
+      throw error;
+    }
+  });
 }

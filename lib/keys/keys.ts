@@ -2,7 +2,14 @@ import { KeyObject, X509Certificate, createPrivateKey, createPublicKey, createSe
 import type { AsymmetricAlgorithm, JwtAlgorithm, SymmetricAlgorithm } from '../tokens/jwt.interfaces.js';
 
 /** Where a key came from: a module option, or what a key loader returned. */
-export type KeySource = 'secretKey' | 'privateKey' | 'publicKey' | 'loaders.encodeKey' | 'loaders.decodeKey';
+export type KeySource =
+  | 'secretKey'
+  | 'privateKey'
+  | 'publicKey'
+  | 'loaders.encodeKey'
+  | 'loaders.decodeKey'
+  | `verificationKeys[${number}].key`
+  | 'a remote key set';
 
 /** A key that cannot serve the algorithm it was given for. `option` is the key at fault; `problem` says why. */
 export class KeyError extends Error {

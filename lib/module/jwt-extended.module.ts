@@ -2,7 +2,7 @@ import { Module } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
 import { JWT_EXTENDED_CONFIG } from '../config/injection-tokens.js';
 import { ConfigurableModuleClass, MODULE_OPTIONS_TOKEN } from './jwt-extended.module-definition.js';
-import { EXPORTED_SERVICES, SERVICES, configProvider } from './jwt-extended.providers.js';
+import { EXPORTED_SERVICES, SERVICES, configProvider, keyRingProvider } from './jwt-extended.providers.js';
 
 /**
  * Flask-JWT-Extended for NestJS.
@@ -16,7 +16,7 @@ import { EXPORTED_SERVICES, SERVICES, configProvider } from './jwt-extended.prov
 @Module({
   // DiscoveryModule: the start-up check of `@CurrentUser()` handlers walks the app's controllers.
   imports: [DiscoveryModule],
-  providers: [configProvider(MODULE_OPTIONS_TOKEN), ...SERVICES],
+  providers: [configProvider(MODULE_OPTIONS_TOKEN), keyRingProvider, ...SERVICES],
   exports: [...EXPORTED_SERVICES, JWT_EXTENDED_CONFIG],
 })
 export class JwtExtendedModule extends ConfigurableModuleClass {}

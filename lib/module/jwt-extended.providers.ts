@@ -10,6 +10,7 @@ import { CurrentUserCheck } from '../decorators/current-user-check.service.js';
 import { ErrorResponder } from '../errors/error-responder.service.js';
 import { JwtErrorFilter } from '../errors/jwt-error.filter.js';
 import { JwtGuard } from '../guard/jwt.guard.js';
+import { KeyRing } from '../keys/key-ring.js';
 import type { JwtExtendedLoaders, ResolvedLoaders } from '../loaders/jwt-extended-loaders.interface.js';
 import { LOADER_ROLES, type LoaderRole, isErrorLoaderRole, isLoaderRole } from '../loaders/loader-roles.js';
 import { RequestVerifier } from '../request/request-verifier.service.js';
@@ -17,6 +18,7 @@ import { TokenExtractor } from '../request/token-extractor.service.js';
 import { JwtExtendedService } from '../service/jwt-extended.service.js';
 import { TokenDecoder } from '../tokens/token-decoder.service.js';
 import { TokenSigner } from '../tokens/token-signer.service.js';
+import { JwksRoute } from './jwks-route.js';
 
 const logger = new Logger('JwtExtendedModule');
 
@@ -38,9 +40,16 @@ export function configProvider(optionsToken: string | symbol): Provider {
   };
 }
 
+/** Keys by `kid` and the public JWKS: thumbprints and JWK export (jose) are asynchronous, so they are computed once here. */
+export const keyRingProvider: Provider = {
+  provide: KeyRing,
+  inject: [JWT_EXTENDED_CONFIG],
+  useFactory: (config: JwtExtendedConfig) => KeyRing.create(config),
+};
+
 /** The library's own services; the first row is what the module exports. */
 export const EXPORTED_SERVICES = [JwtExtendedService, JwtGuard, RequestVerifier, ErrorResponder, JwtErrorFilter];
-export const SERVICES = [...EXPORTED_SERVICES, TokenSigner, TokenDecoder, TokenExtractor, CookieWriter, CurrentUserCheck];
+export const SERVICES = [...EXPORTED_SERVICES, TokenSigner, TokenDecoder, TokenExtractor, CookieWriter, CurrentUserCheck, JwksRoute];
 
 export function loaderEntries(loaders: JwtExtendedLoaders | undefined): [LoaderRole, Type][] {
   if (loaders === undefined) return [];

@@ -5,6 +5,7 @@ import { validateJwtRequiredOptions } from '../decorators/jwt-required.decorator
 import { JwtDecodeException, applyErrorBody } from '../errors/exceptions.js';
 import { JWT_EXTENDED_CONFIG } from '../config/injection-tokens.js';
 import type { JwtExtendedConfig } from '../config/jwt-extended-config.js';
+import { KeyRing, type PublicJwks } from '../keys/key-ring.js';
 import type { HttpRequestLike, HttpResponseLike } from '../request/http-adapter.js';
 import { requireJwtState } from '../request/jwt-request-state.js';
 import { RequestVerifier } from '../request/request-verifier.service.js';
@@ -27,7 +28,17 @@ export class JwtExtendedService {
     private readonly decoder: TokenDecoder,
     private readonly verifier: RequestVerifier,
     private readonly cookies: CookieWriter,
+    private readonly keyRing: KeyRing,
   ) {}
+
+  /**
+   * The public keys tokens of this module are verified with, as a JWKS: the current signing key's
+   * public half and the asymmetric `verificationKeys`, each with `kid`, `alg` and `use: 'sig'`.
+   * Never a private key or an HS* secret. What the `jwksPath` route serves.
+   */
+  getPublicJwks(): PublicJwks {
+    return this.keyRing.publicJwks();
+  }
 
   /** Flask `create_access_token`. */
   createAccessToken(identity: unknown, options?: CreateAccessTokenOptions): Promise<string> {

@@ -1,17 +1,25 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { ClaimsValidator } from '../claims/claims-validator.js';
-import { createHash, timingSafeEqual } from 'node:crypto';
-import { CsrfException, ExpiredTokenException, JwtDecodeException, type JwtExceptionOptions } from '../errors/exceptions.js';
+import { type KeyObject, createHash, timingSafeEqual } from 'node:crypto';
+import {
+  CsrfException,
+  ExpiredTokenException,
+  JwtDecodeException,
+  type JwtExceptionOptions,
+  JwtUnavailableException,
+} from '../errors/exceptions.js';
 import type { ResolvedLoaders } from '../loaders/jwt-extended-loaders.interface.js';
 import { settleLoader } from '../loaders/settle-loader.js';
 import { JWT_EXTENDED_CONFIG, JWT_EXTENDED_LOADERS } from '../config/injection-tokens.js';
-import type { JwtExtendedConfig } from '../config/jwt-extended-config.js';
+import type { JwtExtendedConfig, ResolvedTrustedIssuer } from '../config/jwt-extended-config.js';
 import { type UnverifiedToken, own, parseCompactToken } from './compact-token.js';
 import { verifySignature } from './jws.js';
-import type { JwtAlgorithm, JwtHeader, JwtPayload, VerifiedJwt } from './jwt.interfaces.js';
+import type { AsymmetricAlgorithm, JwtAlgorithm, JwtHeader, JwtPayload, VerifiedJwt } from './jwt.interfaces.js';
+import { KeyRing } from '../keys/key-ring.js';
 import { isSymmetric } from '../keys/keys.js';
 import { LoaderKeyCache } from '../keys/loader-key-cache.js';
-import { VerifiedTokenCache } from './verified-token-cache.js';
+import { KeySetUnavailableError, RemoteKeySet } from '../keys/remote-key-set.js';
+import { type KeyStillTrusted, VerifiedTokenCache } from './verified-token-cache.js';
 
 export interface DecodeTokenOptions {
   /** CSRF double-submit value: the token's `csrf` claim must equal it. */
@@ -20,7 +28,6 @@ export interface DecodeTokenOptions {
   allowExpired?: boolean;
 }
 
-/** Nested claim values are shared by every copy of a verified token (and by the cache): make them read-only. */
 /**
  * Freezes every object nested in `object`'s values (not `object` itself). Iterative, not
  * recursive: an unverified payload may nest thousands of levels deep, and a stack overflow
@@ -34,6 +41,11 @@ function freezeValues(object: object): void {
     Object.freeze(value);
     for (const item of Object.values(value)) pending.push(item);
   }
+}
+
+function audienceMatches(expected: readonly string[], aud: unknown): boolean {
+  if (typeof aud === 'string') return expected.includes(aud);
+  return Array.isArray(aud) && aud.some((item) => typeof item === 'string' && expected.includes(item));
 }
 
 /** Constant time whatever the lengths: both sides are hashed to 32 bytes first. */
@@ -53,15 +65,21 @@ export class TokenDecoder {
   /** Absent when disabled, or when a decodeKey loader must be asked for every token. */
   private readonly cache?: VerifiedTokenCache;
   private readonly claims?: ClaimsValidator;
+  /** `trustedIssuers` by exact `iss`, each with its lazily fetched key set. */
+  private readonly issuers: ReadonlyMap<string, { settings: ResolvedTrustedIssuer; keySet: RemoteKeySet }>;
 
   constructor(
     @Inject(JWT_EXTENDED_CONFIG) private readonly config: JwtExtendedConfig,
     @Inject(JWT_EXTENDED_LOADERS) private readonly loaders: ResolvedLoaders,
+    private readonly ring: KeyRing,
   ) {
     this.claims = ClaimsValidator.for(config);
     if (config.tokenCacheSize > 0 && !loaders.decodeKey) {
       this.cache = new VerifiedTokenCache(config.tokenCacheSize, config.decodeLeeway);
     }
+    this.issuers = new Map(
+      [...config.trustedIssuers].map(([issuer, settings]) => [issuer, { settings, keySet: new RemoteKeySet(settings) }]),
+    );
   }
 
   /** Parses without verifying anything: for reading `kid`, `jti`, `csrf` of a token you hold. */
@@ -78,27 +96,85 @@ export class TokenDecoder {
     const cache = allowExpired ? undefined : this.cache;
     let jwt = cache && typeof token === 'string' ? cache.get(token, Date.now() / 1000) : undefined;
     if (!jwt) {
-      jwt = await this.verify(token, allowExpired);
-      cache?.set(token as string, jwt);
+      let stillTrusted: KeyStillTrusted | undefined;
+      [jwt, stillTrusted] = await this.verify(token, allowExpired);
+      cache?.set(token as string, jwt, stillTrusted);
     }
     this.checkCsrf(jwt.header, jwt.payload, options.csrfValue);
     return jwt as VerifiedJwt<Claims>;
   }
 
-  /** Signature and registered claims: what is true of the token whoever presents it. */
-  private async verify(token: unknown, allowExpired: boolean): Promise<VerifiedJwt> {
+  /**
+   * Signature and registered claims: what is true of the token whoever presents it. For a
+   * remote issuer's token, also how the cache learns that its key left the issuer's set.
+   */
+  private async verify(token: unknown, allowExpired: boolean): Promise<[VerifiedJwt, KeyStillTrusted | undefined]> {
     const unverified = this.parseUnverified(token);
-    const alg = this.allowedAlgorithm(unverified.header);
-    const key = this.loaders.decodeKey ? await this.loaderKey(alg, unverified) : this.configKey(alg);
+    const iss = this.issuers.size > 0 ? own(unverified.payload, 'iss') : undefined;
+    const issuer = typeof iss === 'string' ? this.issuers.get(iss) : undefined;
+    let alg: JwtAlgorithm;
+    let key: KeyObject;
+    let stillTrusted: KeyStillTrusted | undefined;
+    if (issuer) {
+      [alg, key, stillTrusted] = await this.remoteKey(issuer.settings, issuer.keySet, unverified.header);
+    } else if (this.loaders.decodeKey) {
+      alg = this.allowedAlgorithm(unverified.header);
+      key = await this.loaderKey(alg, unverified);
+    } else {
+      [alg, key] = this.localKey(unverified.header);
+    }
     if (!verifySignature(alg, key, unverified.signingInput, unverified.signature)) {
       throw this.invalid('Signature verification failed');
     }
     const { header, payload } = unverified;
-    this.checkRegisteredClaims(header, payload, allowExpired);
+    this.checkRegisteredClaims(header, payload, allowExpired, issuer?.settings);
     freezeValues(header);
     // claimsSchema runs here, inside what the cache keeps: once per token, its output cached.
     const checked = this.claims ? await this.claims.decoded(header, this.withDefaults(payload)) : payload;
-    return { header, payload: this.withDefaults(checked) };
+    return [{ header, payload: this.withDefaults(checked) }, stillTrusted];
+  }
+
+  /**
+   * A configured key: the one its `kid` names, for that key's algorithm only, when kids are in
+   * use; otherwise (or for a token without `kid`) the current key for an allowed algorithm.
+   */
+  private localKey(header: JwtHeader): [JwtAlgorithm, KeyObject] {
+    const kid = own(header, 'kid');
+    if (kid === undefined || !this.ring.usesKids) {
+      const alg = this.allowedAlgorithm(header);
+      return [alg, this.configKey(alg)];
+    }
+    const entry = typeof kid === 'string' ? this.ring.get(kid) : undefined;
+    if (!entry) throw this.invalid('Unknown key id');
+    if (own(header, 'alg') !== entry.algorithm) throw this.invalid('The specified alg value is not allowed');
+    this.checkExtensions(header);
+    return [entry.algorithm, entry.key];
+  }
+
+  /** A trusted issuer's key: by the `kid` its tokens must carry, for one of its algorithms, from its key set. */
+  private async remoteKey(
+    settings: ResolvedTrustedIssuer,
+    keySet: RemoteKeySet,
+    header: JwtHeader,
+  ): Promise<[JwtAlgorithm, KeyObject, KeyStillTrusted]> {
+    const alg = own(header, 'alg');
+    if (typeof alg !== 'string' || !settings.algorithms.has(alg as AsymmetricAlgorithm)) {
+      throw this.invalid('The specified alg value is not allowed');
+    }
+    this.checkExtensions(header);
+    const kid = own(header, 'kid');
+    if (typeof kid !== 'string') throw this.invalid('Unknown key id');
+    let found;
+    try {
+      found = await keySet.lookup(kid, alg as AsymmetricAlgorithm);
+    } catch (error) {
+      if (error instanceof KeySetUnavailableError) throw new JwtUnavailableException('Key set unavailable');
+      throw error;
+    }
+    if ('unknownKid' in found) throw this.invalid('Unknown key id');
+    if ('unfit' in found) throw this.invalid('Invalid key for the token algorithm');
+    const { key } = found;
+    return [alg as JwtAlgorithm, key, () => keySet.holds(kid, key)];
   }
 
   private invalid(reason: string, header?: JwtHeader, payload?: Record<string, unknown>): JwtDecodeException {
@@ -117,11 +193,15 @@ export class TokenDecoder {
     if (typeof alg !== 'string' || !this.config.allowedAlgorithms.has(alg as JwtAlgorithm)) {
       throw this.invalid('The specified alg value is not allowed');
     }
+    this.checkExtensions(header);
+    return alg as JwtAlgorithm;
+  }
+
+  private checkExtensions(header: JwtHeader): void {
     // No JWS extension is implemented, so any critical one must be refused (RFC 7515 §4.1.11).
     if (own(header, 'crit') !== undefined) throw this.invalid('Unsupported critical header parameter');
     const b64 = own(header, 'b64');
     if (b64 !== undefined && b64 !== true) throw this.invalid('Unencoded payloads (b64) are not supported');
-    return alg as JwtAlgorithm;
   }
 
   private async loaderKey(alg: JwtAlgorithm, { header, payload }: UnverifiedToken) {
@@ -147,8 +227,16 @@ export class TokenDecoder {
     return key;
   }
 
-  /** What is true of the token whoever presents it: time window, audience, issuer, identity. */
-  private checkRegisteredClaims(header: JwtHeader, payload: Record<string, unknown>, allowExpired: boolean): void {
+  /**
+   * What is true of the token whoever presents it: time window, audience, issuer, identity.
+   * A trusted issuer's token is checked against that issuer's audience; its `iss` already chose it.
+   */
+  private checkRegisteredClaims(
+    header: JwtHeader,
+    payload: Record<string, unknown>,
+    allowExpired: boolean,
+    trusted?: ResolvedTrustedIssuer,
+  ): void {
     const { decodeLeeway: leeway, identityClaim } = this.config;
     const now = Date.now() / 1000;
     const exp = own(payload, 'exp');
@@ -171,10 +259,11 @@ export class TokenDecoder {
 
     // With no audience of its own, this app is not the recipient of a token addressed to anyone (RFC 7519 §4.1.3).
     const aud = own(payload, 'aud');
-    if (this.config.decodeAudience ? !this.audienceMatches(aud) : aud !== undefined) {
+    const audience = trusted ? trusted.audience : this.config.decodeAudience;
+    if (audience ? !audienceMatches(audience, aud) : aud !== undefined) {
       throw this.invalid('Invalid audience', header, payload);
     }
-    if (this.config.decodeIssuer !== undefined && own(payload, 'iss') !== this.config.decodeIssuer) {
+    if (!trusted && this.config.decodeIssuer !== undefined && own(payload, 'iss') !== this.config.decodeIssuer) {
       throw this.invalid('Invalid issuer', header, payload);
     }
     if (own(payload, identityClaim) === undefined) throw this.invalid(`Missing claim: ${identityClaim}`, header, payload);
@@ -192,12 +281,6 @@ export class TokenDecoder {
     if (typeof csrf !== 'string' || !sameSecret(csrf, csrfValue)) {
       throw new CsrfException('CSRF double submit tokens do not match', context);
     }
-  }
-
-  private audienceMatches(aud: unknown): boolean {
-    const expected = this.config.decodeAudience!;
-    if (typeof aud === 'string') return expected.includes(aud);
-    return Array.isArray(aud) && aud.some((item) => typeof item === 'string' && expected.includes(item));
   }
 
   /** A new object with Flask's defaults for claims its own tokens always carry; nested values read-only. */

@@ -9,6 +9,7 @@ import { LIFETIME_FORMS, parseLifetime } from './duration.js';
 import { assertJsonSerializable } from './json-claims.js';
 import { signCompact } from './jws.js';
 import { isSymmetric } from '../keys/keys.js';
+import { KeyRing } from '../keys/key-ring.js';
 import { LoaderKeyCache } from '../keys/loader-key-cache.js';
 
 export interface CreateRefreshTokenOptions {
@@ -30,11 +31,15 @@ export interface CreateAccessTokenOptions extends CreateRefreshTokenOptions {
 export class TokenSigner {
   private readonly loaderKeys = new LoaderKeyCache('sign');
   private readonly claims?: ClaimsValidator;
+  /** `kid` of created tokens: a derived thumbprint describes the configured key, not one an encodeKey loader returns. */
+  private readonly kid: string | undefined;
 
   constructor(
     @Inject(JWT_EXTENDED_CONFIG) private readonly config: JwtExtendedConfig,
     @Inject(JWT_EXTENDED_LOADERS) private readonly loaders: ResolvedLoaders,
+    ring: KeyRing,
   ) {
+    this.kid = loaders.encodeKey ? config.keyId : ring.currentKid;
     this.claims = ClaimsValidator.for(config);
   }
 
@@ -54,6 +59,7 @@ export class TokenSigner {
     const header: Record<string, unknown> = {
       alg: config.algorithm,
       typ: 'JWT',
+      ...(this.kid === undefined ? undefined : { kid: this.kid }),
       ...(loaders.additionalHeaders ? await loaders.additionalHeaders.additionalHeaders(identity) : undefined),
       ...options.additionalHeaders,
     };

@@ -1,17 +1,22 @@
 import { own } from './compact-token.js';
 import type { JwtHeader, JwtPayload, VerifiedJwt } from './jwt.interfaces.js';
 
+/** Whether the key a token was verified with is still trusted (a remote issuer's key may leave its set). */
+export type KeyStillTrusted = () => boolean;
+
 interface Entry {
   header: JwtHeader;
   payload: JwtPayload;
   /** Seconds since the epoch from which the token counts as expired (`exp` + leeway). */
   expiresAt: number;
+  stillTrusted?: KeyStillTrusted;
 }
 
 /**
  * Tokens whose signature and registered claims were verified, keyed by the whole
  * token string, so a client sending the same token again skips parsing and the
- * signature check. An entry is never returned at or after its expiry. Only what is
+ * signature check. An entry is never returned at or after its expiry, nor once its
+ * remote key has left the issuer's set (or the set is past its cache age). Only what is
  * true of the token itself is cached: type, freshness, CSRF, revocation, claims
  * verification and user lookup are checked on every request.
  *
@@ -31,20 +36,20 @@ export class VerifiedTokenCache {
   get(token: string, nowSeconds: number): VerifiedJwt | undefined {
     const entry = this.entries.get(token);
     if (entry === undefined) return undefined;
-    if (nowSeconds >= entry.expiresAt) {
+    if (nowSeconds >= entry.expiresAt || (entry.stillTrusted && !entry.stillTrusted())) {
       this.entries.delete(token);
       return undefined;
     }
     return { header: { ...entry.header }, payload: { ...entry.payload } };
   }
 
-  set(token: string, { header, payload }: VerifiedJwt): void {
+  set(token: string, { header, payload }: VerifiedJwt, stillTrusted?: KeyStillTrusted): void {
     if (this.entries.size >= this.maxEntries) {
       // Oldest first: Map keeps insertion order.
       this.entries.delete(this.entries.keys().next().value!);
     }
     const exp = own(payload, 'exp');
     const expiresAt = typeof exp === 'number' ? exp + this.leeway : Number.POSITIVE_INFINITY;
-    this.entries.set(token, { header: { ...header }, payload: { ...payload }, expiresAt });
+    this.entries.set(token, { header: { ...header }, payload: { ...payload }, expiresAt, stillTrusted });
   }
 }
