@@ -28,8 +28,8 @@ export type { PublicJwk, PublicJwks } from './keys/key-ring.js';
 // Route protection
 export { JwtGuard } from './guard/jwt.guard.js';
 export type { HttpRequestLike, HttpResponseLike } from './request/http-adapter.js';
-export { rememberHandshake } from './request/ws-context.js';
-export type { WsHandshakeLike } from './request/ws-context.js';
+export { rememberHandshake } from './request/contexts/ws-context.js';
+export type { WsHandshakeLike } from './request/contexts/ws-context.js';
 export { JwtRequired } from './decorators/jwt-required.decorator.js';
 export { JwtPublic } from './decorators/jwt-public.decorator.js';
 export type { JwtRequiredOptions } from './decorators/jwt-required-options.interface.js';

@@ -1,5 +1,5 @@
 import { type ExecutionContext, type PipeTransform, type Type, createParamDecorator } from '@nestjs/common';
-import { contextAdapter } from '../request/execution-contexts.js';
+import { contextAdapter } from '../request/contexts/execution-contexts.js';
 import { requireJwtState } from '../request/jwt-request-state.js';
 import { currentUserOf } from '../service/jwt-extended.service.js';
 import type { JwtPayload } from '../tokens/jwt.interfaces.js';

@@ -1,6 +1,6 @@
 import { type ArgumentsHost, Catch, type HttpException, Logger } from '@nestjs/common';
 import { BaseExceptionFilter } from '@nestjs/core';
-import { contextAdapter } from '../request/execution-contexts.js';
+import { contextAdapter } from '../request/contexts/execution-contexts.js';
 import { ContextLibraryException, libraryExceptionOf } from './context-exception.js';
 import { ErrorResponder } from './error-responder.service.js';
 import { JwtExtendedException } from './exceptions.js';

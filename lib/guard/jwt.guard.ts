@@ -5,7 +5,7 @@ import { JWT_EXTENDED_CONFIG } from '../config/injection-tokens.js';
 import { JWT_PUBLIC_METADATA, JWT_REQUIRED_METADATA } from '../decorators/metadata-keys.js';
 import type { JwtExtendedConfig } from '../config/jwt-extended-config.js';
 import type { HttpRequestLike } from '../request/http-adapter.js';
-import { contextAdapter } from '../request/execution-contexts.js';
+import { contextAdapter } from '../request/contexts/execution-contexts.js';
 import { isGuarded, markGuarded } from '../request/jwt-request-state.js';
 import { RequestVerifier } from '../request/request-verifier.service.js';
 

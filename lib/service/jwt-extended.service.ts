@@ -9,7 +9,7 @@ import { KeyRing, type PublicJwks } from '../keys/key-ring.js';
 import type { HttpRequestLike, HttpResponseLike } from '../request/http-adapter.js';
 import { requireJwtState } from '../request/jwt-request-state.js';
 import { RequestVerifier } from '../request/request-verifier.service.js';
-import { handshakeRequest, toWsException } from '../request/ws-context.js';
+import { handshakeRequest, toWsException } from '../request/contexts/ws-context.js';
 import { type UnverifiedToken, own } from '../tokens/compact-token.js';
 import type { JwtHeader, JwtPayload, TokenLocation, VerifiedJwt } from '../tokens/jwt.interfaces.js';
 import { type DecodeTokenOptions, TokenDecoder } from '../tokens/token-decoder.service.js';

@@ -7,12 +7,12 @@
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import { type ExecutionContext, HttpException } from '@nestjs/common';
-import type { JwtExtendedConfig } from '../config/jwt-extended-config.js';
-import { errorResponseOf } from '../errors/error-responder.service.js';
-import { JwtExtendedException } from '../errors/exceptions.js';
+import type { JwtExtendedConfig } from '../../config/jwt-extended-config.js';
+import { errorResponseOf } from '../../errors/error-responder.service.js';
+import { JwtExtendedException } from '../../errors/exceptions.js';
 import type { ExecutionContextAdapter } from './execution-contexts.js';
-import type { HttpRequestLike } from './http-adapter.js';
-import { clearGuarded } from './jwt-request-state.js';
+import type { HttpRequestLike } from '../http-adapter.js';
+import { clearGuarded } from '../jwt-request-state.js';
 
 /** What the library reads of a WebSocket handshake: a socket.io `socket.handshake`, or the `ws` upgrade request. */
 export interface WsHandshakeLike {

@@ -1,7 +1,7 @@
 import type { ArgumentsHost, ExecutionContext, HttpException } from '@nestjs/common';
-import type { JwtExtendedConfig } from '../config/jwt-extended-config.js';
+import type { JwtExtendedConfig } from '../../config/jwt-extended-config.js';
 import { graphqlContext } from './graphql-context.js';
-import type { HttpRequestLike, HttpResponseLike } from './http-adapter.js';
+import type { HttpRequestLike, HttpResponseLike } from '../http-adapter.js';
 import { rpcContext } from './rpc-context.js';
 import { wsContext } from './ws-context.js';
 

@@ -1,11 +1,11 @@
 import { type ArgumentsHost, type ExecutionContext, HttpException } from '@nestjs/common';
 import { throwError } from 'rxjs';
-import { markLibraryException } from '../errors/context-exception.js';
-import { JwtExtendedException } from '../errors/exceptions.js';
-import type { TokenLocation } from '../tokens/jwt.interfaces.js';
+import { markLibraryException } from '../../errors/context-exception.js';
+import { JwtExtendedException } from '../../errors/exceptions.js';
+import type { TokenLocation } from '../../tokens/jwt.interfaces.js';
 import type { ExecutionContextAdapter } from './execution-contexts.js';
-import type { HttpRequestLike } from './http-adapter.js';
-import { setDefaultLocations } from './jwt-request-state.js';
+import type { HttpRequestLike } from '../http-adapter.js';
+import { setDefaultLocations } from '../jwt-request-state.js';
 
 /*
  * Microservice handlers (`context.getType() === 'rpc'`). Nothing of @nestjs/microservices is

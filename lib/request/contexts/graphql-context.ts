@@ -1,7 +1,7 @@
 import { type ArgumentsHost, HttpException } from '@nestjs/common';
-import { errorExtensions } from '../errors/exceptions.js';
+import { errorExtensions } from '../../errors/exceptions.js';
 import type { ExecutionContextAdapter } from './execution-contexts.js';
-import { type HttpRequestLike, type HttpResponseLike, linkedResponse } from './http-adapter.js';
+import { type HttpRequestLike, type HttpResponseLike, linkedResponse } from '../http-adapter.js';
 
 /**
  * The GraphQL context object (a resolver's third argument) as the drivers fill it: Apollo on
