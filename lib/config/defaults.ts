@@ -95,6 +95,7 @@ const OPTION_NAMES = {
   maxTokenLength: true,
   loaderTimeout: true,
   tokenCacheSize: true,
+  refreshTokenRotation: true,
 } as const satisfies Record<keyof JwtExtendedOptions, true>;
 
 /** Names `resolveConfig` accepts; anything else is a typo and stops start-up. */

@@ -58,4 +58,6 @@ export interface JwtExtendedConfig {
   /** Milliseconds, 0 to 2^31−1; 0 means no deadline. */
   loaderTimeout: number;
   tokenCacheSize: number;
+  /** Present when refresh tokens rotate; `reuseInterval` in seconds. */
+  refreshTokenRotation?: { readonly reuseInterval: number };
 }

@@ -17,6 +17,7 @@ import {
   lifetime,
   optionalText,
   pick,
+  refreshTokenRotation,
   sameSite,
   stringList,
   text,
@@ -75,9 +76,11 @@ export function resolveConfig(options: JwtExtendedOptions, loaders: KeyLoaderPre
   const tokenCacheSize = finiteNumber(options, 'tokenCacheSize', 0);
   if (!Number.isInteger(tokenCacheSize)) fail('tokenCacheSize', 'must be a whole number of tokens');
 
+  const accessTokenExpires = lifetime(options, 'accessTokenExpires');
+  const refreshTokenExpires = lifetime(options, 'refreshTokenExpires');
   const config: JwtExtendedConfig = {
-    accessTokenExpires: lifetime(options, 'accessTokenExpires'),
-    refreshTokenExpires: lifetime(options, 'refreshTokenExpires'),
+    accessTokenExpires,
+    refreshTokenExpires,
     algorithm,
     allowedAlgorithms,
     // Tokens this app issues must verify here; with neither set, any `aud` is foreign (RFC 7519 §4.1.3).
@@ -113,6 +116,7 @@ export function resolveConfig(options: JwtExtendedOptions, loaders: KeyLoaderPre
     maxTokenLength,
     loaderTimeout: finiteNumber(options, 'loaderTimeout', 0, MAX_TIMER_MS),
     tokenCacheSize,
+    refreshTokenRotation: refreshTokenRotation(options, { access: accessTokenExpires, refresh: refreshTokenExpires }),
   };
   return { config, warnings: riskWarnings(config) };
 }
