@@ -110,6 +110,8 @@ describe.each(ADAPTER_STORE_PAIRS)('refresh-token rotation, reuseInterval 0 (%s,
       SECRET,
     );
     await refresh(t.url, legacy).expect(401, REVOKED);
+    // Not reuse (nothing was consumed): the loader hears nothing.
+    expect(ReuseRecorder.told.filter((payload) => payload.jti === 'legacy')).toHaveLength(0);
   });
 
   it('an unknown family (its record expired or lost) is refused at the guard', async () => {
