@@ -4,6 +4,7 @@ import { AuthController } from './auth/auth.controller.js';
 import { CookieAuthController } from './cookie/cookie-auth.controller.js';
 import { PageController } from './pages/page.controller.js';
 import { REVOCATIONS, redisModule, revocationStore } from './revocation/revocation.module.js';
+import { ReuseAlarm, refreshFamilies } from './rotation/refresh-families.js';
 import { UserLoaders } from './users/user-loaders.js';
 import { UsersService } from './users/users.service.js';
 
@@ -32,6 +33,8 @@ export class AppModule {
             accessTokenExpires: '15m',
             refreshTokenExpires: '30d',
             cookieSameSite: 'Strict',
+            // Refresh tokens are single-use; a repeat within 10 s (two tabs) gets the same successor.
+            refreshTokenRotation: { reuseInterval: 10 },
           }),
           loaders: {
             userIdentity: UserLoaders,
@@ -39,6 +42,8 @@ export class AppModule {
             tokenVerification: UserLoaders,
             userLookup: UserLoaders,
             blocklist: Store,
+            refreshTokenStore: refreshFamilies(settings.redisUrl),
+            refreshTokenReuse: ReuseAlarm,
           },
           // Every route needs an access token unless it says otherwise (@JwtPublic(), @JwtRequired({ ... })).
           globalGuard: true,
