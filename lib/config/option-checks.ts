@@ -140,8 +140,9 @@ export function refreshTokenRotation(
     fail('refreshTokenRotation', `must be an object such as { reuseInterval: 0 }, got ${JSON.stringify(value)}`);
   }
   for (const key of Object.keys(value)) {
-    if (key !== 'reuseInterval')
+    if (key !== 'reuseInterval') {
       fail('refreshTokenRotation', `has an unknown key ${JSON.stringify(key)}; its only option is reuseInterval`);
+    }
   }
   const reuseInterval = (value as { reuseInterval?: unknown }).reuseInterval ?? 0;
   const maxSeconds = Math.floor(MAX_TIMER_MS / 1000);

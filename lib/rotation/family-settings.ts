@@ -27,11 +27,16 @@ export function checkIds(...ids: unknown[]): void {
   }
 }
 
+export function checkExpiry(expiresAt: number): void {
+  if (typeof expiresAt !== 'number' || !Number.isFinite(expiresAt))
+    throw new TypeError('expiresAt must be a finite number of Unix seconds');
+}
+
 export function checkRotation(rotation: FamilyRotation): void {
   checkIds(rotation.family, rotation.presented, rotation.next?.jti, rotation.next?.token);
-  if (!Number.isFinite(rotation.reuseInterval) || rotation.reuseInterval < 0 || !Number.isFinite(rotation.expiresAt)) {
-    throw new TypeError('rotate needs a finite reuseInterval >= 0 and a finite expiresAt');
-  }
+  if (!Number.isFinite(rotation.reuseInterval) || rotation.reuseInterval < 0)
+    throw new TypeError('reuseInterval must be a finite number >= 0');
+  checkExpiry(rotation.expiresAt);
 }
 
 /** The 503 of a refresh-token store that cannot answer (the module gives it its error body where it leaves the library). */

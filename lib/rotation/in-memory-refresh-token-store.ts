@@ -1,7 +1,7 @@
 import type { JwtExtendedConfig } from '../config/jwt-extended-config.js';
 import type { FamilyRotation, RefreshTokenStore, RotationOutcome } from '../loaders/rotation-loaders.interface.js';
 import { CONFIGURE_STORE, type ConfigurableStore } from '../blocklist/store-settings.js';
-import { FamilySettings, checkIds, checkRotation } from './family-settings.js';
+import { FamilySettings, checkExpiry, checkIds, checkRotation } from './family-settings.js';
 
 /** One family: its current refresh token, the one consumed last (with its successor while a repeat is allowed), and until when it is kept (ms). */
 interface Family {
@@ -40,6 +40,7 @@ export class InMemoryRefreshTokenStore implements RefreshTokenStore, Configurabl
 
   async startFamily(family: string, jti: string, expiresAt: number): Promise<void> {
     checkIds(family, jti);
+    checkExpiry(expiresAt);
     this.families.set(family, { current: jti, reissueUntil: 0, revoked: false, until: Date.now() + this.settings.keepMs(expiresAt) });
     if (this.families.size >= this.sweepAt) this.sweep();
   }

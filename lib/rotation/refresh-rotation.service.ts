@@ -30,6 +30,15 @@ export interface RotateRefreshTokenOptions {
 
 const STORE_ROLE = 'refreshTokenStore';
 
+/** A family is kept as long as its tokens live: each needs a numeric `exp` (an `exp` in `additionalClaims` replaces the computed one). */
+function expiryOf(payload: Readonly<Record<string, unknown>>): number {
+  const exp = payload.exp;
+  if (typeof exp !== 'number' || !Number.isFinite(exp)) {
+    throw new TypeError('tokens of a refresh-token family need a numeric exp claim (check additionalClaims)');
+  }
+  return exp;
+}
+
 /** At start-up: rotation and its store come together (either alone would silently do nothing). */
 export function checkRotationLoaders(config: JwtExtendedConfig, loaders: ResolvedLoaders): void {
   if (config.refreshTokenRotation && !loaders.refreshTokenStore) {
@@ -74,7 +83,7 @@ export class RefreshRotation {
     }
     const family = randomUUID();
     const { token, payload } = await this.signer.mintInFamily(identity, 'refresh', { family }, options);
-    await this.settle(store.startFamily(family, payload.jti as string, payload.exp as number));
+    await this.settle(store.startFamily(family, payload.jti as string, expiryOf(payload)));
     return token;
   }
 
@@ -106,7 +115,7 @@ export class RefreshRotation {
         presented: jti,
         next: { jti: next.payload.jti as string, token: next.token },
         reuseInterval: this.config.refreshTokenRotation!.reuseInterval,
-        expiresAt: Math.max(access.payload.exp as number, next.payload.exp as number),
+        expiresAt: Math.max(expiryOf(access.payload), expiryOf(next.payload)),
       }),
     );
     switch (result.outcome) {

@@ -235,6 +235,9 @@ describe('start-up and call checks', () => {
     await expect(t.jwt.createRefreshToken('jo', { expiresDelta: false })).rejects.toThrow(TypeError);
     expect(claims(await t.jwt.createRefreshToken('jo', { expiresDelta: 60 })).fam).toEqual(expect.any(String));
   });
+  it('a non-numeric exp from additionalClaims is refused: the family could not be kept as long as the token lives', async () => {
+    await expect(t.jwt.createRefreshToken('jo', { additionalClaims: { exp: 'never' } })).rejects.toThrow(/numeric exp/);
+  });
   it('a fam given as an additional claim cannot choose the family', async () => {
     const token = await t.jwt.createRefreshToken('jo', { additionalClaims: { fam: 'chosen' } });
     expect(claims(token).fam).not.toBe('chosen');

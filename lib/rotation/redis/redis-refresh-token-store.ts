@@ -4,7 +4,7 @@ import { MAX_TIMER_MS, withDeadline } from '../../loaders/deadline.js';
 import type { JwtExtendedConfig } from '../../config/jwt-extended-config.js';
 import type { FamilyRotation, RefreshTokenStore, RotationOutcome } from '../../loaders/rotation-loaders.interface.js';
 import { CONFIGURE_STORE, type ConfigurableStore, numberOption } from '../../blocklist/store-settings.js';
-import { FamilySettings, checkIds, checkRotation, storeUnavailable } from '../family-settings.js';
+import { FamilySettings, checkExpiry, checkIds, checkRotation, storeUnavailable } from '../family-settings.js';
 
 export interface RedisRefreshTokenStoreOptions {
   /** Prefix of every key this store writes, without `{` or `}` (the store sets the hash tags). Default `'jwt:family:'`. */
@@ -112,6 +112,7 @@ export class RedisRefreshTokenStore implements RefreshTokenStore, ConfigurableSt
 
   async startFamily(family: string, jti: string, expiresAt: number): Promise<void> {
     checkIds(family, jti);
+    checkExpiry(expiresAt);
     const keep = this.settings.keepMs(expiresAt);
     await this.call('start', () => this.redis.eval(START, 1, this.familyKey(family), jti, String(keep)));
   }
