@@ -141,6 +141,22 @@ describe('RedisRefreshTokenStore keys', () => {
   });
 });
 
+describe('RedisRefreshTokenStore options', () => {
+  let redis: Redis;
+  useRedis((started) => (redis = started.redis));
+
+  it.each([
+    ['no client', () => new RedisRefreshTokenStore(undefined as never), /needs an ioredis client/],
+    ['a keyPrefix with a brace', () => new RedisRefreshTokenStore(redis, { keyPrefix: 'a{b' }), /keyPrefix/],
+    ['a timeout of 0', () => new RedisRefreshTokenStore(redis, { timeout: 0 }), /timeout/],
+    ['an infinite timeout', () => new RedisRefreshTokenStore(redis, { timeout: Number.POSITIVE_INFINITY }), /timeout/],
+    ['a timeout past a timer', () => new RedisRefreshTokenStore(redis, { timeout: 2 ** 31 }), /timeout/],
+  ])('refuses %s with a TypeError', (_name, build, message) => {
+    expect(build).toThrow(TypeError);
+    expect(build).toThrow(message);
+  });
+});
+
 describe.each(ADAPTERS)('RedisRefreshTokenStore failing closed (%s)', (adapter) => {
   let server: RedisServer;
   let redis: Redis;

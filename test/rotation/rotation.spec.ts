@@ -197,6 +197,19 @@ describe.each(ADAPTER_STORE_PAIRS)('rotation keeps what the app configured (%s, 
   });
 });
 
+describe.each(ADAPTER_STORE_PAIRS)("errorFormat 'nest' (%s, %s store)", (adapter, kind) => {
+  const t = rotatingApp(adapter, kind, 0, { errorFormat: 'nest' });
+
+  it('reuse and a revoked family answer with code REVOKED', async () => {
+    const first = await t.jwt.createRefreshToken('nia');
+    const rotated = (await refresh(t.url, first).expect(200)).body as Rotated;
+    const body = { statusCode: 401, message: 'Token has been revoked', error: 'Unauthorized', code: 'REVOKED' };
+    await refresh(t.url, first).expect(401, body);
+    await request(t.url).get('/me').set(bearer(rotated.accessToken)).expect(401, body);
+    expect(told(claims(first).fam)).toHaveLength(1);
+  });
+});
+
 describe('start-up and call checks', () => {
   const base = { secretKey: SECRET };
   const Store = declareStore('memory');
