@@ -2,7 +2,7 @@
  * `npm run bench`: micro (sign/verify), HTTP (Fastify and Express), blocklist scale, and
  * header parsing cost against header size.
  * Ratios are the result: absolute numbers on a shared 2-core machine are noise.
- * BENCH=micro|http|scale|parse|graphql|ws|keys runs one part; BENCH_ADAPTER=fastify|express one adapter;
+ * BENCH=micro|http|scale|parse|graphql|ws|keys|rotation runs one part; BENCH_ADAPTER=fastify|express one adapter;
  * BENCH_QUICK=1 shortens every part.
  */
 import { runGraphql } from './graphql.js';
@@ -10,6 +10,7 @@ import { runHttp } from './http.js';
 import { runKeys } from './keys.js';
 import { runMicro } from './micro.js';
 import { runParse } from './parse.js';
+import { runRotation } from './rotation.js';
 import { runScale } from './scale.js';
 import { runWs } from './ws.js';
 
@@ -65,6 +66,10 @@ if (!only || only === 'ws') {
 if (!only || only === 'keys') {
   out('\n## Keys: lookup by kid and trusted issuers\n');
   out(await runKeys(quick ? 3 : 7, quick ? 80 : 200));
+}
+if (!only || only === 'rotation') {
+  out('\n## Refresh-token rotations (verify + rotateRefreshToken, one chain, ops/s, median of alternating rounds)\n');
+  out(await runRotation(quick ? 3 : 7, quick ? 80 : 200));
 }
 if (verdicts.length) out(`\n## Targets\n\n${verdicts.map((v) => `    ${v}`).join('\n')}`);
 process.exit(0);

@@ -11,6 +11,7 @@ export type {
   JwtErrorFormat,
   JwtExtendedOptionsFactory,
   DurationUnit,
+  RefreshTokenRotationOptions,
   TokenLifetime,
   TrustedIssuer,
   VerificationKey,
@@ -100,3 +101,8 @@ export { JwtErrorFilter } from './errors/jwt-error.filter.js';
 export { InMemoryBlocklist } from './blocklist/in-memory-blocklist.js';
 export type { InMemoryBlocklistOptions } from './blocklist/in-memory-blocklist.js';
 export type { RevocableToken, RevocationStore, RevocationStoreOptions } from './blocklist/revocation-store.interface.js';
+
+// Refresh-token rotation (Redis store: `nestjs-jwt-extended/redis`)
+export { InMemoryRefreshTokenStore } from './rotation/in-memory-refresh-token-store.js';
+export type { RotateRefreshTokenOptions, RotatedTokens } from './rotation/refresh-rotation.service.js';
+export type { FamilyRotation, RefreshTokenReuseLoader, RefreshTokenStore, RotationOutcome } from './loaders/rotation-loaders.interface.js';

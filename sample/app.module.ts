@@ -6,6 +6,7 @@ import { SampleGraphQLModule } from './graphql/graphql.module.js';
 import { type SampleKeySettings, sampleKeyOptions } from './keys/signing-keys.js';
 import { PageController } from './pages/page.controller.js';
 import { REVOCATIONS, redisModule, revocationStore } from './revocation/revocation.module.js';
+import { ReuseAlarm, refreshFamilies } from './rotation/refresh-families.js';
 import { UserLoaders } from './users/user-loaders.js';
 import { UsersService } from './users/users.service.js';
 import { ChatGateway } from './ws/chat.gateway.js';
@@ -40,6 +41,8 @@ export class AppModule {
             cookieSameSite: 'Strict',
             // Browsers on these origins may open the chat WebSocket with the token cookie.
             wsAllowedOrigins: ['http://localhost:3000', 'http://127.0.0.1:3000'],
+            // Refresh tokens are single-use; a repeat within 10 s (two tabs) gets the same successor.
+            refreshTokenRotation: { reuseInterval: 10 },
           }),
           loaders: {
             userIdentity: UserLoaders,
@@ -47,6 +50,8 @@ export class AppModule {
             tokenVerification: UserLoaders,
             userLookup: UserLoaders,
             blocklist: Store,
+            refreshTokenStore: refreshFamilies(settings.redisUrl),
+            refreshTokenReuse: ReuseAlarm,
           },
           // Every route needs an access token unless it says otherwise (@JwtPublic(), @JwtRequired({ ... })).
           globalGuard: true,

@@ -90,6 +90,30 @@ export async function runSmoke(base: string, log: (line: string) => void = () =>
     refreshed = String(reply.body.access_token);
     check('me with refreshed', await call(base, 'GET', '/me', { token: refreshed }), 200, { username: 'alice' });
   });
+  await step(
+    'rotation: a repeat within reuseInterval gets the same successor; replaying an older refresh token revokes the family',
+    async () => {
+      const rotate = async (token: string) => {
+        const reply = await call(base, 'POST', '/auth/refresh', { token });
+        check('rotate', reply, 200);
+        return { access: String(reply.body.access_token), refresh: String(reply.body.refresh_token) };
+      };
+      const first = String((await login('alice', 'wonderland')).body.refresh_token);
+      const second = await rotate(first);
+      const third = await rotate(second.refresh);
+      // A second tab sending the token just consumed: the same current refresh token, no second branch.
+      const tab = await rotate(second.refresh);
+      if (tab.refresh !== third.refresh) throw new Error('a repeat within reuseInterval got another refresh token');
+      // The first token was consumed two rotations ago: reuse (a thief, or a client bug). The family is revoked.
+      check('replay old refresh token', await call(base, 'POST', '/auth/refresh', { token: first }), 401, {
+        msg: 'Token has been revoked',
+      });
+      check('current refresh token of the family', await call(base, 'POST', '/auth/refresh', { token: third.refresh }), 401, {
+        msg: 'Token has been revoked',
+      });
+      check('access token of the family', await call(base, 'GET', '/me', { token: third.access }), 401, { msg: 'Token has been revoked' });
+    },
+  );
   await step('fresh-only route refuses a non-fresh token', async () =>
     check(
       'password with non-fresh',

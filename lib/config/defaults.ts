@@ -105,6 +105,7 @@ const OPTION_NAMES = {
   verificationKeys: true,
   jwksPath: true,
   trustedIssuers: true,
+  refreshTokenRotation: true,
 } as const satisfies Record<keyof JwtExtendedOptions, true>;
 
 /** Names `resolveConfig` accepts; anything else is a typo and stops start-up. */

@@ -88,4 +88,6 @@ export interface JwtExtendedConfig {
   jwksPath?: string;
   /** By exact `issuer`. */
   trustedIssuers: ReadonlyMap<string, ResolvedTrustedIssuer>;
+  /** Present when refresh tokens rotate; `reuseInterval` in seconds. */
+  refreshTokenRotation?: { readonly reuseInterval: number };
 }

@@ -13,6 +13,16 @@ export type TokenLifetime = number | `${number}${DurationUnit}` | false;
 
 export type CookieSameSite = 'Lax' | 'Strict' | 'None';
 
+/** `refreshTokenRotation`: refresh tokens are single-use, in families (CONTRACT §12). */
+export interface RefreshTokenRotationOptions {
+  /**
+   * Seconds after its consumption during which a refresh token presented again gets the
+   * family's current refresh token (and a new access token) instead of counting as reuse:
+   * for clients that send one refresh twice (two tabs, a retry). Default `0`; at most 2147483.
+   */
+  reuseInterval?: number;
+}
+
 /** Body of library errors: Flask's `{ [errorMessageKey]: message }`, or Nest's `{ statusCode, message, error, code }`. */
 export type JwtErrorFormat = 'flask' | 'nest';
 
@@ -136,6 +146,12 @@ export interface JwtExtendedOptions {
    * still run on every request. Not used with a `decodeKey` loader. Default `10000`; `0` disables.
    */
   tokenCacheSize?: number;
+  /**
+   * Refresh-token rotation with reuse detection: `rotateRefreshToken` consumes a refresh token
+   * and hands out its successor; presenting a consumed one again revokes its whole family.
+   * Needs `loaders.refreshTokenStore` and finite token lifetimes. Default: off.
+   */
+  refreshTokenRotation?: RefreshTokenRotationOptions;
   /**
    * A Standard Schema v1 (zod, valibot, arktype, …) of the whole payload. Every decoded payload
    * goes through it after the signature and registered claims (422 `Invalid claims: <path>: <issue>`,

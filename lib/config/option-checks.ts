@@ -257,3 +257,38 @@ export function trustedIssuers(
   });
   return issuers;
 }
+
+/**
+ * `refreshTokenRotation`: an object with only `reuseInterval` (seconds, default 0, up to what a
+ * timer holds). Rotation keeps each family as long as its tokens live, so lifetimes must be finite.
+ */
+export function refreshTokenRotation(
+  options: JwtExtendedOptions,
+  lifetimes: { access: number | false; refresh: number | false },
+): { reuseInterval: number } | undefined {
+  const value: unknown = options.refreshTokenRotation;
+  if (value === undefined) return undefined;
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    fail('refreshTokenRotation', `must be an object such as { reuseInterval: 0 }, got ${JSON.stringify(value)}`);
+  }
+  for (const key of Object.keys(value)) {
+    if (key !== 'reuseInterval') {
+      fail('refreshTokenRotation', `has an unknown key ${JSON.stringify(key)}; its only option is reuseInterval`);
+    }
+  }
+  const reuseInterval = (value as { reuseInterval?: unknown }).reuseInterval ?? 0;
+  const maxSeconds = Math.floor(MAX_TIMER_MS / 1000);
+  if (typeof reuseInterval !== 'number' || !Number.isFinite(reuseInterval) || reuseInterval < 0 || reuseInterval > maxSeconds) {
+    fail(
+      'refreshTokenRotation',
+      `.reuseInterval must be a finite number of seconds >= 0 and <= ${maxSeconds}, got ${JSON.stringify(reuseInterval) ?? String(reuseInterval)}`,
+    );
+  }
+  if (lifetimes.access === false || lifetimes.refresh === false) {
+    fail(
+      'refreshTokenRotation',
+      'needs finite accessTokenExpires and refreshTokenExpires: the store keeps each family as long as its tokens live',
+    );
+  }
+  return { reuseInterval };
+}

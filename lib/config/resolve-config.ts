@@ -21,6 +21,7 @@ import {
   lifetime,
   optionalText,
   pick,
+  refreshTokenRotation,
   sameSite,
   stringList,
   text,
@@ -94,9 +95,11 @@ export function resolveConfig(options: JwtExtendedOptions, loaders: KeyLoaderPre
     );
   }
 
+  const accessTokenExpires = lifetime(options, 'accessTokenExpires');
+  const refreshTokenExpires = lifetime(options, 'refreshTokenExpires');
   const config: JwtExtendedConfig = {
-    accessTokenExpires: lifetime(options, 'accessTokenExpires'),
-    refreshTokenExpires: lifetime(options, 'refreshTokenExpires'),
+    accessTokenExpires,
+    refreshTokenExpires,
     algorithm,
     allowedAlgorithms,
     decodeAudience,
@@ -137,6 +140,7 @@ export function resolveConfig(options: JwtExtendedOptions, loaders: KeyLoaderPre
     verificationKeys,
     jwksPath: path,
     trustedIssuers: trustedIssuers(options, decodeAudience),
+    refreshTokenRotation: refreshTokenRotation(options, { access: accessTokenExpires, refresh: refreshTokenExpires }),
   };
   return { config, warnings: riskWarnings(config) };
 }

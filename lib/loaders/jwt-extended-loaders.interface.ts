@@ -1,5 +1,6 @@
 import type { Type } from '@nestjs/common';
 import type * as E from './error-loaders.interface.js';
+import type * as R from './rotation-loaders.interface.js';
 import type * as T from './token-loaders.interface.js';
 import type * as V from './verification-loaders.interface.js';
 
@@ -24,6 +25,8 @@ export interface JwtExtendedLoaders {
   tokenVerificationFailed?: Type<E.TokenVerificationFailedLoader>;
   unauthorized?: Type<E.UnauthorizedLoader>;
   userLookupError?: Type<E.UserLookupErrorLoader>;
+  refreshTokenStore?: Type<R.RefreshTokenStore>;
+  refreshTokenReuse?: Type<R.RefreshTokenReuseLoader>;
 }
 
 /** Loader instances, resolved by the module. */

@@ -30,6 +30,8 @@ export const LOADER_ROLES = {
   tokenVerificationFailed: { method: 'onTokenVerificationFailed', errorResponse: 'token' },
   unauthorized: { method: 'onUnauthorized', errorResponse: 'reason' },
   userLookupError: { method: 'onUserLookupError', errorResponse: 'token' },
+  refreshTokenStore: { method: 'rotate' },
+  refreshTokenReuse: { method: 'onRefreshTokenReuse' },
 } as const satisfies Record<keyof JwtExtendedLoaders, LoaderRoleSpec>;
 
 export type LoaderRole = keyof typeof LOADER_ROLES;

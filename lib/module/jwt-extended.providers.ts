@@ -14,6 +14,7 @@ import { KeyRing } from '../keys/key-ring.js';
 import type { JwtExtendedLoaders, ResolvedLoaders } from '../loaders/jwt-extended-loaders.interface.js';
 import { LOADER_ROLES, type LoaderRole, isErrorLoaderRole, isLoaderRole } from '../loaders/loader-roles.js';
 import { RequestVerifier } from '../request/request-verifier.service.js';
+import { RefreshRotation, checkRotationLoaders } from '../rotation/refresh-rotation.service.js';
 import { TokenExtractor } from '../request/token-extractor.service.js';
 import { JwtExtendedService } from '../service/jwt-extended.service.js';
 import { TokenDecoder } from '../tokens/token-decoder.service.js';
@@ -35,6 +36,8 @@ export function configProvider(optionsToken: string | symbol): Provider {
       for (const warning of warnings) logger.warn(warning);
       // A ready store follows this configuration (identity claim, leeway, lifetimes) from before the first request.
       configureStore(loaders.blocklist, config);
+      checkRotationLoaders(config, loaders);
+      configureStore(loaders.refreshTokenStore, config);
       return config;
     },
   };
@@ -49,7 +52,16 @@ export const keyRingProvider: Provider = {
 
 /** The library's own services; the first row is what the module exports. */
 export const EXPORTED_SERVICES = [JwtExtendedService, JwtGuard, RequestVerifier, ErrorResponder, JwtErrorFilter];
-export const SERVICES = [...EXPORTED_SERVICES, TokenSigner, TokenDecoder, TokenExtractor, CookieWriter, CurrentUserCheck, JwksRoute];
+export const SERVICES = [
+  ...EXPORTED_SERVICES,
+  TokenSigner,
+  TokenDecoder,
+  TokenExtractor,
+  CookieWriter,
+  CurrentUserCheck,
+  JwksRoute,
+  RefreshRotation,
+];
 
 export function loaderEntries(loaders: JwtExtendedLoaders | undefined): [LoaderRole, Type][] {
   if (loaders === undefined) return [];

@@ -12,6 +12,7 @@ import {
   WrongTokenException,
 } from '../errors/exceptions.js';
 import type { ResolvedLoaders } from '../loaders/jwt-extended-loaders.interface.js';
+import type { RefreshTokenStore } from '../loaders/rotation-loaders.interface.js';
 import { settleLoader } from '../loaders/settle-loader.js';
 import { JWT_EXTENDED_CONFIG, JWT_EXTENDED_LOADERS } from '../config/injection-tokens.js';
 import type { JwtExtendedConfig } from '../config/jwt-extended-config.js';
@@ -38,6 +39,8 @@ function describeIdentity(identity: unknown): string {
 export class RequestVerifier implements OnModuleInit {
   private readonly userLookupConfigured: boolean;
   private readonly mirrors: StateMirrors;
+  /** The refresh-token families, when refresh tokens rotate: their tokens are refused once the family is revoked. */
+  private readonly families?: RefreshTokenStore;
   /**
    * The module asks for the bodies exceptions already have and is the app's only one: no need
    * to catch and rethrow. Next to another module, its exceptions must name their owner.
@@ -55,6 +58,7 @@ export class RequestVerifier implements OnModuleInit {
     this.userLookupConfigured = Boolean(loaders.userLookup);
     this.mirrors = { user: this.userLookupConfigured, viewLocals: config.exposeCurrentUserToViews };
     this.defaultErrorBody = isDefaultErrorBody(config);
+    this.families = config.refreshTokenRotation ? loaders.refreshTokenStore : undefined;
   }
 
   /**
@@ -128,6 +132,11 @@ export class RequestVerifier implements OnModuleInit {
     if (!options.skipRevocationCheck && this.loaders.blocklist) {
       const revoked = await this.settle(this.loaders.blocklist.isTokenRevoked(header, payload), 'blocklist');
       if (revoked) throw new RevokedTokenException(context);
+    }
+    // Only tokens of a family (`fam`, set by rotation) cost a store lookup.
+    if (this.families && !options.skipRevocationCheck && typeof payload.fam === 'string') {
+      const active = await this.settle(this.families.isFamilyActive(payload.fam), 'refreshTokenStore');
+      if (!active) throw new RevokedTokenException(context);
     }
     if (this.loaders.tokenVerification) {
       const valid = await this.settle(this.loaders.tokenVerification.verifyToken(header, payload), 'tokenVerification');

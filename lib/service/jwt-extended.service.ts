@@ -10,6 +10,7 @@ import type { HttpRequestLike, HttpResponseLike } from '../request/http-adapter.
 import { requireJwtState } from '../request/jwt-request-state.js';
 import { RequestVerifier } from '../request/request-verifier.service.js';
 import { handshakeRequest, toWsException } from '../request/contexts/ws-context.js';
+import { RefreshRotation, type RotateRefreshTokenOptions, type RotatedTokens } from '../rotation/refresh-rotation.service.js';
 import { type UnverifiedToken, own } from '../tokens/compact-token.js';
 import type { JwtHeader, JwtPayload, TokenLocation, VerifiedJwt } from '../tokens/jwt.interfaces.js';
 import { type DecodeTokenOptions, TokenDecoder } from '../tokens/token-decoder.service.js';
@@ -29,6 +30,7 @@ export class JwtExtendedService {
     private readonly verifier: RequestVerifier,
     private readonly cookies: CookieWriter,
     private readonly keyRing: KeyRing,
+    private readonly rotation: RefreshRotation,
   ) {}
 
   /**
@@ -45,9 +47,36 @@ export class JwtExtendedService {
     return this.signer.createAccessToken(identity, options);
   }
 
-  /** Flask `create_refresh_token`. */
-  createRefreshToken(identity: unknown, options?: CreateRefreshTokenOptions): Promise<string> {
-    return this.signer.createRefreshToken(identity, options);
+  /** Flask `create_refresh_token`. With `refreshTokenRotation`, the token starts a family (its `fam` claim). */
+  async createRefreshToken(identity: unknown, options?: CreateRefreshTokenOptions): Promise<string> {
+    try {
+      return await this.rotation.createRefreshToken(identity, options);
+    } catch (error) {
+      throw applyErrorBody(error, this.config);
+    }
+  }
+
+  /**
+   * Refresh-token rotation (`refreshTokenRotation`), in a `@JwtRequired({ refresh: true })` handler:
+   * consumes the request's refresh token and resolves a new access token and the refresh token that
+   * replaces it, both of its family. A consumed token presented again is reuse (outside
+   * `reuseInterval`): the family is revoked and this rejects with 401 `Token has been revoked`.
+   */
+  async rotateRefreshToken(request: object, options?: RotateRefreshTokenOptions): Promise<RotatedTokens> {
+    try {
+      return await this.rotation.rotate(request, options);
+    } catch (error) {
+      throw applyErrorBody(error, this.config);
+    }
+  }
+
+  /** Logout of one refresh-token family (the `fam` claim): its access and refresh tokens are refused from now on. */
+  async revokeRefreshFamily(familyId: string): Promise<void> {
+    try {
+      await this.rotation.revokeFamily(familyId);
+    } catch (error) {
+      throw applyErrorBody(error, this.config);
+    }
   }
 
   /** Flask `decode_token`: verifies signature and claims; throws the library's exceptions. */

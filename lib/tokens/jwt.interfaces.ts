@@ -44,6 +44,8 @@ export interface JwtRegisteredClaims {
   exp?: number;
   sub?: unknown;
   csrf?: string;
+  /** The refresh-token family (`refreshTokenRotation`): on refresh tokens, and on access tokens minted by rotation. */
+  fam?: string;
   aud?: string | string[];
   iss?: string;
 }

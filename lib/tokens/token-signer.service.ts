@@ -26,6 +26,22 @@ export interface CreateAccessTokenOptions extends CreateRefreshTokenOptions {
   fresh?: boolean | number;
 }
 
+/**
+ * How refresh-token rotation mints (internal): the `fam` claim, set after every additional
+ * claim so none replaces it, and optionally the identity claim taken as it is from the
+ * presented token (`userIdentity` already ran when that token was created).
+ */
+export interface FamilyMint {
+  family: string;
+  verbatimIdentity?: { value: unknown };
+}
+
+/** A token just created, with the claims it carries. */
+export interface MintedToken {
+  token: string;
+  payload: Readonly<Record<string, unknown>>;
+}
+
 /** Creates access and refresh tokens with the claims Flask-JWT-Extended puts in them. */
 @Injectable()
 export class TokenSigner {
@@ -43,15 +59,26 @@ export class TokenSigner {
     this.claims = ClaimsValidator.for(config);
   }
 
-  createAccessToken(identity: unknown, options: CreateAccessTokenOptions = {}): Promise<string> {
-    return this.create(identity, 'access', options.fresh ?? false, options);
+  async createAccessToken(identity: unknown, options: CreateAccessTokenOptions = {}): Promise<string> {
+    return (await this.create(identity, 'access', options.fresh ?? false, options)).token;
   }
 
-  createRefreshToken(identity: unknown, options: CreateRefreshTokenOptions = {}): Promise<string> {
-    return this.create(identity, 'refresh', false, options);
+  async createRefreshToken(identity: unknown, options: CreateRefreshTokenOptions = {}): Promise<string> {
+    return (await this.create(identity, 'refresh', false, options)).token;
   }
 
-  private async create(identity: unknown, type: TokenType, fresh: boolean | number, options: CreateRefreshTokenOptions): Promise<string> {
+  /** A token of a refresh-token family (non-fresh access, or refresh), with its claims. */
+  mintInFamily(identity: unknown, type: TokenType, mint: FamilyMint, options: CreateRefreshTokenOptions = {}): Promise<MintedToken> {
+    return this.create(identity, type, false, options, mint);
+  }
+
+  private async create(
+    identity: unknown,
+    type: TokenType,
+    fresh: boolean | number,
+    options: CreateRefreshTokenOptions,
+    mint?: FamilyMint,
+  ): Promise<MintedToken> {
     const { config, loaders } = this;
     const now = Math.floor(Date.now() / 1000);
     const lifetime = this.lifetime(type, options.expiresDelta);
@@ -72,7 +99,11 @@ export class TokenSigner {
       iat: now,
       jti: randomUUID(),
       type,
-      [config.identityClaim]: loaders.userIdentity ? await loaders.userIdentity.userIdentity(identity) : identity,
+      [config.identityClaim]: mint?.verbatimIdentity
+        ? mint.verbatimIdentity.value
+        : loaders.userIdentity
+          ? await loaders.userIdentity.userIdentity(identity)
+          : identity,
     };
     if (config.encodeNbf) payload.nbf = now;
     if (config.cookieCsrfProtect) payload.csrf = randomUUID();
@@ -87,12 +118,13 @@ export class TokenSigner {
       // Defined, not assigned: a claim named "__proto__" stays a claim.
       Object.defineProperty(payload, name, { value, enumerable: true, writable: true, configurable: true });
     }
+    if (mint) payload.fam = mint.family;
     if (config.verifySub) this.assertStringSub(payload, Object.hasOwn(claims, 'sub'));
 
     assertJsonSerializable(header, 'token header');
     assertJsonSerializable(payload, 'token payload');
     await this.claims?.created(payload);
-    return signCompact(config.algorithm, await this.signingKey(identity), header, payload);
+    return { token: signCompact(config.algorithm, await this.signingKey(identity), header, payload), payload };
   }
 
   /**

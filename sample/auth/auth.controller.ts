@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, ForbiddenException, Get, HttpCode, Inject, Post, UnauthorizedException } from '@nestjs/common';
+import { Body, Controller, Delete, ForbiddenException, Get, HttpCode, Inject, Post, Req, UnauthorizedException } from '@nestjs/common';
 import { CurrentUser, Jwt, JwtExtendedService, JwtPublic, JwtRequired, type JwtPayload, type RevocationStore } from 'nestjs-jwt-extended';
 import { REVOCATIONS } from '../revocation/revocation.module.js';
 import type { User } from '../users/users.service.js';
@@ -29,12 +29,16 @@ export class AuthController {
     };
   }
 
-  /** A new, non-fresh access token for a refresh token. */
+  /**
+   * Rotation: the refresh token is consumed; a new, non-fresh access token and the refresh token that
+   * replaces it come back. Presenting a consumed one again revokes the whole family (401).
+   */
   @Post('auth/refresh')
   @HttpCode(200)
   @JwtRequired({ refresh: true })
-  async refresh(@CurrentUser() user: User) {
-    return { access_token: await this.jwt.createAccessToken(user, { fresh: false }) };
+  async refresh(@CurrentUser() user: User, @Req() req: object) {
+    const { accessToken, refreshToken } = await this.jwt.rotateRefreshToken(req, { identity: user });
+    return { access_token: accessToken, refresh_token: refreshToken };
   }
 
   /** Re-enter the password to get a fresh token for sensitive routes (no refresh token). */
@@ -51,6 +55,8 @@ export class AuthController {
   @JwtRequired({ verifyType: false })
   async logout(@Jwt() jwt: JwtPayload) {
     await this.revocations.revokeToken(jwt);
+    // A token of a refresh-token family: the whole session (its other access and refresh tokens) ends too.
+    if (typeof jwt.fam === 'string') await this.jwt.revokeRefreshFamily(jwt.fam);
     return { msg: `${jwt.type} token revoked` };
   }
 

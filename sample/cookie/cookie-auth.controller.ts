@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, HttpCode, Post, Res, UnauthorizedException } from '@nestjs/common';
+import { Body, Controller, Delete, HttpCode, Post, Req, Res, UnauthorizedException } from '@nestjs/common';
 import { CurrentUser, JwtExtendedService, JwtPublic, JwtRequired } from 'nestjs-jwt-extended';
 import type { Credentials } from '../auth/credentials.dto.js';
 import type { User } from '../users/users.service.js';
@@ -31,8 +31,11 @@ export class CookieAuthController {
   @Post('refresh')
   @HttpCode(200)
   @JwtRequired({ refresh: true, locations: 'cookies' })
-  async refresh(@CurrentUser() user: User, @Res({ passthrough: true }) res: object) {
-    this.jwt.setAccessCookies(res, await this.jwt.createAccessToken(user));
+  async refresh(@CurrentUser() user: User, @Req() req: object, @Res({ passthrough: true }) res: object) {
+    // Rotation: the refresh cookie is replaced too.
+    const { accessToken, refreshToken } = await this.jwt.rotateRefreshToken(req, { identity: user });
+    this.jwt.setAccessCookies(res, accessToken);
+    this.jwt.setRefreshCookies(res, refreshToken);
     return { msg: 'Access token refreshed' };
   }
 

@@ -19,7 +19,7 @@ describe.each(ADAPTERS)('sample app, in-memory revocations (%s)', (adapter) => {
 
   it('passes every step of the header, cookie and GraphQL flows, twice in a row', async () => {
     const first = await runSmoke(base);
-    expect(first).toHaveLength(17);
+    expect(first).toHaveLength(18);
     expect(await runSmoke(base)).toEqual(first);
   });
 });
@@ -85,7 +85,7 @@ describe.each(ADAPTERS)('sample app, Redis revocations (%s)', (adapter) => {
   });
 
   it('passes every step with revocations in Redis', async () => {
-    expect(await runSmoke(base)).toHaveLength(17);
+    expect(await runSmoke(base)).toHaveLength(18);
   });
 
   it('fails closed (503) while Redis is down', async () => {

@@ -18,16 +18,20 @@ export async function freePort(): Promise<number> {
 /** A real redis-server on a loopback port, owned by the test (so a test can stop it). */
 export class RedisServer {
   private process?: ChildProcess;
-  constructor(readonly port: number) {}
+  /** `extraArgs` follow the defaults, so they override them (e.g. `--appendonly yes --dir <tmp>` for persistence). */
+  constructor(
+    readonly port: number,
+    private readonly extraArgs: readonly string[] = [],
+  ) {}
 
   get url(): string {
     return `redis://127.0.0.1:${this.port}`;
   }
 
-  static async start(): Promise<RedisServer> {
+  static async start(extraArgs: readonly string[] = []): Promise<RedisServer> {
     const probe = spawnSync('redis-server', ['--version']);
     if (probe.error) throw new Error('redis-server is not installed: apt-get install -y redis-server (.ci/run does this)');
-    const server = new RedisServer(await freePort());
+    const server = new RedisServer(await freePort(), extraArgs);
     await server.restart();
     return server;
   }
@@ -35,7 +39,19 @@ export class RedisServer {
   async restart(): Promise<void> {
     this.process = spawn(
       'redis-server',
-      ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--enable-debug-command', 'local'],
+      [
+        '--port',
+        String(this.port),
+        '--bind',
+        '127.0.0.1',
+        '--save',
+        '',
+        '--appendonly',
+        'no',
+        '--enable-debug-command',
+        'local',
+        ...this.extraArgs,
+      ],
       {
         stdio: ['ignore', 'pipe', 'inherit'],
       },

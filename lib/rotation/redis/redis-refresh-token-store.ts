@@ -1,0 +1,158 @@
+import { Logger } from '@nestjs/common';
+import type { Redis } from 'ioredis';
+import { MAX_TIMER_MS, withDeadline } from '../../loaders/deadline.js';
+import type { JwtExtendedConfig } from '../../config/jwt-extended-config.js';
+import type { FamilyRotation, RefreshTokenStore, RotationOutcome } from '../../loaders/rotation-loaders.interface.js';
+import { CONFIGURE_STORE, type ConfigurableStore, numberOption } from '../../blocklist/store-settings.js';
+import { FamilySettings, checkExpiry, checkIds, checkRotation, storeUnavailable } from '../family-settings.js';
+
+export interface RedisRefreshTokenStoreOptions {
+  /** Prefix of every key this store writes, without `{` or `}` (the store sets the hash tags). Default `'jwt:family:'`. */
+  keyPrefix?: string;
+  /** Milliseconds a Redis call may take before the request fails closed with 503 (at most 2147483647). Default 1000. */
+  timeout?: number;
+}
+
+/** The few ioredis commands the store uses: a `Redis` client or a `Cluster` client. */
+export type RedisRefreshTokenStoreClient = Pick<Redis, 'eval' | 'hmget'>;
+
+const logger = new Logger('RedisRefreshTokenStore');
+
+/*
+ * A family is two keys sharing the hash tag {family}, so every script stays in one Cluster slot:
+ * KEYS[1] `…{fam}:f`, a hash: `cur` (current jti), `prev` (jti consumed last), `rev` (revoked);
+ * KEYS[2] `…{fam}:r`, the current refresh token, kept only for reuseInterval after a rotation.
+ * Each script runs atomically in Redis: no other instance sees a family half-rotated, and a
+ * connection lost mid-call either ran the whole script or none of it.
+ * Every write sets or keeps an expiry: the hash lives as long as the family's latest token
+ * (never shortened), the reissue key for reuseInterval.
+ */
+
+/** ARGV: jti, milliseconds to keep the family. */
+const START = `
+redis.call('HSET', KEYS[1], 'cur', ARGV[1])
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+return 1
+`;
+
+/** ARGV: presented jti, next jti, next token, reuse interval (ms), milliseconds to keep the family. */
+const ROTATE = `
+local fam = KEYS[1]
+local function extend()
+  if redis.call('PTTL', fam) < tonumber(ARGV[5]) then redis.call('PEXPIRE', fam, ARGV[5]) end
+end
+local state = redis.call('HMGET', fam, 'cur', 'prev', 'rev')
+if not state[1] or state[3] then return {'revoked'} end
+if state[1] == ARGV[1] then
+  redis.call('HSET', fam, 'cur', ARGV[2], 'prev', ARGV[1])
+  if tonumber(ARGV[4]) > 0 then
+    redis.call('SET', KEYS[2], ARGV[3], 'PX', ARGV[4])
+  else
+    redis.call('DEL', KEYS[2])
+  end
+  extend()
+  return {'rotated'}
+end
+if state[2] == ARGV[1] then
+  local current = redis.call('GET', KEYS[2])
+  if current then
+    extend()
+    return {'reissued', current}
+  end
+end
+redis.call('HSET', fam, 'rev', '1')
+redis.call('DEL', KEYS[2])
+return {'reuse'}
+`;
+
+/** Marks a known family revoked; an unknown one is refused anyway (and HSET would create a key without expiry). */
+const REVOKE = `
+if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('HSET', KEYS[1], 'rev', '1') end
+redis.call('DEL', KEYS[2])
+return 1
+`;
+
+/**
+ * Refresh-token families in Redis, shared by every instance of the app: one rotation is one Lua
+ * script, so two instances rotating one token at once never both consume it. A check on the
+ * guard's path is one HMGET. Works with a Redis Cluster client (each family in one slot). When
+ * Redis fails or is slow, requests fail closed with 503. Without persistence, a Redis restart
+ * forgets every family: their tokens are then refused and users log in again.
+ *
+ * ```ts
+ * @Injectable()
+ * class Families extends RedisRefreshTokenStore {
+ *   constructor(@Inject(REDIS) redis: Redis) { super(redis, { keyPrefix: 'app:family:' }); }
+ * }
+ * JwtExtendedModule.forRoot({ ..., refreshTokenRotation: { reuseInterval: 10 }, loaders: { refreshTokenStore: Families } })
+ * ```
+ */
+export class RedisRefreshTokenStore implements RefreshTokenStore, ConfigurableStore {
+  private readonly prefix: string;
+  private readonly timeout: number;
+  private readonly settings = new FamilySettings();
+
+  constructor(
+    private readonly redis: RedisRefreshTokenStoreClient,
+    options: RedisRefreshTokenStoreOptions = {},
+  ) {
+    const store = 'RedisRefreshTokenStore';
+    if (!redis || typeof redis.eval !== 'function') throw new TypeError(`${store} needs an ioredis client (Redis or Cluster)`);
+    const prefix = options.keyPrefix ?? 'jwt:family:';
+    if (typeof prefix !== 'string' || /[{}]/.test(prefix)) throw new TypeError(`${store}: keyPrefix must be a string without { or }`);
+    this.prefix = prefix;
+    this.timeout =
+      numberOption(store, 'timeout', options.timeout, (n) => n > 0 && n <= MAX_TIMER_MS, `milliseconds > 0 and <= ${MAX_TIMER_MS}`) ?? 1000;
+  }
+
+  /** @internal Called by `JwtExtendedModule` while it starts. */
+  [CONFIGURE_STORE](config: JwtExtendedConfig): void {
+    this.settings.apply(config);
+  }
+
+  async startFamily(family: string, jti: string, expiresAt: number): Promise<void> {
+    checkIds(family, jti);
+    checkExpiry(expiresAt);
+    const keep = this.settings.keepMs(expiresAt);
+    await this.call('start', () => this.redis.eval(START, 1, this.familyKey(family), jti, String(keep)));
+  }
+
+  async rotate(rotation: FamilyRotation): Promise<RotationOutcome> {
+    checkRotation(rotation);
+    const { family, presented, next } = rotation;
+    const reuseMs = String(Math.ceil(rotation.reuseInterval * 1000));
+    const keep = String(this.settings.keepMs(rotation.expiresAt));
+    const [outcome, token] = (await this.call('rotate', () =>
+      this.redis.eval(ROTATE, 2, this.familyKey(family), this.reissueKey(family), presented, next.jti, next.token, reuseMs, keep),
+    )) as [RotationOutcome['outcome'], string?];
+    return outcome === 'reissued' ? { outcome, token: token! } : ({ outcome } as RotationOutcome);
+  }
+
+  async revokeFamily(family: string): Promise<void> {
+    checkIds(family);
+    await this.call('revoke', () => this.redis.eval(REVOKE, 2, this.familyKey(family), this.reissueKey(family)));
+  }
+
+  async isFamilyActive(family: string): Promise<boolean> {
+    const [current, revoked] = await this.call('check', () => this.redis.hmget(this.familyKey(family), 'cur', 'rev'));
+    return current !== null && revoked === null;
+  }
+
+  private familyKey(family: string): string {
+    return `${this.prefix}{${family}}:f`;
+  }
+
+  private reissueKey(family: string): string {
+    return `${this.prefix}{${family}}:r`;
+  }
+
+  /** Bounds a Redis call in time and turns any failure into a 503 (logged without token data). */
+  private async call<T>(what: string, command: () => Promise<T>): Promise<T> {
+    try {
+      return await withDeadline(command(), this.timeout, () => new Error(`no answer within ${this.timeout} ms`));
+    } catch (error) {
+      logger.error(`Redis ${what} failed: ${(error as Error).message}`);
+      throw storeUnavailable();
+    }
+  }
+}
