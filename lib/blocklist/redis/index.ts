@@ -1,3 +1,4 @@
 // Sub-path export `nestjs-jwt-extended/redis`: needs the optional peer dependency ioredis.
 export { RedisBlocklist } from './redis-blocklist.js';
 export type { RedisBlocklistClient, RedisBlocklistOptions } from './redis-blocklist.js';
+export type { RedisLocalCacheOptions } from './tracked-cache.js';
