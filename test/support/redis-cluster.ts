@@ -74,11 +74,13 @@ export class RedisCluster {
     for (const port of this.livePorts()) {
       try {
         const { stdout } = await run('redis-cli', ['-p', String(port), 'cluster', 'nodes']);
-        return stdout
-          .split('\n')
-          // flags `master` or `myself,master`; not `master,fail`
-          .filter((line) => /[ ,]master /.test(line))
-          .map((line) => Number(/:(\d+)@/.exec(line)![1]));
+        return (
+          stdout
+            .split('\n')
+            // flags `master` or `myself,master`; not `master,fail`
+            .filter((line) => /[ ,]master /.test(line))
+            .map((line) => Number(/:(\d+)@/.exec(line)![1]))
+        );
       } catch {
         // that node went away: ask the next one
       }
