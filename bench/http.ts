@@ -15,8 +15,9 @@ interface Sample {
   p99: number;
 }
 
-async function startServer(adapter: string): Promise<{ port: number; stop: () => void }> {
-  const child = spawn(process.execPath, [fileURLToPath(new URL('./http-server.js', import.meta.url)), adapter], {
+/** A bench server script (next to this file) in its own process; resolves with the port it prints. */
+export async function startServer(args: string[], script = './http-server.js'): Promise<{ port: number; stop: () => void }> {
+  const child = spawn(process.execPath, [fileURLToPath(new URL(script, import.meta.url)), ...args], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const lines = createInterface({ input: child.stdout! });
@@ -52,7 +53,7 @@ export async function runHttp(
     .setIssuedAt(now)
     .setExpirationTime(now + 3600)
     .sign(new TextEncoder().encode(SECRET));
-  const server = await startServer(adapter);
+  const server = await startServer([adapter]);
   try {
     const base = `http://127.0.0.1:${server.port}`;
     for (const route of ROUTES) await load(`${base}/${route}`, token, 1, connections); // warm-up
