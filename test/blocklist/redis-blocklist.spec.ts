@@ -149,7 +149,9 @@ describe('RedisBlocklist when Redis is slow', () => {
       // DEBUG SLEEP blocks the (single-threaded) server for a second.
       const sleeping = blocker.call('DEBUG', 'SLEEP', '1');
       await new Promise((r) => setTimeout(r, 50));
-      const error = await store.isTokenRevoked({}, { jti: 'x', sub: 'a', type: 'access', fresh: false }).catch((e: unknown) => e);
+      const error = await Promise.resolve(store.isTokenRevoked({}, { jti: 'x', sub: 'a', type: 'access', fresh: false })).catch(
+        (e: unknown) => e,
+      );
       expect((error as { getStatus?: () => number }).getStatus?.()).toBe(503);
       await sleeping;
     } finally {

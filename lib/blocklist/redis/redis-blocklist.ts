@@ -57,6 +57,12 @@ if ARGV[2] == '' then return redis.call('SET', KEYS[1], cutoff) end
 return redis.call('SET', KEYS[1], cutoff, 'EX', ARGV[2])
 `;
 
+/** What the token's two keys say: its own entry (a token without `jti` has none), or the user's cut-off. */
+function revokedBy(payload: JwtPayload, [revoked, cutoff]: (string | null)[]): boolean {
+  if (typeof payload.jti === 'string' && revoked !== null) return true;
+  return cutoff !== null && issuedBefore(payload.iat, Number(cutoff));
+}
+
 /**
  * A blocklist in Redis, shared by every instance of the app. A revoked token's key
  * expires when the decoder stops accepting the token (`exp` plus `decodeLeeway`); a
@@ -133,14 +139,19 @@ export class RedisBlocklist implements RevocationStore, ConfigurableStore, OnMod
     await wait;
   }
 
-  async isTokenRevoked(header: JwtHeader, payload: JwtPayload): Promise<boolean> {
-    const claim = this.settings.identityClaim;
-    const prefix = this.identityPrefix(Object.hasOwn(payload, claim) ? payload[claim] : undefined);
-    const jti = typeof payload.jti === 'string' ? payload.jti : undefined;
-    const keys: [string, string] = [`${prefix}jti:${jti ?? ''}`, `${prefix}user`];
-    const [revoked, cutoff] = this.cache?.get(keys[0], keys[1]) ?? (await this.read(keys, header, payload));
-    if (jti !== undefined && revoked !== null) return true;
-    return cutoff !== null && issuedBefore(payload.iat, Number(cutoff));
+  /** Synchronous when the local cache answers: no promise, so no loader deadline timer on that path. */
+  isTokenRevoked(header: JwtHeader, payload: JwtPayload): boolean | Promise<boolean> {
+    let keys: [string, string];
+    try {
+      const claim = this.settings.identityClaim;
+      const prefix = this.identityPrefix(Object.hasOwn(payload, claim) ? payload[claim] : undefined);
+      keys = [`${prefix}jti:${typeof payload.jti === 'string' ? payload.jti : ''}`, `${prefix}user`];
+    } catch (error) {
+      return Promise.reject(error as Error);
+    }
+    const cached = this.cache?.get(keys[0], keys[1]);
+    if (cached) return revokedBy(payload, cached);
+    return this.read(keys, header, payload).then((values) => revokedBy(payload, values));
   }
 
   /** One MGET; with a local cache, its answer is mirrored unless an invalidation arrived meanwhile. */

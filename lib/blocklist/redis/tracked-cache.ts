@@ -4,8 +4,9 @@ import type { Redis } from 'ioredis';
 /** `RedisBlocklist`'s opt-in local cache. */
 export interface RedisLocalCacheOptions {
   /**
-   * Most Redis keys mirrored in memory (one per token checked, plus one per identity); the least
-   * recently used go first. An integer from 1 to 10 000 000.
+   * Most Redis keys mirrored in memory (one per token checked, plus one per identity); entries not
+   * used since they were last passed over go first (CLOCK, close to least recently used). An integer
+   * from 1 to 10 000 000.
    */
   maxEntries: number;
 }
@@ -27,8 +28,14 @@ const logger = new Logger('RedisBlocklist');
  * was in flight while any invalidation arrived is not stored (the `epoch` moved on): its
  * answer may predate the change the invalidation reports.
  */
+/** A mirrored value, and whether a check used it since eviction last passed it over. */
+interface Slot {
+  value: string | null;
+  used: boolean;
+}
+
 export class TrackedCache {
-  private readonly entries = new Map<string, string | null>();
+  private readonly entries = new Map<string, Slot>();
   /** Moves on with every invalidation and every loss or gain of tracking. */
   private epoch = 0;
   private live = false;
@@ -78,9 +85,10 @@ export class TrackedCache {
     const a = this.entries.get(first);
     const b = this.entries.get(second);
     if (a === undefined || b === undefined) return undefined;
-    this.touch(first, a);
-    this.touch(second, b);
-    return [a, b];
+    // A flag, not a move to the end of the map: a hit costs two reads and two writes of a boolean.
+    a.used = true;
+    b.used = true;
+    return [a.value, b.value];
   }
 
   /** The epoch to pass to `store` for a read about to start. */
@@ -91,9 +99,9 @@ export class TrackedCache {
   /** Mirrors the answer of a read that started in `epoch`, unless anything changed since. */
   store(epoch: number, keys: [string, string], values: (string | null)[]): void {
     if (!this.live || epoch !== this.epoch) return;
-    this.touch(keys[0], values[0] ?? null);
-    this.touch(keys[1], values[1] ?? null);
-    while (this.entries.size > this.maxEntries) this.entries.delete(this.entries.keys().next().value!);
+    this.entries.set(keys[0], { value: values[0] ?? null, used: false });
+    this.entries.set(keys[1], { value: values[1] ?? null, used: false });
+    this.evict();
   }
 
   get size(): number {
@@ -107,10 +115,16 @@ export class TrackedCache {
     this.tracker.disconnect();
   }
 
-  /** Map order is the recency order: a used entry moves to the end. */
-  private touch(key: string, value: string | null): void {
-    this.entries.delete(key);
-    this.entries.set(key, value);
+  /** From the oldest: an entry used since it was last passed over gets a second chance at the end, the first unused one goes. */
+  private evict(): void {
+    while (this.entries.size > this.maxEntries) {
+      const [key, slot] = this.entries.entries().next().value!;
+      this.entries.delete(key);
+      if (slot.used) {
+        slot.used = false;
+        this.entries.set(key, slot);
+      }
+    }
   }
 
   private invalidate(keys: Buffer[] | null): void {
