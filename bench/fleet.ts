@@ -137,6 +137,7 @@ export async function runFleet(
       }
     }
     out.push(await visibility(redis.url, revocations));
+    out.push(await invalidationWindow(redis.url, revocations * 4));
     out.push(await memoryAfter(redis.url, memoryTokens));
   } finally {
     redis.stop();
@@ -182,6 +183,41 @@ async function visibility(redisUrl: string, revocations: number): Promise<string
     }
   }
   return `### Revocation visible on the other instances (3 Fastify instances, one Redis)\n\n${table(['store', 'samples', 'p50', 'p99', 'max'], rows)}`;
+}
+
+/**
+ * The local cache's window without HTTP in the way: a store with a local cache holds a token as
+ * "not revoked"; another store (another connection) revokes it; the time from that revocation
+ * resolving until the first store's check says revoked, polled on every turn of the event loop.
+ */
+async function invalidationWindow(redisUrl: string, samples: number): Promise<string> {
+  const [reader, writer] = [new Redis(redisUrl), new Redis(redisUrl)];
+  const cached = new RedisBlocklist(reader, { keyPrefix: 'window:', localCache: { maxEntries: 10_000 } });
+  const revoker = new RedisBlocklist(writer, { keyPrefix: 'window:' });
+  const now = Math.floor(Date.now() / 1000);
+  const times: number[] = [];
+  for (let n = 0; times.length < samples; n++) {
+    const payload = { jti: `w-${n}`, sub: `window-${n}`, type: 'access' as const, fresh: false, iat: now, exp: now + 600 };
+    await cached.isTokenRevoked({}, payload);
+    if (cached.isTokenRevoked({}, payload) !== false) {
+      if (n > samples * 100) throw new Error('the local cache never answered');
+      continue; // not answered from memory yet (tracking starting)
+    }
+    await revoker.revokeToken(payload);
+    const revoked = performance.now();
+    while (cached.isTokenRevoked({}, payload) === false) await new Promise((resolve) => setImmediate(resolve));
+    times.push(performance.now() - revoked);
+  }
+  cached.onModuleDestroy();
+  reader.disconnect();
+  writer.disconnect();
+  const row = [
+    'in-process, two connections',
+    fmt(times.length),
+    ...[0.5, 0.99].map((p) => `${fmt(percentile(times, p), 3)} ms`),
+    `${fmt(Math.max(...times), 3)} ms`,
+  ];
+  return `### The local cache's invalidation window (revocation resolved → another store's cache refuses)\n\n${table(['measured', 'samples', 'p50', 'p99', 'max'], [row])}`;
 }
 
 /**
