@@ -6,16 +6,16 @@
  */
 import autocannon from 'autocannon';
 import 'reflect-metadata';
-import { Module } from '@nestjs/common';
+import { Module, type Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createHmac, randomUUID } from 'node:crypto';
 import { createServer } from 'node:net';
 import { Redis } from 'ioredis';
-import { JwtExtendedModule, JwtExtendedService } from 'nestjs-jwt-extended';
+import { type BlocklistLoader, InMemoryBlocklist, JwtExtendedModule, JwtExtendedService } from 'nestjs-jwt-extended';
 import { RedisBlocklist } from 'nestjs-jwt-extended/redis';
 import { startServer } from './http.js';
-import { fmt, median, table } from './stats.js';
+import { compare, fmt, median, table } from './stats.js';
 
 const SECRET = 'bench-secret-that-is-at-least-32-bytes-long';
 type Adapter = 'fastify' | 'express';
@@ -138,6 +138,7 @@ export async function runFleet(
     }
     out.push(await visibility(redis.url, revocations));
     out.push(await invalidationWindow(redis.url, revocations * 4));
+    out.push(await inProcess(redis.url, rounds * 2 + 1));
     out.push(await memoryAfter(redis.url, memoryTokens));
   } finally {
     redis.stop();
@@ -183,6 +184,50 @@ async function visibility(redisUrl: string, revocations: number): Promise<string
     }
   }
   return `### Revocation visible on the other instances (3 Fastify instances, one Redis)\n\n${table(['store', 'samples', 'p50', 'p99', 'max'], rows)}`;
+}
+
+/** A Nest application context with the given blocklist class: its JwtExtendedService. */
+async function service(blocklist: Type<BlocklistLoader>): Promise<{ jwt: JwtExtendedService; close: () => Promise<void> }> {
+  @Module({ imports: [JwtExtendedModule.forRoot({ secretKey: SECRET, loaders: { blocklist } })] })
+  class ServiceModule {}
+  const ctx = await NestFactory.createApplicationContext(ServiceModule, { logger: false });
+  return { jwt: ctx.get(JwtExtendedService), close: () => ctx.close() };
+}
+
+/** The guard's verification (`verifyJwtInRequest`, one hot token) in process: no HTTP noise around the store's cost. */
+async function inProcess(redisUrl: string, rounds: number): Promise<string> {
+  const client = new Redis(redisUrl);
+  class Cached extends RedisBlocklist {
+    constructor() {
+      super(client, { keyPrefix: 'inproc:', localCache: { maxEntries: 1000 } });
+    }
+  }
+  const [memory, cached] = [await service(InMemoryBlocklist), await service(Cached)];
+  const hot = token('in-process');
+  const request = () => ({ method: 'GET', headers: { authorization: `Bearer ${hot}` } });
+  await cached.jwt.verifyJwtInRequest(request());
+  await new Promise((resolve) => setTimeout(resolve, 200)); // tracking is up
+  const results = await compare(
+    [
+      { name: 'memory', run: () => memory.jwt.verifyJwtInRequest(request()) },
+      { name: 'cached', run: () => cached.jwt.verifyJwtInRequest(request()) },
+    ],
+    { rounds, ms: 300 },
+  );
+  await memory.close();
+  await cached.close();
+  client.disconnect();
+  const [m, c] = [results.get('memory')!, results.get('cached')!];
+  return (
+    `### In process: verifyJwtInRequest, one hot token (median of ${rounds} alternating rounds)\n\n` +
+    table(
+      ['blocklist', 'verifications/s', 'ratio'],
+      [
+        ['InMemoryBlocklist', fmt(m), '1.00×'],
+        ['RedisBlocklist + localCache', fmt(c), `${fmt(c / m, 2)}×`],
+      ],
+    )
+  );
 }
 
 /**
@@ -233,10 +278,7 @@ async function memoryAfter(redisUrl: string, count: number): Promise<string> {
       super(client, { keyPrefix: 'mem:', localCache: { maxEntries } });
     }
   }
-  @Module({ imports: [JwtExtendedModule.forRoot({ secretKey: SECRET, loaders: { blocklist: Store } })] })
-  class MemoryModule {}
-  const ctx = await NestFactory.createApplicationContext(MemoryModule, { logger: false });
-  const jwt = ctx.get(JwtExtendedService);
+  const { jwt, close } = await service(Store);
   const gc = () => (globalThis as { gc?: () => void }).gc?.();
   const verify = (t: string) => jwt.verifyJwtInRequest({ method: 'GET', headers: { authorization: `Bearer ${t}` } });
   await verify(token('warm'));
@@ -252,7 +294,7 @@ async function memoryAfter(redisUrl: string, count: number): Promise<string> {
   const after = process.memoryUsage();
   const cachedTokens = Math.min(count, maxEntries / 2);
   const heap = after.heapUsed - before.heapUsed;
-  await ctx.close();
+  await close();
   client.disconnect();
   const mb = (bytes: number) => `${fmt(bytes / 2 ** 20, 1)} MB`;
   return (
