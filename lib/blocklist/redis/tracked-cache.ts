@@ -74,11 +74,6 @@ export class TrackedCache {
     this.listener.on('messageBuffer', (_channel: Buffer, keys: Buffer[] | null) => this.invalidate(keys));
   }
 
-  /** Whether the mirror answers (tracking is confirmed on live connections). */
-  get tracking(): boolean {
-    return this.live;
-  }
-
   /** The mirrored values of both keys, or `undefined` unless both are mirrored. */
   get(first: string, second: string): [string | null, string | null] | undefined {
     if (!this.live) return undefined;
@@ -102,10 +97,6 @@ export class TrackedCache {
     this.entries.set(keys[0], { value: values[0] ?? null, used: false });
     this.entries.set(keys[1], { value: values[1] ?? null, used: false });
     this.evict();
-  }
-
-  get size(): number {
-    return this.entries.size;
   }
 
   close(): void {
