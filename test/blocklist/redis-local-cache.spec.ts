@@ -106,6 +106,16 @@ describe('RedisBlocklist localCache against a real redis-server', () => {
     },
   );
 
+  it('a jti with a lone surrogate is invalidated too (Redis stores keys as UTF-8, which replaces it)', async () => {
+    const keyPrefix = freshPrefix();
+    const store = cached(keyPrefix);
+    const other = new RedisBlocklist(redis, { keyPrefix });
+    const odd = token('odd', 'j\ud800-1');
+    await untilAnsweredFromMemory(() => store.isTokenRevoked({}, odd));
+    await other.revokeToken(odd);
+    await eventually(() => store.isTokenRevoked({}, odd));
+  });
+
   it('does not keep the answer of a read that was in flight while an invalidation arrived', async () => {
     const keyPrefix = freshPrefix();
     // The real client, with the MGET answer held back until the test lets it through (a slow network).

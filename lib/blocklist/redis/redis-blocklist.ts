@@ -1,5 +1,5 @@
 import { Logger, type OnModuleDestroy } from '@nestjs/common';
-import type { ChainableCommander, Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { MAX_TIMER_MS, withDeadline } from '../../loaders/deadline.js';
 import type { JwtExtendedConfig } from '../../config/jwt-extended-config.js';
 import type { JwtHeader, JwtPayload } from '../../tokens/jwt.interfaces.js';
@@ -36,8 +36,11 @@ export interface RedisBlocklistOptions extends RevocationStoreOptions {
   localCache?: RedisLocalCacheOptions;
 }
 
-/** The few ioredis commands the store uses: a `Redis` client or a `Cluster` client. */
-export type RedisBlocklistClient = Pick<Redis, 'mget' | 'set' | 'eval'>;
+/**
+ * What the store uses of an ioredis client (a `Redis` or a `Cluster` client): `mget` and `call`;
+ * also `pipeline()` with `waitForReplicas` and `duplicate()` with `localCache`, checked at construction.
+ */
+export type RedisBlocklistClient = Pick<Redis, 'mget' | 'call'>;
 
 // Longer than this (about 31 700 years) a key is kept without expiry: Redis refuses expiry times that overflow.
 const MAX_TTL_SECONDS = 1e12;
@@ -56,6 +59,13 @@ if stored and tonumber(stored) and tonumber(stored) > tonumber(cutoff) then cuto
 if ARGV[2] == '' then return redis.call('SET', KEYS[1], cutoff) end
 return redis.call('SET', KEYS[1], cutoff, 'EX', ARGV[2])
 `;
+
+/**
+ * A key part as Redis holds it: ioredis writes UTF-8, which turns a lone surrogate into U+FFFD,
+ * and invalidations name keys that way. The local cache must use the same name, or a revocation
+ * of such a jti would never reach it. (ES2024's `toWellFormed`, in every Node this package supports.)
+ */
+const asStored = (value: string): string => (value as unknown as { toWellFormed(): string }).toWellFormed();
 
 /** What the token's two keys say: its own entry (a token without `jti` has none), or the user's cut-off. */
 function revokedBy(payload: JwtPayload, [revoked, cutoff]: (string | null)[]): boolean {
@@ -95,7 +105,7 @@ export class RedisBlocklist implements RevocationStore, ConfigurableStore, OnMod
     this.settings = new StoreSettings(store, options);
     const prefix = options.keyPrefix ?? 'jwt:revoked:';
     if (typeof prefix !== 'string' || /[{}]/.test(prefix)) throw new TypeError(`${store}: keyPrefix must be a string without { or }`);
-    this.prefix = prefix;
+    this.prefix = asStored(prefix);
     this.timeout =
       numberOption(store, 'timeout', options.timeout, (n) => n > 0 && n <= MAX_TIMER_MS, `milliseconds > 0 and <= ${MAX_TIMER_MS}`) ?? 1000;
     this.replicas =
@@ -145,7 +155,7 @@ export class RedisBlocklist implements RevocationStore, ConfigurableStore, OnMod
     try {
       const claim = this.settings.identityClaim;
       const prefix = this.identityPrefix(Object.hasOwn(payload, claim) ? payload[claim] : undefined);
-      keys = [`${prefix}jti:${typeof payload.jti === 'string' ? payload.jti : ''}`, `${prefix}user`];
+      keys = [`${prefix}jti:${typeof payload.jti === 'string' ? asStored(payload.jti) : ''}`, `${prefix}user`];
     } catch (error) {
       return Promise.reject(error as Error);
     }
@@ -168,12 +178,12 @@ export class RedisBlocklist implements RevocationStore, ConfigurableStore, OnMod
    */
   private async write(command: [string, ...(string | number)[]]): Promise<void> {
     if (this.replicas === 0) {
-      await this.call('revoke', () => (this.redis as unknown as Redis).call(...(command as [string, ...string[]])));
+      await this.call('revoke', () => this.redis.call(...command));
       return;
     }
     const waitMs = Math.max(1, Math.floor(this.timeout / 2));
     const results = await this.call('revoke', () =>
-      ((this.redis as unknown as Redis).pipeline([command, ['wait', this.replicas, waitMs]]) as ChainableCommander).exec(),
+      (this.redis as unknown as Pick<Redis, 'pipeline'>).pipeline([command, ['wait', this.replicas, waitMs]]).exec(),
     );
     const [[writeError], [waitError, acknowledged]] = results ?? [[new Error('pipeline discarded')], [null, 0]];
     const failure =
