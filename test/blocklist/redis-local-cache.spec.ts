@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
-import { Cluster, type Redis } from 'ioredis';
+import { Cluster, Redis } from 'ioredis';
 import request from 'supertest';
 import { RedisBlocklist } from '../../lib/blocklist/redis/index.js';
 import { ADAPTERS, createTestApp, type TestApp } from '../support/app.js';
@@ -114,6 +114,22 @@ describe('RedisBlocklist localCache against a real redis-server', () => {
     await untilAnsweredFromMemory(() => store.isTokenRevoked({}, odd));
     await other.revokeToken(odd);
     await eventually(() => store.isTokenRevoked({}, odd));
+  });
+
+  it('works with a client that has an ioredis keyPrefix of its own', async () => {
+    const prefixed = new Redis(`redis://127.0.0.1:${redis.options.port}`, { keyPrefix: 'app:' });
+    try {
+      const keyPrefix = freshPrefix();
+      const store = cached(keyPrefix, 1000, prefixed);
+      const other = new RedisBlocklist(prefixed, { keyPrefix });
+      const eve = token('eve', 'e-1');
+      await untilAnsweredFromMemory(() => store.isTokenRevoked({}, eve));
+      await other.revokeToken(eve);
+      await eventually(() => store.isTokenRevoked({}, eve));
+      expect(await redis.exists(`app:${keyPrefix}{"eve"}:jti:e-1`)).toBe(1);
+    } finally {
+      prefixed.disconnect();
+    }
   });
 
   it('does not keep the answer of a read that was in flight while an invalidation arrived', async () => {
