@@ -83,6 +83,20 @@ describe('RedisBlocklist localCache against a real redis-server', () => {
     await eventually(() => store.isTokenRevoked({}, second));
   });
 
+  it('the instance that revokes refuses the token as soon as the revocation resolves', async () => {
+    const store = cached(freshPrefix());
+    for (let n = 0; n < 20; n++) {
+      const own = token(`self-${n}`, `s-${n}`);
+      await untilAnsweredFromMemory(() => store.isTokenRevoked({}, own));
+      await store.revokeToken(own);
+      expect(await store.isTokenRevoked({}, own)).toBe(true);
+      const later = token(`self-${n}`, `s-${n}-later`);
+      await untilAnsweredFromMemory(() => store.isTokenRevoked({}, later));
+      await store.revokeAllForUser(`self-${n}`);
+      expect(await store.isTokenRevoked({}, later)).toBe(true);
+    }
+  });
+
   it.each(['jwt-blocklist-invalidations', 'jwt-blocklist-tracking'] as const)(
     'when its %s connection drops, a revocation made meanwhile is never answered "not revoked" from memory',
     async (role) => {

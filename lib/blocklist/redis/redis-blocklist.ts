@@ -137,7 +137,7 @@ export class RedisBlocklist implements RevocationStore, ConfigurableStore, OnMod
     const ttl = Math.ceil(until - nowSeconds());
     if (ttl <= 0) return; // the decoder refuses this token already
     const key = `${this.identityPrefix(identity)}jti:${jti}`;
-    await this.write(ttl > MAX_TTL_SECONDS ? ['set', key, '1'] : ['set', key, '1', 'EX', ttl]);
+    await this.write(key, ttl > MAX_TTL_SECONDS ? ['set', key, '1'] : ['set', key, '1', 'EX', ttl]);
   }
 
   async revokeAllForUser(identity: unknown): Promise<void> {
@@ -145,7 +145,7 @@ export class RedisBlocklist implements RevocationStore, ConfigurableStore, OnMod
     const key = `${this.identityPrefix(identity)}user`;
     const { cutoff, wait } = userCutoff(this.settings.leeway);
     const ttl = Math.ceil(this.settings.userRetention);
-    await this.write(['eval', KEEP_LATER_CUTOFF, 1, key, String(cutoff), ttl > MAX_TTL_SECONDS ? '' : String(ttl)]);
+    await this.write(key, ['eval', KEEP_LATER_CUTOFF, 1, key, String(cutoff), ttl > MAX_TTL_SECONDS ? '' : String(ttl)]);
     await wait;
   }
 
@@ -172,11 +172,21 @@ export class RedisBlocklist implements RevocationStore, ConfigurableStore, OnMod
     return values;
   }
 
+  /** A revocation write of `key`; this process's local cache forgets the key at once. */
+  private async write(key: string, command: [string, ...(string | number)[]]): Promise<void> {
+    try {
+      await this.send(command);
+    } finally {
+      // Also after a failure: the write may have reached Redis.
+      this.cache?.forget(key);
+    }
+  }
+
   /**
-   * A revocation write. With `waitForReplicas`, a pipeline carries WAIT with it: ioredis sends
-   * a pipeline on one connection, so in a Cluster WAIT reaches the master that took the write.
+   * With `waitForReplicas`, a pipeline carries WAIT with the write: ioredis sends a pipeline on
+   * one connection, so in a Cluster WAIT reaches the master that took the write.
    */
-  private async write(command: [string, ...(string | number)[]]): Promise<void> {
+  private async send(command: [string, ...(string | number)[]]): Promise<void> {
     if (this.replicas === 0) {
       await this.call('revoke', () => this.redis.call(...command));
       return;

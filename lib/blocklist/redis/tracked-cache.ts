@@ -99,6 +99,15 @@ export class TrackedCache {
     this.evict();
   }
 
+  /**
+   * This process wrote `key`: its own invalidation is still on the way, and the write's caller
+   * must not be answered from the old copy meanwhile (nor by a read in flight).
+   */
+  forget(key: string): void {
+    this.epoch++;
+    this.entries.delete(key);
+  }
+
   close(): void {
     this.closed = true;
     this.drop();
