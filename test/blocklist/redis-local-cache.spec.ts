@@ -85,15 +85,12 @@ describe('RedisBlocklist localCache against a real redis-server', () => {
 
   it('the instance that revokes refuses the token as soon as the revocation resolves', async () => {
     const store = cached(freshPrefix());
+    // Its own invalidation races the write's reply: repeat to give the race its chances.
     for (let n = 0; n < 20; n++) {
       const own = token(`self-${n}`, `s-${n}`);
       await untilAnsweredFromMemory(() => store.isTokenRevoked({}, own));
       await store.revokeToken(own);
       expect(await store.isTokenRevoked({}, own)).toBe(true);
-      const later = token(`self-${n}`, `s-${n}-later`);
-      await untilAnsweredFromMemory(() => store.isTokenRevoked({}, later));
-      await store.revokeAllForUser(`self-${n}`);
-      expect(await store.isTokenRevoked({}, later)).toBe(true);
     }
   });
 
@@ -192,6 +189,28 @@ describe('RedisBlocklist localCache against a real redis-server', () => {
     expect(await mgets()).toBe(before);
     await store.isTokenRevoked({}, t2);
     expect(await mgets()).toBe(before + 1);
+  });
+
+  it('where Redis refuses client tracking, stays off: every check reads Redis', async () => {
+    await redis.acl('SETUSER', 'no-tracking', 'on', '>secret', '~*', '&*', '+@all', '-client');
+    const limited = new Redis({ port: redis.options.port, username: 'no-tracking', password: 'secret' });
+    try {
+      const keyPrefix = freshPrefix();
+      const store = cached(keyPrefix, 1000, limited);
+      const other = new RedisBlocklist(redis, { keyPrefix });
+      const fay = token('fay', 'f-1');
+      await sleep(200); // what tracking setup there is has run and failed
+      for (let n = 0; n < 3; n++) {
+        const before = await mgets();
+        expect(await store.isTokenRevoked({}, fay)).toBe(false);
+        expect(await mgets()).toBe(before + 1);
+      }
+      await other.revokeToken(fay);
+      expect(await store.isTokenRevoked({}, fay)).toBe(true);
+    } finally {
+      limited.disconnect();
+      await redis.acl('DELUSER', 'no-tracking');
+    }
   });
 
   it('is refused at construction with a Cluster client, and without a valid maxEntries', () => {
