@@ -17,7 +17,7 @@ export async function runGraphql(
   connections: number,
 ): Promise<{ text: string; ratio: number }> {
   const token = await benchToken();
-  const server = await startServer(adapter, './graphql-server.js');
+  const server = await startServer([adapter], './graphql-server.js');
   try {
     const url = `http://127.0.0.1:${server.port}/graphql`;
     const post = (operation: Operation) => ({

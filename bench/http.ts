@@ -15,9 +15,9 @@ export interface Sample {
   p99: number;
 }
 
-/** Starts a bench server script (`./http-server.js` by default) for `adapter` in its own process. */
-export async function startServer(adapter: string, script = './http-server.js'): Promise<{ port: number; stop: () => void }> {
-  const child = spawn(process.execPath, [fileURLToPath(new URL(script, import.meta.url)), adapter], {
+/** A bench server script (next to this file) in its own process; resolves with the port it prints. */
+export async function startServer(args: string[], script = './http-server.js'): Promise<{ port: number; stop: () => void }> {
+  const child = spawn(process.execPath, [fileURLToPath(new URL(script, import.meta.url)), ...args], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const lines = createInterface({ input: child.stdout! });
@@ -69,7 +69,7 @@ export async function runHttp(
   connections: number,
 ): Promise<{ text: string; ratios: Record<string, number> }> {
   const token = await benchToken();
-  const server = await startServer(adapter);
+  const server = await startServer([adapter]);
   try {
     const base = `http://127.0.0.1:${server.port}`;
     for (const route of ROUTES) await load(`${base}/${route}`, token, 1, connections); // warm-up

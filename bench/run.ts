@@ -2,10 +2,11 @@
  * `npm run bench`: micro (sign/verify), HTTP (Fastify and Express), blocklist scale, and
  * header parsing cost against header size.
  * Ratios are the result: absolute numbers on a shared 2-core machine are noise.
- * BENCH=micro|http|scale|parse|graphql|ws|keys|rotation runs one part; BENCH_ADAPTER=fastify|express one adapter;
+ * BENCH=micro|http|scale|parse|graphql|ws|keys|rotation|fleet runs one part; BENCH_ADAPTER=fastify|express one adapter;
  * BENCH_QUICK=1 shortens every part.
  */
 import { runGraphql } from './graphql.js';
+import { runFleet } from './fleet.js';
 import { runHttp } from './http.js';
 import { runKeys } from './keys.js';
 import { runMicro } from './micro.js';
@@ -70,6 +71,33 @@ if (!only || only === 'keys') {
 if (!only || only === 'rotation') {
   out('\n## Refresh-token rotations (verify + rotateRefreshToken, one chain, ops/s, median of alternating rounds)\n');
   out(await runRotation(quick ? 3 : 7, quick ? 80 : 200));
+}
+if (!only || only === 'fleet') {
+  out('\n## Fleet: blocklists on Redis, local cache, revocation visibility (autocannon, 50 connections)\n');
+  const adapters = (process.env.BENCH_ADAPTER ? [process.env.BENCH_ADAPTER] : ['fastify', 'express']) as ('fastify' | 'express')[];
+  const { text, ratios } = await runFleet(adapters, {
+    rounds: quick ? 1 : 3,
+    seconds: quick ? 2 : 5,
+    revocations: quick ? 50 : 300,
+    memoryTokens: quick ? 100_000 : 1_000_000,
+  });
+  out(text);
+  if (ratios['fastify.toOpen'] !== undefined) {
+    check(
+      ratios['fastify.toOpen'] >= 0.85,
+      `fastify: @JwtRequired() + userLookup ${ratios['fastify.toOpen'].toFixed(2)}× /open (target ≥ 0.85; no-op guard ${ratios['fastify.noopToOpen'].toFixed(2)}×)`,
+    );
+  }
+  for (const adapter of adapters) {
+    check(
+      ratios[`${adapter}.cachedToMemory`] >= 0.9,
+      `${adapter}: RedisBlocklist + localCache ${ratios[`${adapter}.cachedToMemory`].toFixed(2)}× InMemoryBlocklist (target ≥ 0.9)`,
+    );
+    check(
+      ratios[`${adapter}.distinctToFloor`] >= 0.9,
+      `${adapter}: distinct tokens ${ratios[`${adapter}.distinctToFloor`].toFixed(2)}× the raw floor guard (target ≥ 0.9)`,
+    );
+  }
 }
 if (verdicts.length) out(`\n## Targets\n\n${verdicts.map((v) => `    ${v}`).join('\n')}`);
 process.exit(0);

@@ -149,7 +149,9 @@ describe('RedisBlocklist when Redis is slow', () => {
       // DEBUG SLEEP blocks the (single-threaded) server for a second.
       const sleeping = blocker.call('DEBUG', 'SLEEP', '1');
       await new Promise((r) => setTimeout(r, 50));
-      const error = await store.isTokenRevoked({}, { jti: 'x', sub: 'a', type: 'access', fresh: false }).catch((e: unknown) => e);
+      const error = await Promise.resolve(store.isTokenRevoked({}, { jti: 'x', sub: 'a', type: 'access', fresh: false })).catch(
+        (e: unknown) => e,
+      );
       expect((error as { getStatus?: () => number }).getStatus?.()).toBe(503);
       await sleeping;
     } finally {
@@ -165,3 +167,25 @@ async function waitFor(check: () => Promise<boolean>, attempts = 50): Promise<vo
   }
   throw new Error('condition not met');
 }
+
+describe('RedisBlocklist waitForReplicas on a single node', () => {
+  it('is an integer from 0 to 16, checked at construction', () => {
+    for (const waitForReplicas of [-1, 1.5, 17, Number.NaN, '1'] as unknown[]) {
+      expect(() => new RedisBlocklist(redis, { waitForReplicas } as { waitForReplicas: number })).toThrow(
+        /waitForReplicas must be an integer from 0 to 16/,
+      );
+    }
+    expect(() => new RedisBlocklist(redis, { waitForReplicas: 0 })).not.toThrow();
+  });
+
+  it('without a replica to acknowledge it, a revocation rejects with 503 instead of resolving', async () => {
+    const store = new RedisBlocklist(redis, { keyPrefix: 'wait:', waitForReplicas: 1, timeout: 200 });
+    const exp = Math.floor(Date.now() / 1000) + 120;
+    for (const revoke of [() => store.revokeToken({ jti: 'w1', sub: 'a', exp }), () => store.revokeAllForUser('a')]) {
+      const error = await revoke().catch((e: unknown) => e);
+      expect((error as { getStatus?: () => number }).getStatus?.()).toBe(503);
+    }
+    // the write itself reached the master: it is only not known to be replicated
+    expect(await redis.exists('wait:{"a"}:jti:w1')).toBe(1);
+  });
+});

@@ -3,3 +3,4 @@ export { RedisBlocklist } from './redis-blocklist.js';
 export type { RedisBlocklistClient, RedisBlocklistOptions } from './redis-blocklist.js';
 export { RedisRefreshTokenStore } from '../../rotation/redis/redis-refresh-token-store.js';
 export type { RedisRefreshTokenStoreClient, RedisRefreshTokenStoreOptions } from '../../rotation/redis/redis-refresh-token-store.js';
+export type { RedisLocalCacheOptions } from './tracked-cache.js';

@@ -1,4 +1,4 @@
-import { Logger } from '@nestjs/common';
+import { Logger, type OnModuleDestroy } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { MAX_TIMER_MS, withDeadline } from '../../loaders/deadline.js';
 import type { JwtExtendedConfig } from '../../config/jwt-extended-config.js';
@@ -14,16 +14,33 @@ import {
   numberOption,
   userCutoff,
 } from '../store-settings.js';
+import { type RedisLocalCacheOptions, TrackedCache } from './tracked-cache.js';
 
 export interface RedisBlocklistOptions extends RevocationStoreOptions {
   /** Prefix of every key this store writes, without `{` or `}` (the store sets the hash tags). Default `'jwt:revoked:'`. */
   keyPrefix?: string;
   /** Milliseconds a Redis call may take before the request fails closed with 503 (at most 2147483647). Default 1000. */
   timeout?: number;
+  /**
+   * Replicas that must acknowledge a revocation before it resolves (Redis `WAIT`, sent on the
+   * connection that wrote, within half of `timeout`): a revocation is then not lost when its
+   * master fails before replicating it. When fewer acknowledge, the call rejects with 503 (the
+   * revocation may still be on the master: retry it). An integer from 0 (default: no wait) to 16.
+   */
+  waitForReplicas?: number;
+  /**
+   * Opt-in: answer checks from memory, kept exact by Redis client tracking (two extra
+   * connections per store). Needs a single-node ioredis `Redis` client (also behind Sentinel);
+   * refused with a `Cluster` client.
+   */
+  localCache?: RedisLocalCacheOptions;
 }
 
-/** The few ioredis commands the store uses: a `Redis` client or a `Cluster` client. */
-export type RedisBlocklistClient = Pick<Redis, 'mget' | 'set' | 'eval'>;
+/**
+ * What the store uses of an ioredis client (a `Redis` or a `Cluster` client): `mget` and `call`;
+ * also `pipeline()` with `waitForReplicas` and `duplicate()` with `localCache`, checked at construction.
+ */
+export type RedisBlocklistClient = Pick<Redis, 'mget' | 'call'>;
 
 // Longer than this (about 31 700 years) a key is kept without expiry: Redis refuses expiry times that overflow.
 const MAX_TTL_SECONDS = 1e12;
@@ -44,6 +61,19 @@ return redis.call('SET', KEYS[1], cutoff, 'EX', ARGV[2])
 `;
 
 /**
+ * A key part as Redis holds it: ioredis writes UTF-8, which turns a lone surrogate into U+FFFD,
+ * and invalidations name keys that way. The local cache must use the same name, or a revocation
+ * of such a jti would never reach it. (ES2024's `toWellFormed`, in every Node this package supports.)
+ */
+const asStored = (value: string): string => (value as unknown as { toWellFormed(): string }).toWellFormed();
+
+/** What the token's two keys say: its own entry (a token without `jti` has none), or the user's cut-off. */
+function revokedBy(payload: JwtPayload, [revoked, cutoff]: (string | null)[]): boolean {
+  if (typeof payload.jti === 'string' && revoked !== null) return true;
+  return cutoff !== null && issuedBefore(payload.iat, Number(cutoff));
+}
+
+/**
  * A blocklist in Redis, shared by every instance of the app. A revoked token's key
  * expires when the decoder stops accepting the token (`exp` plus `decodeLeeway`); a
  * user-wide cut-off is one key per identity, without expiry unless `userRevocationTtl`
@@ -59,10 +89,12 @@ return redis.call('SET', KEYS[1], cutoff, 'EX', ARGV[2])
  * JwtExtendedModule.forRoot({ ..., loaders: { blocklist: Revocations } })
  * ```
  */
-export class RedisBlocklist implements RevocationStore, ConfigurableStore {
+export class RedisBlocklist implements RevocationStore, ConfigurableStore, OnModuleDestroy {
   private readonly prefix: string;
   private readonly timeout: number;
   private readonly settings: StoreSettings;
+  private readonly replicas: number;
+  private readonly cache?: TrackedCache;
 
   constructor(
     private readonly redis: RedisBlocklistClient,
@@ -73,9 +105,26 @@ export class RedisBlocklist implements RevocationStore, ConfigurableStore {
     this.settings = new StoreSettings(store, options);
     const prefix = options.keyPrefix ?? 'jwt:revoked:';
     if (typeof prefix !== 'string' || /[{}]/.test(prefix)) throw new TypeError(`${store}: keyPrefix must be a string without { or }`);
-    this.prefix = prefix;
+    this.prefix = asStored(prefix);
     this.timeout =
       numberOption(store, 'timeout', options.timeout, (n) => n > 0 && n <= MAX_TIMER_MS, `milliseconds > 0 and <= ${MAX_TIMER_MS}`) ?? 1000;
+    this.replicas =
+      numberOption(
+        store,
+        'waitForReplicas',
+        options.waitForReplicas,
+        (n) => Number.isInteger(n) && n >= 0 && n <= 16,
+        'an integer from 0 to 16',
+      ) ?? 0;
+    if (this.replicas > 0 && typeof (redis as Partial<Redis>).pipeline !== 'function') {
+      throw new TypeError(`${store}: waitForReplicas needs an ioredis client with pipeline()`);
+    }
+    if (options.localCache !== undefined) this.cache = this.localCache(redis, options.localCache);
+  }
+
+  /** Closes the local cache's own connections (the client passed in stays the app's). */
+  onModuleDestroy(): void {
+    this.cache?.close();
   }
 
   /** @internal Called by `JwtExtendedModule` while it starts. */
@@ -88,7 +137,7 @@ export class RedisBlocklist implements RevocationStore, ConfigurableStore {
     const ttl = Math.ceil(until - nowSeconds());
     if (ttl <= 0) return; // the decoder refuses this token already
     const key = `${this.identityPrefix(identity)}jti:${jti}`;
-    await this.call('revoke', () => (ttl > MAX_TTL_SECONDS ? this.redis.set(key, '1') : this.redis.set(key, '1', 'EX', ttl)));
+    await this.write(key, ttl > MAX_TTL_SECONDS ? ['set', key, '1'] : ['set', key, '1', 'EX', ttl]);
   }
 
   async revokeAllForUser(identity: unknown): Promise<void> {
@@ -96,22 +145,87 @@ export class RedisBlocklist implements RevocationStore, ConfigurableStore {
     const key = `${this.identityPrefix(identity)}user`;
     const { cutoff, wait } = userCutoff(this.settings.leeway);
     const ttl = Math.ceil(this.settings.userRetention);
-    await this.call('revoke', () => this.redis.eval(KEEP_LATER_CUTOFF, 1, key, String(cutoff), ttl > MAX_TTL_SECONDS ? '' : String(ttl)));
+    await this.write(key, ['eval', KEEP_LATER_CUTOFF, 1, key, String(cutoff), ttl > MAX_TTL_SECONDS ? '' : String(ttl)]);
     await wait;
   }
 
-  async isTokenRevoked(header: JwtHeader, payload: JwtPayload): Promise<boolean> {
-    const claim = this.settings.identityClaim;
-    const prefix = this.identityPrefix(Object.hasOwn(payload, claim) ? payload[claim] : undefined);
-    const jti = typeof payload.jti === 'string' ? payload.jti : undefined;
-    const [revoked, cutoff] = await this.call(
-      'check',
-      () => this.redis.mget(`${prefix}jti:${jti ?? ''}`, `${prefix}user`),
-      header,
-      payload,
+  /** Synchronous when the local cache answers: no promise, so no loader deadline timer on that path. */
+  isTokenRevoked(header: JwtHeader, payload: JwtPayload): boolean | Promise<boolean> {
+    let keys: [string, string];
+    try {
+      const claim = this.settings.identityClaim;
+      const prefix = this.identityPrefix(Object.hasOwn(payload, claim) ? payload[claim] : undefined);
+      keys = [`${prefix}jti:${typeof payload.jti === 'string' ? asStored(payload.jti) : ''}`, `${prefix}user`];
+    } catch (error) {
+      return Promise.reject(error as Error);
+    }
+    const cached = this.cache?.get(keys[0], keys[1]);
+    if (cached) return revokedBy(payload, cached);
+    return this.read(keys, header, payload).then((values) => revokedBy(payload, values));
+  }
+
+  /** One MGET; with a local cache, its answer is mirrored unless an invalidation arrived meanwhile. */
+  private async read(keys: [string, string], header: JwtHeader, payload: JwtPayload): Promise<(string | null)[]> {
+    const epoch = this.cache?.readEpoch;
+    const values = await this.call('check', () => this.redis.mget(keys[0], keys[1]), header, payload);
+    if (epoch !== undefined) this.cache!.store(epoch, keys, values);
+    return values;
+  }
+
+  /** A revocation write of `key`; this process's local cache forgets the key at once. */
+  private async write(key: string, command: [string, ...(string | number)[]]): Promise<void> {
+    try {
+      await this.send(command);
+    } finally {
+      // Also after a failure: the write may have reached Redis.
+      this.cache?.forget(key);
+    }
+  }
+
+  /**
+   * With `waitForReplicas`, a pipeline carries WAIT with the write: ioredis sends a pipeline on
+   * one connection, so in a Cluster WAIT reaches the master that took the write.
+   */
+  private async send(command: [string, ...(string | number)[]]): Promise<void> {
+    if (this.replicas === 0) {
+      await this.call('revoke', () => this.redis.call(...command));
+      return;
+    }
+    const waitMs = Math.max(1, Math.floor(this.timeout / 2));
+    const results = await this.call('revoke', () =>
+      (this.redis as unknown as Pick<Redis, 'pipeline'>).pipeline([command, ['wait', this.replicas, waitMs]]).exec(),
     );
-    if (jti !== undefined && revoked !== null) return true;
-    return cutoff !== null && issuedBefore(payload.iat, Number(cutoff));
+    const [[writeError], [waitError, acknowledged]] = results ?? [[new Error('pipeline discarded')], [null, 0]];
+    const failure =
+      writeError ??
+      waitError ??
+      (Number(acknowledged) < this.replicas ? new Error(`${acknowledged} of ${this.replicas} replicas acknowledged`) : undefined);
+    if (failure) {
+      logger.error(`Redis revoke not replicated: ${failure.message}`);
+      throw this.settings.unavailable();
+    }
+  }
+
+  private localCache(redis: RedisBlocklistClient, options: RedisLocalCacheOptions): TrackedCache {
+    const store = 'RedisBlocklist';
+    if (typeof options !== 'object' || options === null) throw new TypeError(`${store}: localCache must be { maxEntries }`);
+    const maxEntries = numberOption(
+      store,
+      'localCache.maxEntries',
+      options.maxEntries,
+      (n) => Number.isInteger(n) && n >= 1 && n <= 1e7,
+      'an integer from 1 to 10000000',
+    );
+    if (maxEntries === undefined) throw new TypeError(`${store}: localCache needs maxEntries`);
+    const client = redis as Partial<Redis> & { isCluster?: boolean };
+    if (client.isCluster) {
+      throw new TypeError(
+        `${store}: localCache needs a single-node ioredis Redis client. With a Cluster client, invalidations would have to be ` +
+          'tracked on every master and followed through failovers, which this store does not do: leave localCache out',
+      );
+    }
+    if (typeof client.duplicate !== 'function') throw new TypeError(`${store}: localCache needs an ioredis Redis client (duplicate())`);
+    return new TrackedCache(redis as Redis, this.prefix, maxEntries);
   }
 
   /** `prefix{identity}:`: one hash tag for all keys of an identity, so a check never crosses Cluster slots. */
