@@ -3,20 +3,11 @@ import type { Cluster } from 'ioredis';
 import request from 'supertest';
 import { RedisBlocklist } from '../../lib/blocklist/redis/index.js';
 import { ADAPTERS, createTestApp, type TestApp } from '../support/app.js';
-import { RedisCluster } from '../support/redis-cluster.js';
+import { useRedisCluster } from '../support/redis-cluster.js';
 import { bearer, declareStore, freshPrefix, nowSeconds, payload, revocationRoutes } from './stores.js';
 
-let cluster: RedisCluster;
 let client: Cluster;
-
-beforeAll(async () => {
-  cluster = await RedisCluster.start();
-  client = await cluster.client();
-}, 60_000);
-afterAll(async () => {
-  client?.disconnect();
-  await cluster?.stop();
-});
+useRedisCluster((started) => ({ client } = started));
 
 /** Every key under `prefix`, from every master. */
 async function keysOnMasters(prefix: string): Promise<string[][]> {

@@ -1,22 +1,13 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import type { Cluster } from 'ioredis';
 import request from 'supertest';
 import { ADAPTERS, useTestApp } from '../support/app.js';
 import { bearer } from '../support/http.js';
-import { RedisCluster } from '../support/redis-cluster.js';
+import { useRedisCluster } from '../support/redis-cluster.js';
 import { REVOKED, ReuseRecorder, RotationRoutes, type Rotated, claims, declareStore, freshPrefix, keyTtls, refresh } from './rotation.js';
 
-let cluster: RedisCluster;
 let client: Cluster;
-
-beforeAll(async () => {
-  cluster = await RedisCluster.start();
-  client = await cluster.client();
-}, 60_000);
-afterAll(async () => {
-  client?.disconnect();
-  await cluster?.stop();
-});
+useRedisCluster((started) => ({ client } = started));
 
 describe.each(ADAPTERS)('RedisRefreshTokenStore with an ioredis Cluster client (3 masters), through a real app (%s)', (adapter) => {
   for (const reuseInterval of [0, 60]) {

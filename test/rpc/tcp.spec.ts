@@ -240,14 +240,22 @@ describe('TCP microservice with error loaders', () => {
   });
 });
 
-describe("TCP microservice with errorFormat 'nest'", () => {
+describe.each([
+  [
+    "errorFormat 'nest'",
+    { errorFormat: 'nest' },
+    {},
+    { status: 401, statusCode: 401, message: 'Missing "access_token" key in json data.', error: 'Unauthorized', code: 'NO_AUTHORIZATION' },
+  ],
+  ['a custom errorMessageKey', { errorMessageKey: 'error' }, 'refresh', { status: 422, error: 'Only non-refresh tokens are allowed' }],
+] as const)('TCP microservice with %s', (_name, options, presented, body) => {
   let t: RpcTestApp;
   let client: ClientProxy;
   beforeAll(async () => {
     t = await createRpcApp({
       transport: 'tcp',
       controllers: [TcpController],
-      module: JwtExtendedModule.forRoot({ secretKey: SECRET, ...TOKEN_CACHE, errorFormat: 'nest' }),
+      module: JwtExtendedModule.forRoot({ secretKey: SECRET, ...TOKEN_CACHE, ...options }),
     });
     client = tcpClient(t.port);
   });
@@ -256,35 +264,8 @@ describe("TCP microservice with errorFormat 'nest'", () => {
     await t.close();
   });
 
-  it('{ status, statusCode, message, error, code }', async () => {
-    expect(await failure(client, 'me', {})).toEqual({
-      status: 401,
-      statusCode: 401,
-      message: 'Missing "access_token" key in json data.',
-      error: 'Unauthorized',
-      code: 'NO_AUTHORIZATION',
-    });
-  });
-});
-
-describe('TCP microservice with a custom errorMessageKey', () => {
-  let t: RpcTestApp;
-  let client: ClientProxy;
-  beforeAll(async () => {
-    t = await createRpcApp({
-      transport: 'tcp',
-      controllers: [TcpController],
-      module: JwtExtendedModule.forRoot({ secretKey: SECRET, ...TOKEN_CACHE, errorMessageKey: 'error' }),
-    });
-    client = tcpClient(t.port);
-  });
-  afterAll(async () => {
-    await client.close();
-    await t.close();
-  });
-
-  it('{ status, [errorMessageKey]: message }', async () => {
-    const token = await t.jwt.createRefreshToken('alice');
-    expect(await failure(client, 'me', { access_token: token })).toEqual({ status: 422, error: 'Only non-refresh tokens are allowed' });
+  it("the failure carries { status } beside the module's error body", async () => {
+    const payload = presented === 'refresh' ? { access_token: await t.jwt.createRefreshToken('alice') } : {};
+    expect(await failure(client, 'me', payload)).toEqual(body);
   });
 });

@@ -1,4 +1,5 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { afterAll, beforeAll } from '@jest/globals';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -198,4 +199,21 @@ async function waitForReplicas(port: number, replicas: number): Promise<void> {
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   throw new Error(`Redis Cluster master ${port} never had ${replicas} replica(s) online`);
+}
+
+/**
+ * A 3-master cluster and a Cluster client for the test file: started before its tests, stopped
+ * after them. `assign` receives both once they are up.
+ */
+export function useRedisCluster(assign: (started: { cluster: RedisCluster; client: Cluster }) => void): void {
+  let started: { cluster: RedisCluster; client: Cluster } | undefined;
+  beforeAll(async () => {
+    const cluster = await RedisCluster.start();
+    started = { cluster, client: await cluster.client() };
+    assign(started);
+  }, 60_000);
+  afterAll(async () => {
+    started?.client.disconnect();
+    await started?.cluster.stop();
+  });
 }
