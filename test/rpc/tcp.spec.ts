@@ -79,21 +79,27 @@ async function failure(client: ClientProxy, pattern: string, data: object): Prom
   );
 }
 
-function tcpClient(port: number): ClientProxy {
-  return ClientProxyFactory.create({ transport: Transport.TCP, options: { host: '127.0.0.1', port } });
+/** A TCP microservice with TcpController and a TCP client for the describe block, closed after it. */
+function useTcpApp(
+  setup: Omit<Parameters<typeof createRpcApp>[0], 'transport' | 'controllers'>,
+  assign: (started: { t: RpcTestApp; client: ClientProxy }) => void,
+): void {
+  let started: { t: RpcTestApp; client: ClientProxy } | undefined;
+  beforeAll(async () => {
+    const t = await createRpcApp({ transport: 'tcp', controllers: [TcpController], ...setup });
+    started = { t, client: ClientProxyFactory.create({ transport: Transport.TCP, options: { host: '127.0.0.1', port: t.port } }) };
+    assign(started);
+  });
+  afterAll(async () => {
+    await started?.client.close();
+    await started?.t.close();
+  });
 }
 
 describe('TCP microservice: the token is the payload field jsonKey', () => {
   let t: RpcTestApp;
   let client: ClientProxy;
-  beforeAll(async () => {
-    t = await createRpcApp({ transport: 'tcp', controllers: [TcpController], loaders: SUBJECT_CHECKS });
-    client = tcpClient(t.port);
-  });
-  afterAll(async () => {
-    await client.close();
-    await t.close();
-  });
+  useTcpApp({ loaders: SUBJECT_CHECKS }, (started) => ({ t, client } = started));
 
   it('runs the handler for a valid access token; param decorators see the message state', async () => {
     expect(await send(client, 'me', { access_token: await t.jwt.createAccessToken('alice') })).toEqual({
@@ -174,14 +180,7 @@ describe('TCP microservice: the token is the payload field jsonKey', () => {
 describe('TCP microservice with globalGuard', () => {
   let t: RpcTestApp;
   let client: ClientProxy;
-  beforeAll(async () => {
-    t = await createRpcApp({ transport: 'tcp', controllers: [TcpController], globalGuard: true });
-    client = tcpClient(t.port);
-  });
-  afterAll(async () => {
-    await client.close();
-    await t.close();
-  });
+  useTcpApp({ globalGuard: true }, (started) => ({ t, client } = started));
 
   it('protects an undeclared handler', async () => {
     expect(await failure(client, 'undeclared', {})).toEqual({ status: 401, msg: 'Missing "access_token" key in json data.' });
@@ -206,18 +205,12 @@ class ShapedErrors implements UnauthorizedLoader, InvalidTokenLoader {
 describe('TCP microservice with error loaders', () => {
   let t: RpcTestApp;
   let client: ClientProxy;
-  beforeAll(async () => {
-    t = await createRpcApp({
-      transport: 'tcp',
-      controllers: [TcpController],
+  useTcpApp(
+    {
       loaders: { unauthorized: ShapedErrors, invalidToken: ShapedErrors },
-    });
-    client = tcpClient(t.port);
-  });
-  afterAll(async () => {
-    await client.close();
-    await t.close();
-  });
+    },
+    (started) => ({ t, client } = started),
+  );
 
   it("the loader's HttpException becomes the RPC error, with its status", async () => {
     expect(await failure(client, 'me', {})).toEqual({
@@ -251,18 +244,12 @@ describe.each([
 ] as const)('TCP microservice with %s', (_name, options, presented, body) => {
   let t: RpcTestApp;
   let client: ClientProxy;
-  beforeAll(async () => {
-    t = await createRpcApp({
-      transport: 'tcp',
-      controllers: [TcpController],
+  useTcpApp(
+    {
       module: JwtExtendedModule.forRoot({ secretKey: SECRET, ...TOKEN_CACHE, ...options }),
-    });
-    client = tcpClient(t.port);
-  });
-  afterAll(async () => {
-    await client.close();
-    await t.close();
-  });
+    },
+    (started) => ({ t, client } = started),
+  );
 
   it("the failure carries { status } beside the module's error body", async () => {
     const payload = presented === 'refresh' ? { access_token: await t.jwt.createRefreshToken('alice') } : {};
