@@ -1,0 +1,106 @@
+import { Injectable } from '@nestjs/common';
+import { Context, Query, Resolver } from '@nestjs/graphql';
+import { describe, expect, it } from '@jest/globals';
+import { CurrentUser, Jwt, JwtExtendedService, JwtIdentity, JwtRequired, type JwtPayload, type UserLookupLoader } from '../../lib/index.js';
+import { ADAPTERS, RecordingLogger, useTestApp } from '../support/app.js';
+import { DRIVER, bearer, gql, graphqlModule } from './graphql-app.js';
+
+/*
+ * One GraphQL request, many field resolutions: each field has its own verification state (its
+ * guard's), fields of one protection share one verification, and a guard failure that is not an
+ * HttpException reaches the client as a generic 500.
+ */
+let lookups = 0;
+
+@Injectable()
+class Users implements UserLookupLoader {
+  lookupUser(_header: unknown, payload: JwtPayload) {
+    lookups++;
+    if (payload.sub === 'ghost') return null;
+    if (payload.sub === 'broken') throw new Error('db password=hunter2 refused');
+    return { name: payload.sub };
+  }
+}
+
+type GqlContext = { req?: object; request?: object };
+
+@Resolver()
+class StateResolver {
+  constructor(private readonly jwt: JwtExtendedService) {}
+
+  /** Marks the payload it got: a sibling alias must not see the mark (its own copy). */
+  @Query(() => String)
+  @JwtRequired()
+  mark(@Jwt() jwt: JwtPayload & { marked?: boolean }, @CurrentUser() user: { name: string }) {
+    const seen = jwt.marked === true ? 'marked' : 'clean';
+    jwt.marked = true;
+    return `${user.name}:${seen}`;
+  }
+
+  @Query(() => String, { nullable: true })
+  @JwtRequired()
+  me(@JwtIdentity() id: string) {
+    return id;
+  }
+
+  /** The operation's request keeps the last verification (`request.user`, the service's getters). */
+  @Query(() => String)
+  @JwtRequired({ fresh: true })
+  viaRequest(@Context() ctx: GqlContext) {
+    return String(this.jwt.getJwtIdentity(ctx.req ?? ctx.request!));
+  }
+}
+
+describe.each(ADAPTERS)('GraphQL field state on %s', (adapter) => {
+  const logger = new RecordingLogger();
+  const t = useTestApp(adapter, {
+    imports: [graphqlModule(adapter)],
+    providers: [StateResolver],
+    loaders: { userLookup: Users },
+    logger,
+  });
+
+  it(`${DRIVER[adapter]}: aliases share one verification but each gets its own copy of the state`, async () => {
+    const token = await t.jwt.createAccessToken('alice');
+    lookups = 0;
+    const result = await gql(t.url, '{ a: mark b: mark c: mark }', { headers: bearer(token) });
+    expect(result.errors).toBeUndefined();
+    expect(result.data).toEqual({ a: 'alice:clean', b: 'alice:clean', c: 'alice:clean' });
+    expect(lookups).toBe(1);
+  });
+
+  it(`${DRIVER[adapter]}: a shared verification that fails fails every alias, with one lookup`, async () => {
+    const token = await t.jwt.createAccessToken('ghost');
+    lookups = 0;
+    const result = await gql(t.url, '{ a: me b: me c: me }', { headers: bearer(token) });
+    expect(result.data).toEqual({ a: null, b: null, c: null });
+    // In the order the fields failed: sort by path.
+    const errors = (result.errors ?? []).map((error) => [error.path, error.message, error.extensions?.status]);
+    expect(errors.sort((x, y) => String(x[0]).localeCompare(String(y[0])))).toEqual([
+      [['a'], 'Error loading the user ghost', 401],
+      [['b'], 'Error loading the user ghost', 401],
+      [['c'], 'Error loading the user ghost', 401],
+    ]);
+    expect(lookups).toBe(1);
+  });
+
+  it(`${DRIVER[adapter]}: the service's getters on the context's request read the field's verification`, async () => {
+    const token = await t.jwt.createAccessToken('carol', { fresh: true });
+    const result = await gql(t.url, '{ viaRequest }', { headers: bearer(token) });
+    expect(result.data).toEqual({ viaRequest: 'carol' });
+  });
+
+  it(`${DRIVER[adapter]}: a loader's error is logged, and the client gets Internal Server Error`, async () => {
+    const token = await t.jwt.createAccessToken('broken');
+    logger.lines.length = 0;
+    const result = await gql(t.url, '{ me }', { headers: bearer(token) });
+    expect(result.errors).toHaveLength(1);
+    expect(result.errors![0]).toMatchObject({
+      message: 'Internal Server Error',
+      path: ['me'],
+      extensions: { status: 500, code: 'INTERNAL_SERVER_ERROR' },
+    });
+    expect(JSON.stringify(result.errors)).not.toContain('hunter2');
+    expect(logger.lines.some((line) => line.includes('db password=hunter2 refused'))).toBe(true);
+  });
+});
