@@ -28,6 +28,7 @@ const VIEW_RESPONSE = Symbol('nestjs-jwt-extended.view-response');
 const DEFAULT_LOCATIONS = Symbol('nestjs-jwt-extended.default-locations');
 const FIELD_OF = Symbol('nestjs-jwt-extended.field-of');
 const FIELD_STATE = Symbol('nestjs-jwt-extended.field-state');
+const REQUEST_STATE = Symbol('nestjs-jwt-extended.request-state');
 
 // The state lives on the Node request (see nodeRequest): Fastify middleware and handlers then share it.
 export function setJwtState(req: HttpRequestLike, state: JwtRequestState): void {
@@ -48,8 +49,11 @@ export function publishJwtState(req: HttpRequestLike, state: JwtRequestState, mi
   if (request) {
     // A GraphQL field keeps its own state; its request (`request.user`, getJwt) keeps the operation's last verification.
     req[STATE] = state;
+    const node = nodeRequest(request);
+    // What middleware or `verifyJwtInRequest` left there stays the starting point of later fields.
+    if (node[STATE] !== node[FIELD_STATE]) node[REQUEST_STATE] = node[STATE];
     publishJwtState(request, state, mirrors);
-    nodeRequest(request)[FIELD_STATE] = state;
+    node[FIELD_STATE] = state;
     return;
   }
   const node = nodeRequest(req);
@@ -70,10 +74,12 @@ export function publishJwtState(req: HttpRequestLike, state: JwtRequestState, mi
  * up with a state that middleware left on the raw request.
  */
 export function adoptJwtState(req: HttpRequestLike, res: HttpResponseLike, mirrors: StateMirrors): void {
-  const node = nodeRequest(fieldRequestOf(req) ?? req);
+  // A GraphQL field's response is its request's: the mirrors follow the request, the field keeps its own state.
+  const request = fieldRequestOf(req) ?? req;
+  const node = nodeRequest(request);
   if (mirrors.viewLocals) node[VIEW_RESPONSE] = res;
   const state = node[STATE] as JwtRequestState | undefined;
-  if (state) publishJwtState(req, state, mirrors);
+  if (state) publishJwtState(request, state, mirrors);
 }
 
 /**
@@ -92,7 +98,7 @@ export function fieldRequest(request: HttpRequestLike): HttpRequestLike {
     query,
     body,
     [FIELD_OF]: request,
-    [STATE]: node[STATE] === node[FIELD_STATE] ? undefined : node[STATE],
+    [STATE]: node[STATE] === node[FIELD_STATE] ? node[REQUEST_STATE] : node[STATE],
   };
 }
 

@@ -1,7 +1,16 @@
-import { Injectable } from '@nestjs/common';
-import { Context, Query, Resolver } from '@nestjs/graphql';
+import { Injectable, type MiddlewareConsumer, Module, type NestMiddleware, type NestModule } from '@nestjs/common';
+import { Context, Mutation, Query, Resolver } from '@nestjs/graphql';
 import { describe, expect, it } from '@jest/globals';
-import { CurrentUser, Jwt, JwtExtendedService, JwtIdentity, JwtRequired, type JwtPayload, type UserLookupLoader } from '../../lib/index.js';
+import {
+  CurrentUser,
+  Jwt,
+  JwtExtendedService,
+  JwtIdentity,
+  JwtPublic,
+  JwtRequired,
+  type JwtPayload,
+  type UserLookupLoader,
+} from '../../lib/index.js';
 import { ADAPTERS, RecordingLogger, useTestApp } from '../support/app.js';
 import { DRIVER, bearer, gql, graphqlModule } from './graphql-app.js';
 
@@ -50,6 +59,100 @@ class StateResolver {
     return String(this.jwt.getJwtIdentity(ctx.req ?? ctx.request!));
   }
 }
+
+/** Verifies in Nest middleware (the raw Node request on Fastify), before any resolver. */
+@Injectable()
+class OptionalJwtMiddleware implements NestMiddleware {
+  constructor(private readonly jwt: JwtExtendedService) {}
+  async use(req: object, _res: object, next: (error?: unknown) => void) {
+    try {
+      await this.jwt.verifyJwtInRequest(req, { optional: true });
+      next();
+    } catch (error) {
+      next(error);
+    }
+  }
+}
+
+@Resolver()
+class MiddlewareResolver {
+  @Query(() => String)
+  @JwtPublic()
+  publicWho(@JwtIdentity() id: string | null) {
+    return `public:${id ?? 'none'}`;
+  }
+
+  @Query(() => String)
+  @JwtRequired({ refresh: true, locations: ['json'] })
+  refreshWho(@JwtIdentity() id: string) {
+    return `refresh:${id}`;
+  }
+
+  /** Mutations run one after the other: the second starts after the first published its state. */
+  @Mutation(() => String)
+  @JwtPublic()
+  publicDo(@JwtIdentity() id: string | null) {
+    return `public:${id ?? 'none'}`;
+  }
+
+  @Mutation(() => String)
+  @JwtRequired({ refresh: true, locations: ['json'] })
+  refreshDo(@JwtIdentity() id: string) {
+    return `refresh:${id}`;
+  }
+}
+
+@Module({ providers: [OptionalJwtMiddleware] })
+class MiddlewareModule implements NestModule {
+  configure(consumer: MiddlewareConsumer) {
+    consumer.apply(OptionalJwtMiddleware).forRoutes('graphql');
+  }
+}
+
+describe.each(ADAPTERS)('GraphQL after middleware on %s', (adapter) => {
+  const t = useTestApp(adapter, { imports: [graphqlModule(adapter), MiddlewareModule], providers: [MiddlewareResolver] });
+
+  it(`${DRIVER[adapter]}: a public field sees the middleware's verification, not a sibling's`, async () => {
+    const access = await t.jwt.createAccessToken('alice');
+    const refresh = await t.jwt.createRefreshToken('mallory');
+    for (const query of ['{ publicWho refreshWho }', '{ refreshWho publicWho }']) {
+      const result = await gql(t.url, query, { headers: bearer(access), body: { refresh_token: refresh } });
+      expect(result.errors).toBeUndefined();
+      expect(result.data).toEqual({ publicWho: 'public:alice', refreshWho: 'refresh:mallory' });
+    }
+  });
+
+  it(`${DRIVER[adapter]}: a public mutation after a protected one sees the middleware's state, not the mutation's`, async () => {
+    const access = await t.jwt.createAccessToken('alice');
+    const refresh = await t.jwt.createRefreshToken('mallory');
+    const result = await gql(t.url, 'mutation { refreshDo publicDo }', { headers: bearer(access), body: { refresh_token: refresh } });
+    expect(result.errors).toBeUndefined();
+    expect(result.data).toEqual({ refreshDo: 'refresh:mallory', publicDo: 'public:alice' });
+    const anonymous = await gql(t.url, 'mutation { refreshDo publicDo }', { body: { refresh_token: refresh } });
+    expect(anonymous.data).toEqual({ refreshDo: 'refresh:mallory', publicDo: 'public:none' });
+  });
+});
+
+describe.each(ADAPTERS)('GraphQL with exposeCurrentUserToViews on %s', (adapter) => {
+  const t = useTestApp(adapter, {
+    imports: [graphqlModule(adapter)],
+    providers: [MiddlewareResolver],
+    loaders: { userLookup: Users },
+    options: { exposeCurrentUserToViews: true },
+  });
+
+  it(`${DRIVER[adapter]}: binding the response keeps each field's own state`, async () => {
+    const access = await t.jwt.createAccessToken('alice');
+    const refresh = await t.jwt.createRefreshToken('mallory');
+    for (const query of ['{ publicWho refreshWho }', '{ refreshWho publicWho }']) {
+      const result = await gql(t.url, query, { headers: bearer(access), body: { refresh_token: refresh } });
+      expect(result.errors).toBeUndefined();
+      expect(result.data).toEqual({ publicWho: 'public:none', refreshWho: 'refresh:mallory' });
+    }
+    const serial = await gql(t.url, 'mutation { refreshDo publicDo }', { body: { refresh_token: refresh } });
+    expect(serial.data).toEqual({ refreshDo: 'refresh:mallory', publicDo: 'public:none' });
+  });
+});
 
 describe.each(ADAPTERS)('GraphQL field state on %s', (adapter) => {
   const logger = new RecordingLogger();
