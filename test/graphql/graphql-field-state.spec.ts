@@ -179,7 +179,7 @@ describe.each(ADAPTERS)('GraphQL field state on %s', (adapter) => {
     expect(result.data).toEqual({ a: null, b: null, c: null });
     // In the order the fields failed: sort by path.
     const errors = (result.errors ?? []).map((error) => [error.path, error.message, error.extensions?.status]);
-    expect(errors.sort((x, y) => String(x[0]).localeCompare(String(y[0])))).toEqual([
+    expect(errors.toSorted((x, y) => String(x[0]).localeCompare(String(y[0])))).toEqual([
       [['a'], 'Error loading the user ghost', 401],
       [['b'], 'Error loading the user ghost', 401],
       [['c'], 'Error loading the user ghost', 401],
