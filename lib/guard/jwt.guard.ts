@@ -27,11 +27,11 @@ function bindsJwtGuard(target: object): boolean {
 }
 
 /**
- * The declaration on a handler or a class, own or inherited from the nearest base class that
+ * @internal The declaration on a handler or a class, own or inherited from the nearest base class that
  * has one. On one target `@JwtRequired()` wins over `@JwtPublic()`: a contradiction fails closed.
  * A bare `@UseGuards(JwtGuard)` declares the defaults there, so a looser class never opens it.
  */
-function declaredOn(target: object): Protection | undefined {
+export function declaredOn(target: object): Protection | undefined {
   for (let t: unknown = target; typeof t === 'function' && t !== Function.prototype; t = Object.getPrototypeOf(t)) {
     const required = Reflect.getOwnMetadata(JWT_REQUIRED_METADATA, t) as ValidatedJwtRequiredOptions | undefined;
     if (required) return required;

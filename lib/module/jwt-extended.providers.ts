@@ -7,6 +7,7 @@ import type { JwtExtendedOptions } from '../config/jwt-extended-options.interfac
 import { resolveConfig } from '../config/resolve-config.js';
 import { CookieWriter } from '../cookies/cookie-writer.service.js';
 import { CurrentUserCheck } from '../decorators/current-user-check.service.js';
+import { ResolveFieldCheck } from '../decorators/resolve-field-check.service.js';
 import { ErrorResponder } from '../errors/error-responder.service.js';
 import { JwtErrorFilter } from '../errors/jwt-error.filter.js';
 import { JwtGuard } from '../guard/jwt.guard.js';
@@ -59,6 +60,7 @@ export const SERVICES = [
   TokenExtractor,
   CookieWriter,
   CurrentUserCheck,
+  ResolveFieldCheck,
   JwksRoute,
   RefreshRotation,
 ];

@@ -26,6 +26,9 @@ const GUARDED = Symbol('nestjs-jwt-extended.guarded');
 const GUARDED_FOR = Symbol('nestjs-jwt-extended.guarded-for');
 const VIEW_RESPONSE = Symbol('nestjs-jwt-extended.view-response');
 const DEFAULT_LOCATIONS = Symbol('nestjs-jwt-extended.default-locations');
+const FIELD_OF = Symbol('nestjs-jwt-extended.field-of');
+const FIELD_STATE = Symbol('nestjs-jwt-extended.field-state');
+const REQUEST_STATE = Symbol('nestjs-jwt-extended.request-state');
 
 // The state lives on the Node request (see nodeRequest): Fastify middleware and handlers then share it.
 export function setJwtState(req: HttpRequestLike, state: JwtRequestState): void {
@@ -42,6 +45,17 @@ export function getJwtState(req: HttpRequestLike): JwtRequestState | undefined {
  * the request is verified (guard, middleware, handler).
  */
 export function publishJwtState(req: HttpRequestLike, state: JwtRequestState, mirrors: StateMirrors): void {
+  const request = req[FIELD_OF] as HttpRequestLike | undefined;
+  if (request) {
+    // A GraphQL field keeps its own state; its request (`request.user`, getJwt) keeps the operation's last verification.
+    req[STATE] = state;
+    const node = nodeRequest(request);
+    // What middleware or `verifyJwtInRequest` left there stays the starting point of later fields.
+    if (node[STATE] !== node[FIELD_STATE]) node[REQUEST_STATE] = node[STATE];
+    publishJwtState(request, state, mirrors);
+    node[FIELD_STATE] = state;
+    return;
+  }
   const node = nodeRequest(req);
   node[STATE] = state;
   if (mirrors.user) {
@@ -60,10 +74,37 @@ export function publishJwtState(req: HttpRequestLike, state: JwtRequestState, mi
  * up with a state that middleware left on the raw request.
  */
 export function adoptJwtState(req: HttpRequestLike, res: HttpResponseLike, mirrors: StateMirrors): void {
-  const node = nodeRequest(req);
+  // A GraphQL field's response is its request's: the mirrors follow the request, the field keeps its own state.
+  const request = fieldRequestOf(req) ?? req;
+  const node = nodeRequest(request);
   if (mirrors.viewLocals) node[VIEW_RESPONSE] = res;
   const state = node[STATE] as JwtRequestState | undefined;
-  if (state) publishJwtState(req, state, mirrors);
+  if (state) publishJwtState(request, state, mirrors);
+}
+
+/**
+ * One GraphQL field resolution's view of the operation's request: the request's method, URL,
+ * headers (cookies), query and body, with its own state and "already guarded" mark, so sibling
+ * fields never read each other's token. It starts with the state middleware or
+ * `verifyJwtInRequest` left on the request (§17), never with one a field published there.
+ */
+export function fieldRequest(request: HttpRequestLike): HttpRequestLike {
+  const node = nodeRequest(request);
+  const { method, url, headers, query, body } = request;
+  return {
+    method,
+    url,
+    headers,
+    query,
+    body,
+    [FIELD_OF]: request,
+    [STATE]: node[STATE] === node[FIELD_STATE] ? node[REQUEST_STATE] : node[STATE],
+  };
+}
+
+/** The request a GraphQL field's view reads (`undefined` for any other request). */
+export function fieldRequestOf(req: HttpRequestLike): HttpRequestLike | undefined {
+  return req[FIELD_OF] as HttpRequestLike | undefined;
 }
 
 /**

@@ -25,13 +25,22 @@ import {
   type StateMirrors,
   adoptJwtState,
   defaultLocations,
+  fieldRequestOf,
   getJwtState,
   publishJwtState,
+  setJwtState,
 } from './jwt-request-state.js';
 import { TokenExtractor } from './token-extractor.service.js';
 
 function describeIdentity(identity: unknown): string {
   return typeof identity === 'object' && identity !== null ? JSON.stringify(identity) : String(identity);
+}
+
+/** A GraphQL field's verification, which the operation's later fields of the same protection share. */
+interface FieldVerification {
+  /** The field that verifies: its state is copied to the others. */
+  view: HttpRequestLike;
+  verification: Promise<VerifiedJwt | null>;
 }
 
 /** Flask's `verify_jwt_in_request`: find, decode and check the token, then load the user. */
@@ -46,6 +55,11 @@ export class RequestVerifier implements OnModuleInit {
    * to catch and rethrow. Next to another module, its exceptions must name their owner.
    */
   private defaultErrorBody: boolean;
+  /**
+   * Per GraphQL request, the verification of each protection under way or done: sibling fields
+   * (N aliases of one field) start before any has finished, and share it instead of verifying N times.
+   */
+  private readonly fieldVerifications = new WeakMap<HttpRequestLike, Map<ValidatedJwtRequiredOptions, FieldVerification>>();
 
   constructor(
     @Inject(JWT_EXTENDED_CONFIG) private readonly config: JwtExtendedConfig,
@@ -91,7 +105,10 @@ export class RequestVerifier implements OnModuleInit {
    * state middleware left with `verifyJwtInRequest` (§17: the handler then sees that state).
    */
   skip(req: HttpRequestLike): void {
-    if (!getJwtState(req)) publishJwtState(req, this.emptyState(), this.mirrors);
+    if (getJwtState(req)) return;
+    // A public GraphQL field reads no token: its request keeps the operation's last verification.
+    if (fieldRequestOf(req)) setJwtState(req, this.emptyState());
+    else publishJwtState(req, this.emptyState(), this.mirrors);
   }
 
   /**
@@ -101,8 +118,36 @@ export class RequestVerifier implements OnModuleInit {
    * with the defaults).
    */
   verify(req: HttpRequestLike, options: ValidatedJwtRequiredOptions): Promise<VerifiedJwt | null> {
+    const request = fieldRequestOf(req);
+    return request ? this.verifyField(req, request, options) : this.verifyOnce(req, options);
+  }
+
+  private verifyOnce(req: HttpRequestLike, options: ValidatedJwtRequiredOptions): Promise<VerifiedJwt | null> {
     const verified = this.verifyRequest(req, options);
     return this.defaultErrorBody ? verified : verified.catch((error: unknown) => this.rethrowWithErrorBody(error));
+  }
+
+  /**
+   * A GraphQL field (`view` of `request`): the first field of a protection verifies, the others
+   * await that verification (or its failure) and get their own copy of its state.
+   */
+  private async verifyField(
+    view: HttpRequestLike,
+    request: HttpRequestLike,
+    options: ValidatedJwtRequiredOptions,
+  ): Promise<VerifiedJwt | null> {
+    let byOptions = this.fieldVerifications.get(request);
+    if (!byOptions) this.fieldVerifications.set(request, (byOptions = new Map()));
+    const shared = byOptions.get(options);
+    if (!shared) {
+      const verification = this.verifyOnce(view, options);
+      byOptions.set(options, { view, verification });
+      return verification;
+    }
+    const verified = await shared.verification;
+    const state = getJwtState(shared.view)!;
+    setJwtState(view, { ...state, header: { ...state.header }, payload: { ...state.payload } });
+    return verified;
   }
 
   private rethrowWithErrorBody(error: unknown): never {

@@ -3,6 +3,7 @@ import { ApolloDriver, type ApolloDriverConfig } from '@nestjs/apollo';
 import { GraphQLModule } from '@nestjs/graphql';
 import { MercuriusDriver, type MercuriusDriverConfig } from '@nestjs/mercurius';
 import request from 'supertest';
+import { WebSocket } from 'ws';
 import type { JwtErrorExtensions } from '../../lib/index.js';
 import type { AdapterName } from '../support/app.js';
 
@@ -68,3 +69,25 @@ export async function gql(url: string, query: string, call: GraphQLCall = {}): P
 }
 
 export const bearer = (token: string) => ({ Authorization: `Bearer ${token}` });
+
+/**
+ * One graphql-transport-ws subscription to `/graphql` (the upgrade request carries `headers`): the
+ * first `next` payload, or the `error` payload, or `{ closed: true }`.
+ */
+export function subscribeOnce(url: string, query: string, headers: Record<string, string>): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(`${url.replace(/^http/, 'ws')}/graphql`, 'graphql-transport-ws', { headers });
+    ws.on('error', reject);
+    ws.on('open', () => ws.send(JSON.stringify({ type: 'connection_init' })));
+    ws.on('message', (raw) => {
+      const message = JSON.parse(String(raw)) as { type: string; payload?: unknown };
+      if (message.type === 'connection_ack') {
+        ws.send(JSON.stringify({ id: '1', type: 'subscribe', payload: { query } }));
+      } else if (message.type === 'next' || message.type === 'error') {
+        ws.close();
+        resolve({ [message.type]: message.payload });
+      }
+    });
+    ws.on('close', () => resolve({ closed: true }));
+  });
+}

@@ -1,7 +1,10 @@
-import { type ArgumentsHost, HttpException } from '@nestjs/common';
+import { type ArgumentsHost, HttpException, InternalServerErrorException, Logger } from '@nestjs/common';
+import type { JwtExtendedConfig } from '../../config/jwt-extended-config.js';
 import { errorExtensions } from '../../errors/exceptions.js';
 import type { ExecutionContextAdapter } from './execution-contexts.js';
 import { type HttpRequestLike, type HttpResponseLike, linkedResponse } from '../http-adapter.js';
+import { fieldRequest } from '../jwt-request-state.js';
+import { handshakeView } from './ws-context.js';
 
 /**
  * The GraphQL context object (a resolver's third argument) as the drivers fill it: Apollo on
@@ -27,6 +30,40 @@ function requestOf(ctx: GraphQLContextLike | undefined): HttpRequestLike | undef
 }
 
 /**
+ * A subscription over graphql-ws: the context's request is the WebSocket upgrade request. It is a
+ * handshake, read as gateways read theirs (a cookie counts only from a `wsAllowedOrigins` origin).
+ */
+function isUpgrade(req: HttpRequestLike): boolean {
+  const upgrade = req.headers.upgrade;
+  return typeof upgrade === 'string' && upgrade.toLowerCase() === 'websocket';
+}
+
+/**
+ * One view per field resolution, keyed by its `info` (graphql-js makes one per resolution; the
+ * guard and the param decorators of that field get the same one): see `fieldRequest`.
+ */
+const FIELD_REQUESTS = new WeakMap<object, HttpRequestLike>();
+
+function fieldView(context: ArgumentsHost, config: JwtExtendedConfig | undefined): HttpRequestLike {
+  const info = context.getArgByIndex<unknown>(3);
+  const key = typeof info === 'object' && info !== null ? info : undefined;
+  const cached = key && FIELD_REQUESTS.get(key);
+  if (cached) return cached;
+  const req = requestOf(contextObject(context));
+  if (!req) {
+    throw new TypeError(
+      "nestjs-jwt-extended found no request in the GraphQL context: return { req, res } (Apollo) or { request, reply } (Mercurius) from the driver's `context` option",
+    );
+  }
+  // Without the module's configuration (a param decorator on a field no guard ran on) a handshake
+  // has nothing verified to find: an empty request, whose state reading fails with the usual hint.
+  const operation = isUpgrade(req) ? (config ? handshakeView(req, config) : { method: 'GET', headers: {} }) : req;
+  const view = fieldRequest(operation);
+  if (key) FIELD_REQUESTS.set(key, view);
+  return view;
+}
+
+/**
  * graphql-js copies a thrown error's `extensions` into the response (`errors[i].extensions`).
  * Library exceptions have them (JwtExtendedException); an error loader's own `HttpException`
  * gets the same ones here, so every failure carries its status.
@@ -38,24 +75,29 @@ function withExtensions(error: unknown): unknown {
   return error;
 }
 
-/** Resolvers (`context.getType() === 'graphql'`): the HTTP request the GraphQL operation came in. */
+const logger = new Logger('JwtGuard');
+
+/**
+ * A failure of the guard as the field's error. graphql-js would send any other error's message
+ * (a loader's connection string, a query) to the client: it gets a generic 500, as a route's
+ * client does, and the original goes to the log.
+ */
+function toFieldError(error: unknown): unknown {
+  if (error instanceof HttpException) return withExtensions(error);
+  logger.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
+  return withExtensions(new InternalServerErrorException());
+}
+
+/** Resolvers (`context.getType() === 'graphql'`): the HTTP request the GraphQL operation came in, one view per field. */
 export const graphqlContext: ExecutionContextAdapter = {
-  getRequest(context) {
-    const req = requestOf(contextObject(context));
-    if (!req) {
-      throw new TypeError(
-        "nestjs-jwt-extended found no request in the GraphQL context: return { req, res } (Apollo) or { request, reply } (Mercurius) from the driver's `context` option",
-      );
-    }
-    return req;
-  },
+  getRequest: fieldView,
   getResponse(context) {
     const ctx = contextObject(context);
     const req = requestOf(ctx);
     return ctx?.res ?? ctx?.reply ?? (req && linkedResponse(req));
   },
   // Nest hands the error to the GraphQL driver, which answers `{ data, errors }` (HTTP 200).
-  toContextError: withExtensions,
+  toContextError: toFieldError,
   // What a filter returns in a resolver is the resolver's result: an error fails that field.
   sendError: (error) => withExtensions(error),
 };

@@ -69,7 +69,11 @@ function authTokenHeader(token: string, headerType: string): string {
  * - there is no body: the `json` location never has a token.
  */
 export function handshakeRequest(client: unknown, config: JwtExtendedConfig): HttpRequestLike {
-  const handshake = handshakeOf(client);
+  return handshakeView(handshakeOf(client), config);
+}
+
+/** `handshakeRequest` of a handshake at hand (a GraphQL subscription's upgrade request). */
+export function handshakeView(handshake: WsHandshakeLike, config: JwtExtendedConfig): HttpRequestLike {
   const headers: IncomingHttpHeaders = { ...handshake.headers };
   delete headers['content-type'];
   const origin = headers.origin;
