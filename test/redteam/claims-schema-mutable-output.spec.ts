@@ -27,7 +27,7 @@ class ScopesController {
   @Get('scopes')
   @JwtRequired()
   scopes(@Jwt('scopes') scopes: Set<string>, @Jwt('since') since: Date) {
-    const seen = { scopes: [...scopes].sort(), since: since.toISOString() };
+    const seen = { scopes: [...scopes].toSorted(), since: since.toISOString() };
     // Handler code working on what it was given (a later request must not see this).
     try {
       scopes.add('admin');
