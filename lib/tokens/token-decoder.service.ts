@@ -124,12 +124,13 @@ export class TokenDecoder {
   }
 
   /**
-   * A configured key: the one its `kid` names, for that key's algorithm only, when kids are in
-   * use; otherwise (or for a token without `kid`) the current key for an allowed algorithm.
+   * A configured key: the one its `kid` names, for that key's algorithm only (a kid this app does
+   * not know is refused, even when it knows none); for a token without `kid`, the current key for
+   * an allowed algorithm.
    */
   private localKey(header: JwtHeader): [JwtAlgorithm, KeyObject] {
     const kid = own(header, 'kid');
-    if (kid === undefined || !this.ring.usesKids) {
+    if (kid === undefined) {
       const alg = this.allowedAlgorithm(header);
       return [alg, this.configKey(alg)];
     }
