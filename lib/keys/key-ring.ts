@@ -59,11 +59,6 @@ export class KeyRing {
     return new KeyRing(currentKid, new Map(entries), jwks);
   }
 
-  /** Whether tokens' `kid` headers choose keys here (some kid is configured or derived). */
-  get usesKids(): boolean {
-    return this.byKid.size > 0;
-  }
-
   /** The key a `kid` names; undefined for an unknown one. */
   get(kid: string): KidKey | undefined {
     return this.byKid.get(kid);

@@ -19,6 +19,7 @@ import { KeyRing } from '../keys/key-ring.js';
 import { isSymmetric } from '../keys/keys.js';
 import { LoaderKeyCache } from '../keys/loader-key-cache.js';
 import { KeySetUnavailableError, RemoteKeySet } from '../keys/remote-key-set.js';
+import { type ValueSharing, freezeValues } from './claim-values.js';
 import { type KeyStillTrusted, VerifiedTokenCache } from './verified-token-cache.js';
 
 export interface DecodeTokenOptions {
@@ -26,21 +27,6 @@ export interface DecodeTokenOptions {
   csrfValue?: string;
   /** Accept a token whose `exp` has passed (everything else is still checked). */
   allowExpired?: boolean;
-}
-
-/**
- * Freezes every object nested in `object`'s values (not `object` itself). Iterative, not
- * recursive: an unverified payload may nest thousands of levels deep, and a stack overflow
- * there would be a 500 for anyone who asks.
- */
-function freezeValues(object: object): void {
-  const pending: unknown[] = Object.values(object);
-  while (pending.length > 0) {
-    const value = pending.pop();
-    if (typeof value !== 'object' || value === null || Object.isFrozen(value)) continue;
-    Object.freeze(value);
-    for (const item of Object.values(value)) pending.push(item);
-  }
 }
 
 function audienceMatches(expected: readonly string[], aud: unknown): boolean {
@@ -97,8 +83,9 @@ export class TokenDecoder {
     let jwt = cache && typeof token === 'string' ? cache.get(token, Date.now() / 1000) : undefined;
     if (!jwt) {
       let stillTrusted: KeyStillTrusted | undefined;
-      [jwt, stillTrusted] = await this.verify(token, allowExpired);
-      cache?.set(token as string, jwt, stillTrusted);
+      let sharing: ValueSharing;
+      [jwt, stillTrusted, sharing] = await this.verify(token, allowExpired);
+      if (sharing !== 'unshared') cache?.set(token as string, jwt, { stillTrusted, cloned: sharing === 'cloned' });
     }
     this.checkCsrf(jwt.header, jwt.payload, options.csrfValue);
     return jwt as VerifiedJwt<Claims>;
@@ -106,9 +93,10 @@ export class TokenDecoder {
 
   /**
    * Signature and registered claims: what is true of the token whoever presents it. For a
-   * remote issuer's token, also how the cache learns that its key left the issuer's set.
+   * remote issuer's token, also how the cache learns that its key left the issuer's set; and
+   * whether the payload's values may be shared between requests (schema output may hold a Date or Set).
    */
-  private async verify(token: unknown, allowExpired: boolean): Promise<[VerifiedJwt, KeyStillTrusted | undefined]> {
+  private async verify(token: unknown, allowExpired: boolean): Promise<[VerifiedJwt, KeyStillTrusted | undefined, ValueSharing]> {
     const unverified = this.parseUnverified(token);
     const iss = this.issuers.size > 0 ? own(unverified.payload, 'iss') : undefined;
     const issuer = typeof iss === 'string' ? this.issuers.get(iss) : undefined;
@@ -131,16 +119,18 @@ export class TokenDecoder {
     freezeValues(header);
     // claimsSchema runs here, inside what the cache keeps: once per token, its output cached.
     const checked = this.claims ? await this.claims.decoded(header, this.withDefaults(payload)) : payload;
-    return [{ header, payload: this.withDefaults(checked) }, stillTrusted];
+    const sharing = freezeValues(checked);
+    return [{ header, payload: this.withDefaults(checked) }, stillTrusted, sharing];
   }
 
   /**
-   * A configured key: the one its `kid` names, for that key's algorithm only, when kids are in
-   * use; otherwise (or for a token without `kid`) the current key for an allowed algorithm.
+   * A configured key: the one its `kid` names, for that key's algorithm only (a kid this app does
+   * not know is refused, even when it knows none); for a token without `kid`, the current key for
+   * an allowed algorithm.
    */
   private localKey(header: JwtHeader): [JwtAlgorithm, KeyObject] {
     const kid = own(header, 'kid');
-    if (kid === undefined || !this.ring.usesKids) {
+    if (kid === undefined) {
       const alg = this.allowedAlgorithm(header);
       return [alg, this.configKey(alg)];
     }

@@ -122,9 +122,24 @@ export class TokenSigner {
     if (config.verifySub) this.assertStringSub(payload, Object.hasOwn(claims, 'sub'));
 
     assertJsonSerializable(header, 'token header');
+    this.assertVerifiableKid(header.kid);
     assertJsonSerializable(payload, 'token payload');
     await this.claims?.created(payload);
     return { token: signCompact(config.algorithm, await this.signingKey(identity), header, payload), payload };
+  }
+
+  /**
+   * Without a decodeKey loader, a token with a `kid` is verified with the key of that kid only
+   * (§11), and this app signs with its current key: refuse to create a token whose additional
+   * headers name any other kid, rather than hand out a token every request refuses.
+   */
+  private assertVerifiableKid(kid: unknown): void {
+    if (kid === undefined || kid === this.kid || this.loaders.decodeKey) return;
+    const signer = this.kid === undefined ? 'a key without a kid' : `the key of kid ${JSON.stringify(this.kid)}`;
+    throw new TypeError(
+      `additional headers cannot set "kid" to ${JSON.stringify(kid)}: a token with a kid is verified with the key of that kid only, ` +
+        `and this app signs with ${signer} (name the signing key with keyId, or choose keys per kid with encodeKey and decodeKey loaders)`,
+    );
   }
 
   /**

@@ -1,3 +1,4 @@
+import { clonePayload } from './claim-values.js';
 import { own } from './compact-token.js';
 import type { JwtHeader, JwtPayload, VerifiedJwt } from './jwt.interfaces.js';
 
@@ -10,6 +11,15 @@ interface Entry {
   /** Seconds since the epoch from which the token counts as expired (`exp` + leeway). */
   expiresAt: number;
   stillTrusted?: KeyStillTrusted;
+  /** The payload holds values freezing cannot protect: every request gets a clone. */
+  cloned: boolean;
+}
+
+/** What `set` needs to know beyond the token itself. */
+export interface CacheEntryOptions {
+  stillTrusted?: KeyStillTrusted;
+  /** The payload is `cloned` (see `freezeValues`): clone it for every request instead of sharing its values. */
+  cloned?: boolean;
 }
 
 /**
@@ -22,7 +32,8 @@ interface Entry {
  *
  * Entries never leave the cache: `set` stores copies and `get` hands out copies, so
  * nothing a caller does to a header or payload reaches a later request. Nested claim
- * values are shared, so the caller must have frozen them.
+ * values are shared, so the caller must have frozen them, unless the entry is `cloned`
+ * (schema output with a Date, Set, …): then `set` and every `get` clone the payload.
  */
 export class VerifiedTokenCache {
   private readonly entries = new Map<string, Entry>();
@@ -40,16 +51,23 @@ export class VerifiedTokenCache {
       this.entries.delete(token);
       return undefined;
     }
-    return { header: { ...entry.header }, payload: { ...entry.payload } };
+    return { header: { ...entry.header }, payload: entry.cloned ? clonePayload(entry.payload) : { ...entry.payload } };
   }
 
-  set(token: string, { header, payload }: VerifiedJwt, stillTrusted?: KeyStillTrusted): void {
+  set(token: string, { header, payload }: VerifiedJwt, { stillTrusted, cloned = false }: CacheEntryOptions = {}): void {
+    let stored: JwtPayload;
+    try {
+      stored = cloned ? clonePayload(payload) : { ...payload };
+    } catch {
+      // Nested too deep to clone: not cached, so each request verifies this token itself.
+      return;
+    }
     if (this.entries.size >= this.maxEntries) {
       // Oldest first: Map keeps insertion order.
       this.entries.delete(this.entries.keys().next().value!);
     }
     const exp = own(payload, 'exp');
     const expiresAt = typeof exp === 'number' ? exp + this.leeway : Number.POSITIVE_INFINITY;
-    this.entries.set(token, { header: { ...header }, payload: { ...payload }, expiresAt, stillTrusted });
+    this.entries.set(token, { header: { ...header }, payload: stored, expiresAt, stillTrusted, cloned });
   }
 }

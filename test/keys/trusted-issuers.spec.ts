@@ -289,8 +289,14 @@ describe.each(ADAPTERS)('trusted issuers (%s)', (adapter) => {
       const token = forger.sign({ iss: IDP, aud: API, sub: 'mallory' }, header);
       await expectRefused(t, token, 422, 'kid' in header ? 'Unknown key id' : 'Signature verification failed');
     }
-    // without a trusted iss, this HS256 app does not accept RS256 at all
-    await expectRefused(t, forger.sign({ aud: API, sub: 'mallory' }, { jku: url }), 422, 'The specified alg value is not allowed');
+    // without a trusted iss, the app's own keys apply: it knows no kid (§11), and without one this HS256 app does not accept RS256 at all
+    await expectRefused(t, forger.sign({ aud: API, sub: 'mallory' }, { jku: url }), 422, 'Unknown key id');
+    await expectRefused(
+      t,
+      forger.sign({ aud: API, sub: 'mallory' }, { jku: url, kid: undefined }),
+      422,
+      'The specified alg value is not allowed',
+    );
     expect(attacker.count).toBe(0);
   });
 
@@ -306,14 +312,17 @@ describe.each(ADAPTERS)('trusted issuers (%s)', (adapter) => {
       422,
       'Invalid key for the token algorithm',
     );
-    // iss is compared exactly: no trailing-slash or case games (the app's own HS256 key then applies)
-    await expectRefused(t, idpKey.sign({ iss: IDP.slice(0, -1), aud: API, sub: 'mallory' }), 422, 'The specified alg value is not allowed');
-    await expectRefused(
-      t,
-      idpKey.sign({ iss: IDP.toUpperCase(), aud: API, sub: 'mallory' }),
-      422,
-      'The specified alg value is not allowed',
-    );
+    // iss is compared exactly: no trailing-slash or case games (the app's own keys then apply: the IdP's
+    // kid is not one of them, and without a kid this HS256 app does not accept RS256)
+    for (const iss of [IDP.slice(0, -1), IDP.toUpperCase()]) {
+      await expectRefused(t, idpKey.sign({ iss, aud: API, sub: 'mallory' }), 422, 'Unknown key id');
+      await expectRefused(
+        t,
+        idpKey.sign({ iss, aud: API, sub: 'mallory' }, { kid: undefined }),
+        422,
+        'The specified alg value is not allowed',
+      );
+    }
   });
 
   it("alg must be one of the issuer's algorithms, HS* never; the kid is required", async () => {

@@ -135,7 +135,8 @@ class ClaimsController {
 describe.each(ADAPTERS)('objects handed to user code never change a later request (%s)', (adapter) => {
   const t = useTestApp(adapter, {
     controllers: [ClaimsController],
-    options: { tokenLocation: ['headers', 'cookies'] },
+    // keyId: the kid these tokens carry must be one this app verifies with (§11)
+    options: { tokenLocation: ['headers', 'cookies'], keyId: 'k1' },
     beforeInit: (app) => {
       app.useGlobalFilters(new RedactingFilter(app.get(HttpAdapterHost)));
     },
@@ -227,6 +228,7 @@ describe.each(ADAPTERS)('loaders vandalising their arguments never change a late
   const t = useTestApp(adapter, {
     controllers: [ClaimsController],
     loaders: { blocklist: VandalLoaders, tokenVerification: VandalLoaders, userLookup: VandalLoaders },
+    options: { keyId: 'k2' },
   });
   beforeEach(() => {
     loaderSaw.length = 0;

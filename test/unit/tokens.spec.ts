@@ -113,7 +113,8 @@ describe('createAccessToken / createRefreshToken', () => {
         return { kid: 'loader-kid', who: identity };
       }
     }
-    const jwt = await createService({ secretKey: SECRET }, { additionalClaims: Extras, additionalHeaders: Extras });
+    // keyId names the signing key: a token's kid must be one this app verifies with (§11)
+    const jwt = await createService({ secretKey: SECRET, keyId: 'call-kid' }, { additionalClaims: Extras, additionalHeaders: Extras });
     const token = await jwt.createAccessToken('carol', { additionalClaims: { from: 'call' }, additionalHeaders: { kid: 'call-kid' } });
     const { header, payload } = parts(token);
     expect(header).toEqual({ alg: 'HS256', typ: 'JWT', kid: 'call-kid', who: 'carol' });
@@ -188,7 +189,7 @@ describe('decodeToken', () => {
   });
 
   it('carries the verified header and payload on claim errors', async () => {
-    const jwt = await createService();
+    const jwt = await createService({ secretKey: SECRET, keyId: 'k1' });
     try {
       await jwt.decodeToken(forgeHmac({ alg: 'HS256', kid: 'k1' }, { sub: 'x', exp: now() - 10 }, SECRET));
       throw new Error('should fail');
@@ -443,7 +444,7 @@ describe('key loaders', () => {
 
 describe('unverified helpers', () => {
   it('getUnverifiedJwtHeaders, getJti and getCsrfToken read without verifying', async () => {
-    const jwt = await createService();
+    const jwt = await createService({ secretKey: SECRET, keyId: 'abc' });
     const token = await jwt.createAccessToken('x', { additionalHeaders: { kid: 'abc' } });
     expect(jwt.getUnverifiedJwtHeaders(token)).toEqual({ alg: 'HS256', typ: 'JWT', kid: 'abc' });
     expect(jwt.getJti(token)).toBe(parts(token).payload.jti);
