@@ -151,9 +151,41 @@ describe('RedisRefreshTokenStore options', () => {
     ['a timeout of 0', () => new RedisRefreshTokenStore(redis, { timeout: 0 }), /timeout/],
     ['an infinite timeout', () => new RedisRefreshTokenStore(redis, { timeout: Number.POSITIVE_INFINITY }), /timeout/],
     ['a timeout past a timer', () => new RedisRefreshTokenStore(redis, { timeout: 2 ** 31 }), /timeout/],
+    ...[-1, 1.5, 17, Number.NaN, '1'].map(
+      (waitForReplicas) =>
+        [
+          `waitForReplicas ${JSON.stringify(waitForReplicas)}`,
+          () => new RedisRefreshTokenStore(redis, { waitForReplicas } as { waitForReplicas: number }),
+          /waitForReplicas must be an integer from 0 to 16/,
+        ] as const,
+    ),
+    [
+      'waitForReplicas with a client without pipeline()',
+      () => new RedisRefreshTokenStore({ eval: redis.eval.bind(redis), hmget: redis.hmget.bind(redis) }, { waitForReplicas: 1 }),
+      /waitForReplicas needs an ioredis client with pipeline\(\)/,
+    ],
   ])('refuses %s with a TypeError', (_name, build, message) => {
     expect(build).toThrow(TypeError);
     expect(build).toThrow(message);
+  });
+
+  it('waitForReplicas without a replica to acknowledge: every write rejects with 503, though it reached the master', async () => {
+    const store = new RedisRefreshTokenStore(redis, { keyPrefix: 'unreplicated:', waitForReplicas: 1, timeout: 200 });
+    const expiresAt = Math.floor(Date.now() / 1000) + 120;
+    const unavailable = (write: Promise<unknown>) =>
+      write.then(
+        () => undefined,
+        (error: unknown) => (error as { getStatus?: () => number }).getStatus?.(),
+      );
+    expect(await unavailable(store.startFamily('fam', 'j1', expiresAt))).toBe(503);
+    expect(await store.isFamilyActive('fam')).toBe(true);
+    const rotation = { family: 'fam', presented: 'j1', next: { jti: 'j2', token: 't2' }, reuseInterval: 0, expiresAt };
+    expect(await unavailable(store.rotate(rotation))).toBe(503);
+    expect(await redis.hget('unreplicated:{fam}:f', 'cur')).toBe('j2');
+    expect(await unavailable(store.revokeFamily('fam'))).toBe(503);
+    expect(await store.isFamilyActive('fam')).toBe(false);
+    // with waitForReplicas 0 (the default) the same writes resolve
+    await new RedisRefreshTokenStore(redis, { keyPrefix: 'unreplicated:', waitForReplicas: 0 }).startFamily('other', 'j1', expiresAt);
   });
 });
 

@@ -8,6 +8,8 @@ export interface FleetInstanceConfig {
   /** `localCache.maxEntries` of the instance's `RedisBlocklist`; 0 or absent: no local cache. */
   localCache?: number;
   secret: string;
+  /** Refresh-token rotation on, with a `RedisRefreshTokenStore` on the same Redis; absent: no rotation. */
+  rotation?: { reuseInterval: number };
 }
 
 const VARIABLE = 'FLEET_INSTANCE';

@@ -22,6 +22,7 @@ export interface RedisClusterSetup {
  */
 export class RedisCluster {
   private readonly processes = new Map<number, ChildProcess>();
+  private readonly busPorts = new Map<number, number>();
 
   private constructor(
     readonly ports: number[],
@@ -108,6 +109,20 @@ export class RedisCluster {
     });
   }
 
+  /**
+   * Starts a killed node again on its port, with its cluster config: a master that was failed over
+   * rejoins as a replica of the node that replaced it. Resolves once it replicates (link up).
+   */
+  async restart(port: number): Promise<void> {
+    await this.startNode(port, this.busPorts.get(port)!);
+    for (let attempt = 0; attempt < 200; attempt++) {
+      const { stdout } = await run('redis-cli', ['-p', String(port), 'info', 'replication']);
+      if (stdout.includes('role:slave') && stdout.includes('master_link_status:up')) return;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    throw new Error(`Redis Cluster node ${port} never rejoined as a replica`);
+  }
+
   /** Freezes a node (SIGSTOP) until `resume`: it neither answers nor replicates. */
   pause(port: number): void {
     this.processes.get(port)!.kill('SIGSTOP');
@@ -145,6 +160,7 @@ export class RedisCluster {
   }
 
   private async startNode(port: number, busPort: number): Promise<void> {
+    this.busPorts.set(port, busPort);
     const child = spawn(
       'redis-server',
       [

@@ -14,6 +14,7 @@ import {
   numberOption,
   userCutoff,
 } from '../store-settings.js';
+import { type RedisCommand, replicasOption, writeAndWait } from './replicated-write.js';
 import { type RedisLocalCacheOptions, TrackedCache } from './tracked-cache.js';
 
 export interface RedisBlocklistOptions extends RevocationStoreOptions {
@@ -108,17 +109,7 @@ export class RedisBlocklist implements RevocationStore, ConfigurableStore, OnMod
     this.prefix = asStored(prefix);
     this.timeout =
       numberOption(store, 'timeout', options.timeout, (n) => n > 0 && n <= MAX_TIMER_MS, `milliseconds > 0 and <= ${MAX_TIMER_MS}`) ?? 1000;
-    this.replicas =
-      numberOption(
-        store,
-        'waitForReplicas',
-        options.waitForReplicas,
-        (n) => Number.isInteger(n) && n >= 0 && n <= 16,
-        'an integer from 0 to 16',
-      ) ?? 0;
-    if (this.replicas > 0 && typeof (redis as Partial<Redis>).pipeline !== 'function') {
-      throw new TypeError(`${store}: waitForReplicas needs an ioredis client with pipeline()`);
-    }
+    this.replicas = replicasOption(store, options.waitForReplicas, redis);
     if (options.localCache !== undefined) this.cache = this.localCache(redis, options.localCache);
   }
 
@@ -173,7 +164,7 @@ export class RedisBlocklist implements RevocationStore, ConfigurableStore, OnMod
   }
 
   /** A revocation write of `key`; this process's local cache forgets the key at once. */
-  private async write(key: string, command: [string, ...(string | number)[]]): Promise<void> {
+  private async write(key: string, command: RedisCommand): Promise<void> {
     try {
       await this.send(command);
     } finally {
@@ -182,28 +173,13 @@ export class RedisBlocklist implements RevocationStore, ConfigurableStore, OnMod
     }
   }
 
-  /**
-   * With `waitForReplicas`, a pipeline carries WAIT with the write: ioredis sends a pipeline on
-   * one connection, so in a Cluster WAIT reaches the master that took the write.
-   */
-  private async send(command: [string, ...(string | number)[]]): Promise<void> {
-    if (this.replicas === 0) {
-      await this.call('revoke', () => this.redis.call(...command));
-      return;
-    }
-    const waitMs = Math.max(1, Math.floor(this.timeout / 2));
-    const results = await this.call('revoke', () =>
-      (this.redis as unknown as Pick<Redis, 'pipeline'>).pipeline([command, ['wait', this.replicas, waitMs]]).exec(),
+  /** With `waitForReplicas`, resolves only once the replicas have the write (`writeAndWait`). */
+  private async send(command: RedisCommand): Promise<void> {
+    await this.call('revoke', () =>
+      this.replicas === 0
+        ? this.redis.call(...command)
+        : writeAndWait(this.redis as unknown as Pick<Redis, 'pipeline'>, command, this.replicas, this.timeout),
     );
-    const [[writeError], [waitError, acknowledged]] = results ?? [[new Error('pipeline discarded')], [null, 0]];
-    const failure =
-      writeError ??
-      waitError ??
-      (Number(acknowledged) < this.replicas ? new Error(`${acknowledged} of ${this.replicas} replicas acknowledged`) : undefined);
-    if (failure) {
-      logger.error(`Redis revoke not replicated: ${failure.message}`);
-      throw this.settings.unavailable();
-    }
   }
 
   private localCache(redis: RedisBlocklistClient, options: RedisLocalCacheOptions): TrackedCache {

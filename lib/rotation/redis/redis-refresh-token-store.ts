@@ -4,6 +4,7 @@ import { MAX_TIMER_MS, withDeadline } from '../../loaders/deadline.js';
 import type { JwtExtendedConfig } from '../../config/jwt-extended-config.js';
 import type { FamilyRotation, RefreshTokenStore, RotationOutcome } from '../../loaders/rotation-loaders.interface.js';
 import { CONFIGURE_STORE, type ConfigurableStore, numberOption } from '../../blocklist/store-settings.js';
+import { replicasOption, writeAndWait } from '../../blocklist/redis/replicated-write.js';
 import { FamilySettings, checkExpiry, checkIds, checkRotation, storeUnavailable } from '../family-settings.js';
 
 export interface RedisRefreshTokenStoreOptions {
@@ -11,9 +12,18 @@ export interface RedisRefreshTokenStoreOptions {
   keyPrefix?: string;
   /** Milliseconds a Redis call may take before the request fails closed with 503 (at most 2147483647). Default 1000. */
   timeout?: number;
+  /**
+   * Replicas that must acknowledge each write (a family started, a token consumed, a family
+   * revoked) before it resolves, as `RedisBlocklist`'s option: Redis `WAIT` on the connection that
+   * wrote, within half of `timeout`. A consumed token or a revoked family acknowledged to the
+   * client is then not undone when its master fails before replicating it. When fewer acknowledge,
+   * the request fails with 503 (the write may still be on the master). An integer from 0 (default:
+   * no wait) to 16; needs a replica behind every master.
+   */
+  waitForReplicas?: number;
 }
 
-/** The few ioredis commands the store uses: a `Redis` client or a `Cluster` client. */
+/** The few ioredis commands the store uses (and `pipeline()` with `waitForReplicas`): a `Redis` client or a `Cluster` client. */
 export type RedisRefreshTokenStoreClient = Pick<Redis, 'eval' | 'hmget'>;
 
 const logger = new Logger('RedisRefreshTokenStore');
@@ -90,6 +100,7 @@ return 1
 export class RedisRefreshTokenStore implements RefreshTokenStore, ConfigurableStore {
   private readonly prefix: string;
   private readonly timeout: number;
+  private readonly replicas: number;
   private readonly settings = new FamilySettings();
 
   constructor(
@@ -103,6 +114,7 @@ export class RedisRefreshTokenStore implements RefreshTokenStore, ConfigurableSt
     this.prefix = prefix;
     this.timeout =
       numberOption(store, 'timeout', options.timeout, (n) => n > 0 && n <= MAX_TIMER_MS, `milliseconds > 0 and <= ${MAX_TIMER_MS}`) ?? 1000;
+    this.replicas = replicasOption(store, options.waitForReplicas, redis);
   }
 
   /** @internal Called by `JwtExtendedModule` while it starts. */
@@ -114,7 +126,7 @@ export class RedisRefreshTokenStore implements RefreshTokenStore, ConfigurableSt
     checkIds(family, jti);
     checkExpiry(expiresAt);
     const keep = this.settings.keepMs(expiresAt);
-    await this.call('start', () => this.redis.eval(START, 1, this.familyKey(family), jti, String(keep)));
+    await this.write('start', [START, 1, this.familyKey(family), jti, String(keep)]);
   }
 
   async rotate(rotation: FamilyRotation): Promise<RotationOutcome> {
@@ -122,15 +134,23 @@ export class RedisRefreshTokenStore implements RefreshTokenStore, ConfigurableSt
     const { family, presented, next } = rotation;
     const reuseMs = String(Math.ceil(rotation.reuseInterval * 1000));
     const keep = String(this.settings.keepMs(rotation.expiresAt));
-    const [outcome, token] = (await this.call('rotate', () =>
-      this.redis.eval(ROTATE, 2, this.familyKey(family), this.reissueKey(family), presented, next.jti, next.token, reuseMs, keep),
-    )) as [RotationOutcome['outcome'], string?];
+    const [outcome, token] = (await this.write('rotate', [
+      ROTATE,
+      2,
+      this.familyKey(family),
+      this.reissueKey(family),
+      presented,
+      next.jti,
+      next.token,
+      reuseMs,
+      keep,
+    ])) as [RotationOutcome['outcome'], string?];
     return outcome === 'reissued' ? { outcome, token: token! } : ({ outcome } as RotationOutcome);
   }
 
   async revokeFamily(family: string): Promise<void> {
     checkIds(family);
-    await this.call('revoke', () => this.redis.eval(REVOKE, 2, this.familyKey(family), this.reissueKey(family)));
+    await this.write('revoke', [REVOKE, 2, this.familyKey(family), this.reissueKey(family)]);
   }
 
   async isFamilyActive(family: string): Promise<boolean> {
@@ -144,6 +164,18 @@ export class RedisRefreshTokenStore implements RefreshTokenStore, ConfigurableSt
 
   private reissueKey(family: string): string {
     return `${this.prefix}{${family}}:r`;
+  }
+
+  /**
+   * One script (its keys in one slot); with `waitForReplicas`, resolved only once the replicas
+   * have its effect (`writeAndWait`), so a state the client was told of survives a failover.
+   */
+  private write(what: string, [script, ...args]: [string, number, ...string[]]): Promise<unknown> {
+    return this.call(what, () =>
+      this.replicas === 0
+        ? this.redis.eval(script, ...args)
+        : writeAndWait(this.redis as unknown as Pick<Redis, 'pipeline'>, ['eval', script, ...args], this.replicas, this.timeout),
+    );
   }
 
   /** Bounds a Redis call in time and turns any failure into a 503 (logged without token data). */

@@ -1,0 +1,40 @@
+import type { Redis } from 'ioredis';
+import { numberOption } from '../store-settings.js';
+
+/** A Redis command as ioredis `call` and `pipeline` take it: its name, then its arguments. */
+export type RedisCommand = [string, ...(string | number)[]];
+
+/**
+ * The `waitForReplicas` option of the Redis stores, checked at construction: an integer from 0 to
+ * 16 (0: writes do not wait); above 0 the client must offer `pipeline()`.
+ */
+export function replicasOption(store: string, value: unknown, redis: object): number {
+  const replicas =
+    numberOption(store, 'waitForReplicas', value, (n) => Number.isInteger(n) && n >= 0 && n <= 16, 'an integer from 0 to 16') ?? 0;
+  if (replicas > 0 && typeof (redis as Partial<Redis>).pipeline !== 'function') {
+    throw new TypeError(`${store}: waitForReplicas needs an ioredis client with pipeline()`);
+  }
+  return replicas;
+}
+
+/**
+ * Sends a write followed by `WAIT replicas` (for at most half of the store's `timeout`, so the
+ * answer comes before the store's deadline) and resolves to the write's reply only once
+ * that many replicas acknowledged it; rejects otherwise (the write may still be on the master).
+ * One pipeline, and ioredis sends a pipeline on one connection: in a Cluster, WAIT reaches the
+ * master that took the write (the write's keys must share one slot).
+ */
+export async function writeAndWait(
+  redis: Pick<Redis, 'pipeline'>,
+  command: RedisCommand,
+  replicas: number,
+  timeout: number,
+): Promise<unknown> {
+  const results = await redis.pipeline([command, ['wait', replicas, Math.max(1, Math.floor(timeout / 2))]]).exec();
+  if (!results) throw new Error('pipeline discarded');
+  const [[writeError, reply], [waitError, acknowledged]] = results;
+  if (writeError) throw writeError;
+  if (waitError) throw waitError;
+  if (Number(acknowledged) < replicas) throw new Error(`not replicated: ${String(acknowledged)} of ${replicas} replicas acknowledged`);
+  return reply;
+}
