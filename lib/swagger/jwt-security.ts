@@ -183,7 +183,7 @@ function routesByOperation(document: OpenAPIObject, routes: Route[]): Map<string
         `applyJwtSecurity(): ${route.key} is routed to ${other.controller.name} and ${route.controller.name}, which the guard protects differently; one operation cannot document both`,
       );
     }
-    if (!other || (other.excluded && !route.excluded)) byKey.set(route.key, route);
+    if (!other) byKey.set(route.key, route);
   }
   const documented = new Set<string>();
   for (const [path, item] of Object.entries(document.paths ?? {})) {
@@ -202,10 +202,11 @@ function routesByOperation(document: OpenAPIObject, routes: Route[]): Map<string
   // a handler is documented when one of its routes is (@nestjs/swagger drops QUERY before OpenAPI 3.2).
   const documentedRoutes = routes.filter((r) => documented.has(r.key));
   const documentedControllers = new Set(documentedRoutes.map((r) => r.controller));
-  const documentedHandlers = new Set(documentedRoutes.map((r) => r.handler));
+  const handlerDocumented = (route: Route) =>
+    documentedRoutes.some((r) => r.controller === route.controller && r.handler === route.handler);
   const onlyIncluded = (controller: Type) => documentedRoutes.every((r) => r.controller !== controller || r.included);
   for (const route of routes) {
-    if (route.protection === undefined || route.excluded || documentedHandlers.has(route.handler)) continue;
+    if (route.protection === undefined || route.excluded || handlerDocumented(route)) continue;
     if (!documentedControllers.has(route.controller) || (!route.included && onlyIncluded(route.controller))) continue;
     throw new Error(`applyJwtSecurity(): ${route.key} of ${route.controller.name} is guarded but has no operation in the document`);
   }

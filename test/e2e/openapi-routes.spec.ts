@@ -2,19 +2,21 @@ import {
   All,
   Controller,
   Get,
+  Injectable,
   Module,
   Post,
   RequestMethod,
+  Scope,
   Version,
   VersioningType,
   type INestApplication,
   type Type,
 } from '@nestjs/common';
-import { RouterModule } from '@nestjs/core';
+import { APP_GUARD, RouterModule } from '@nestjs/core';
 import { describe, expect, it } from '@jest/globals';
 import { ApiExcludeEndpoint, ApiOperation, DocumentBuilder, type OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import request from 'supertest';
-import { JwtPublic, JwtRequired } from '../../lib/index.js';
+import { JwtGuard, JwtPublic, JwtRequired } from '../../lib/index.js';
 import { applyJwtSecurity } from '../../lib/swagger/index.js';
 import { ADAPTERS, type AdapterName, type TestAppSetup, withTestApp } from '../support/app.js';
 
@@ -213,6 +215,33 @@ describe.each(ADAPTERS)('applyJwtSecurity matches routes by method and path (%s)
       });
       expect(await documentedSecurity(url, applyJwtSecurity(create(app, { include: [StockModule] }), app))).toEqual({
         'GET /stock': [{ jwt: [] }],
+      });
+    });
+  });
+});
+
+@Injectable()
+class AppJwtGuard extends JwtGuard {}
+
+@Controller('plain')
+class PlainController {
+  @Get()
+  get() {
+    return {};
+  }
+}
+
+describe.each(ADAPTERS)('applyJwtSecurity with a request-scoped global guard (%s)', (adapter: AdapterName) => {
+  it('a subclass of JwtGuard as a request-scoped APP_GUARD counts as the global guard', async () => {
+    const setup: TestAppSetup = {
+      controllers: [PlainController, UsersController],
+      providers: [{ provide: APP_GUARD, useClass: AppJwtGuard, scope: Scope.REQUEST } as unknown as Type],
+    };
+    await withTestApp(adapter, setup, async ({ url, app }) => {
+      expect(await documentedSecurity(url, applyJwtSecurity(create(app), app))).toEqual({
+        'GET /plain': [{ jwt: [] }],
+        'GET /users/{id}': [{ jwt: [] }],
+        'GET /users/health': [],
       });
     });
   });
