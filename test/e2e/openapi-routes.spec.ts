@@ -247,6 +247,36 @@ describe.each(ADAPTERS)('applyJwtSecurity with a request-scoped global guard (%s
   });
 });
 
+// Express only: Fastify's router takes no named wildcard in the middle of these paths.
+describe('applyJwtSecurity and path-to-regexp syntax (express)', () => {
+  it('wildcards, optional groups and escaped colons are written as @nestjs/swagger writes them', async () => {
+    @Controller('files')
+    @JwtRequired()
+    class PathsController {
+      @Get('raw/*rest')
+      raw() {
+        return {};
+      }
+      @Get('report{/:format}')
+      report() {
+        return {};
+      }
+      @Get('a\\:b')
+      colon() {
+        return {};
+      }
+    }
+    await withTestApp('express', { controllers: [PathsController] }, async ({ app }) => {
+      const document = applyJwtSecurity(create(app), app);
+      expect(Object.fromEntries(Object.entries(document.paths).map(([path, item]) => [path, item.get?.security]))).toEqual({
+        '/files/raw/{rest}': [{ jwt: [] }],
+        '/files/report/{format}': [{ jwt: [] }],
+        '/files/a:b': [{ jwt: [] }],
+      });
+    });
+  });
+});
+
 describe('applyJwtSecurity refuses to write a wrong document', () => {
   function twoControllers(): Type[] {
     @Controller('dup')
