@@ -1,6 +1,8 @@
-import type { INestApplication } from '@nestjs/common';
-import { PATH_METADATA } from '@nestjs/common/constants.js';
-import { DiscoveryService, MetadataScanner } from '@nestjs/core';
+import { type INestApplication, RequestMethod, type Type, VersioningType } from '@nestjs/common';
+import { METHOD_METADATA, MODULE_PATH, PATH_METADATA, VERSION_METADATA } from '@nestjs/common/constants.js';
+import { type ApplicationConfig, MetadataScanner, ModulesContainer } from '@nestjs/core';
+import { LegacyRouteConverter } from '@nestjs/core/router/legacy-route-converter.js';
+import { RoutePathFactory } from '@nestjs/core/router/route-path-factory.js';
 // Types only: @nestjs/swagger is an optional peer, and nothing of it is loaded at runtime.
 import type { OpenAPIObject, OperationObject, SchemaObject, SecurityRequirementObject, SecuritySchemeObject } from '@nestjs/swagger';
 import { JWT_EXTENDED_CONFIG } from '../config/injection-tokens.js';
@@ -13,9 +15,8 @@ export type OperationIdFactory = (controllerKey: string, methodKey: string, vers
 
 export interface JwtSecurityOptions {
   /**
-   * The `operationIdFactory` the document was created with (routes are matched to operations by
-   * it). Default: `@nestjs/swagger`'s `<Controller>_<method>`. A custom one must keep the method
-   * key at the end, as the default does.
+   * @deprecated Ignored: routes are matched to operations by HTTP method and path, whatever the
+   * operationIds. Still accepted so that existing calls compile.
    */
   operationIdFactory?: OperationIdFactory;
 }
@@ -29,50 +30,187 @@ export const JWT_SECURITY_SCHEMES = {
 /** Name of the component schema of the library's error body, referenced by the 401 and 422 responses. */
 export const JWT_ERROR_SCHEMA = 'JwtError';
 
-const defaultOperationId: OperationIdFactory = (controllerKey, methodKey) => `${controllerKey}_${methodKey}`;
 const HTTP_METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace', 'search', 'query'];
+/** The operations @nestjs/swagger documents for an `@All()` route. */
+const ALL_METHODS = ['get', 'post', 'put', 'delete', 'patch', 'options', 'head', 'search', 'query'];
+/** @nestjs/swagger's metadata keys (strings, so that nothing of it is loaded). */
+const SWAGGER = {
+  excludeEndpoint: 'swagger/apiExcludeEndpoint',
+  includeEndpoint: 'swagger/apiIncludeEndpoint',
+  excludeController: 'swagger/apiExcludeController',
+  webhook: 'swagger/apiWebhook',
+};
 
 interface Route {
-  /** The operationId of the route before the suffixes @nestjs/swagger adds (`[i]` aliases, `_v1` versions, `_get` for @All). */
-  operationId: string;
-  protection: Protection;
+  /** `GET /users/{id}`: the HTTP method and the path as @nestjs/swagger writes them into the document. */
+  key: string;
+  controller: Type;
+  handler: object;
+  /** What the guard does on this route; undefined when no JwtGuard runs there. */
+  protection: Protection | undefined;
+  /** Left out of the document by @nestjs/swagger's own decorators. */
+  excluded: boolean;
+  /** Marked by `@ApiIncludeEndpoint()` (for `onlyIncludeDecoratedEndpoints`). */
+  included: boolean;
+}
+
+/** A path parameter name of path-to-regexp 8: an identifier or a quoted string. */
+const PARAMETER_NAME = /^(?:[$_\p{ID_Start}][$\u200c\u200d\p{ID_Continue}]*|"(?:\\.|[^"\\])*")/u;
+
+/**
+ * A Nest route path as @nestjs/swagger writes it: the same legacy conversions, then parameters and
+ * wildcards (`:id`, `*rest`) as `{id}`, `{rest}`, optional groups flattened, escapes resolved.
+ */
+function documentPath(routePath: string): string {
+  const path = LegacyRouteConverter.tryConvert(routePath, { logs: false })
+    .replace(/::/g, '\\:')
+    .replace(/\[:\]/g, '\\:')
+    .replace(/\(\^([^)]+)\)/g, '');
+  let out = '';
+  for (let i = 0; i < path.length; i++) {
+    const char = path[i];
+    if (char === '\\') out += path[++i] ?? '';
+    else if (char === '{' || char === '}') continue;
+    else {
+      const name = char === ':' || char === '*' ? PARAMETER_NAME.exec(path.slice(i + 1))?.[0] : undefined;
+      if (name === undefined) {
+        out += char;
+        continue;
+      }
+      out += `{${name.startsWith('"') ? name.slice(1, -1).replace(/\\(.)/g, '$1') : name}}`;
+      i += name.length;
+    }
+  }
+  if (out === '/' || out === '') return '/';
+  return out.startsWith('/') ? out : `/${out}`;
 }
 
 /**
- * The routes the guard protects or opens, the way Nest routes them: every controller's handler
- * methods (inherited ones too), each with the nearest declaration the guard itself resolves.
+ * Every route of every controller, keyed by HTTP method and path built as Nest's router and
+ * @nestjs/swagger build them (RoutePathFactory: global prefix and its exclusions, RouterModule
+ * paths, controller and method paths, URI versions), each with the nearest declaration the guard
+ * itself resolves. The operationIds play no part: they need not be unique, and users choose them.
  */
-function guardedRoutes(app: INestApplication, globalGuard: boolean, operationId: OperationIdFactory): Route[] {
+function appRoutes(app: INestApplication, config: ApplicationConfig, globalGuard: boolean): Route[] {
   const scanner = new MetadataScanner();
-  return app
-    .get(DiscoveryService, { strict: false })
-    .getControllers()
-    .flatMap(({ metatype, instance }) => {
-      if (!metatype || !instance) return [];
-      const prototype = Object.getPrototypeOf(instance) as Record<string, object>;
+  const paths = new RoutePathFactory(config);
+  const versioning = config.getVersioning();
+  const globalPrefix = config.getGlobalPrefix().replace(/\/$/, '');
+  const modules = app.get(ModulesContainer, { strict: false });
+  return [...modules.values()].flatMap((module) => {
+    const modulePath = (Reflect.getMetadata(MODULE_PATH + modules.applicationId, module.metatype) ??
+      Reflect.getMetadata(MODULE_PATH, module.metatype)) as string | undefined;
+    return [...module.controllers.values()].flatMap(({ metatype }) => {
+      if (!metatype) return [];
+      const controller = metatype as Type;
+      const prototype = controller.prototype as Record<string, object>;
+      const excludedController = (Reflect.getMetadata(SWAGGER.excludeController, controller) as unknown[] | undefined)?.[0] === true;
+      // As @nestjs/swagger reads the controller version: only URI versions are in the path.
+      const controllerVersion =
+        versioning?.type === VersioningType.URI
+          ? ((Reflect.getMetadata(VERSION_METADATA, controller) as string | undefined) ?? versioning.defaultVersion)
+          : undefined;
       return scanner.getAllMethodNames(prototype).flatMap((name) => {
         const handler = prototype[name];
-        if (Reflect.getMetadata(PATH_METADATA, handler) === undefined) return [];
-        const protection = declaredProtection(metatype, handler) ?? (globalGuard ? DEFAULT_OPTIONS : undefined);
-        return protection ? [{ operationId: operationId(metatype.name, name), protection }] : [];
+        // Arrays of paths are typed as one path by RoutePathFactory, which takes both.
+        const methodPath = Reflect.getMetadata(PATH_METADATA, handler) as string | undefined;
+        if (methodPath === undefined) return [];
+        const requestMethod = Reflect.getMetadata(METHOD_METADATA, handler) as RequestMethod;
+        const routePaths = paths.create(
+          {
+            methodPath,
+            methodVersion: Reflect.getMetadata(VERSION_METADATA, handler) as string | undefined,
+            modulePath,
+            globalPrefix,
+            controllerVersion,
+            ctrlPath: Reflect.getMetadata(PATH_METADATA, controller) as string,
+            versioningOptions: versioning,
+          },
+          requestMethod,
+        );
+        const methods = requestMethod === RequestMethod.ALL ? ALL_METHODS : [RequestMethod[requestMethod].toLowerCase()];
+        const protection = declaredProtection(controller, handler) ?? (globalGuard ? DEFAULT_OPTIONS : undefined);
+        const excluded =
+          excludedController ||
+          (Reflect.getMetadata(SWAGGER.excludeEndpoint, handler) as { disable?: boolean } | undefined)?.disable === true ||
+          Reflect.getMetadata(SWAGGER.webhook, handler) !== undefined;
+        const included = Reflect.getMetadata(SWAGGER.includeEndpoint, handler) !== undefined;
+        return routePaths.flatMap((routePath) =>
+          methods.map((method) => ({
+            key: `${method.toUpperCase()} ${documentPath(routePath)}`,
+            controller,
+            handler,
+            protection,
+            excluded,
+            included,
+          })),
+        );
       });
     });
+  });
 }
 
-/** `JwtGuard` among the app's global guards: `globalGuard: true`, an `APP_GUARD` or `useGlobalGuards`. */
-function hasGlobalJwtGuard(app: INestApplication): boolean {
-  // The application's own configuration, read as @nestjs/swagger reads the global prefix from it.
-  const config = (app as { config?: { getGlobalGuards?(): unknown[] } }).config;
-  return (config?.getGlobalGuards?.() ?? []).some((guard) => guard instanceof JwtGuard);
-}
-
-/** The route of an operation: the longest operationId it starts with, followed by nothing or a suffix @nestjs/swagger adds. */
-function routeOf(operationId: string | undefined, routes: Route[]): Route | undefined {
-  if (operationId === undefined) return undefined;
-  return routes.find(
-    (route) =>
-      operationId === route.operationId || [`${route.operationId}_`, `${route.operationId}[`].some((p) => operationId.startsWith(p)),
+/**
+ * `JwtGuard` (or a subclass) among the app's global guards: `globalGuard: true`, an `APP_GUARD`
+ * or `useGlobalGuards`; a request-scoped `APP_GUARD` is kept apart, as its class.
+ */
+function hasGlobalJwtGuard(config: ApplicationConfig): boolean {
+  const isJwtGuard = (type: unknown) => typeof type === 'function' && (type === JwtGuard || type.prototype instanceof JwtGuard);
+  return (
+    config.getGlobalGuards().some((guard) => guard instanceof JwtGuard) ||
+    config.getGlobalRequestGuards().some((wrapper) => isJwtGuard(wrapper.metatype))
   );
+}
+
+/** What the document says of a protection: routes that differ only in what it cannot show are alike. */
+function documentedAs(protection: Protection | undefined): string {
+  if (protection === undefined || protection === PUBLIC) return String(protection);
+  const { locations, refresh = false, optional = false } = protection;
+  return JSON.stringify({ locations, refresh, optional });
+}
+
+/**
+ * Routes by operation (`GET /path`). Throws where the document would be wrong: two routes the
+ * guard treats differently under one operation, a protected route @nestjs/swagger should have
+ * documented but did not, or an operation of the document that is no route of this app.
+ */
+function routesByOperation(document: OpenAPIObject, routes: Route[]): Map<string, Route> {
+  const byKey = new Map<string, Route>();
+  for (const route of routes) {
+    const other = byKey.get(route.key);
+    if (other && documentedAs(other.protection) !== documentedAs(route.protection)) {
+      throw new Error(
+        `applyJwtSecurity(): ${route.key} is routed to ${other.controller.name} and ${route.controller.name}, which the guard protects differently; one operation cannot document both`,
+      );
+    }
+    if (!other) byKey.set(route.key, route);
+  }
+  const documented = new Set<string>();
+  for (const [path, item] of Object.entries(document.paths ?? {})) {
+    for (const method of HTTP_METHODS) {
+      if (!(item as Record<string, unknown>)[method]) continue;
+      const key = `${method.toUpperCase()} ${path}`;
+      if (!byKey.has(key)) {
+        throw new Error(
+          `applyJwtSecurity(): the operation ${key} is no route of this application (was the document created for it, without ignoreGlobalPrefix?)`,
+        );
+      }
+      documented.add(key);
+    }
+  }
+  // A controller none of whose routes are in the document was left out on purpose (`include`);
+  // a handler is documented when one of its routes is (@nestjs/swagger drops QUERY before OpenAPI 3.2).
+  const documentedRoutes = routes.filter((r) => documented.has(r.key));
+  const documentedControllers = new Set(documentedRoutes.map((r) => r.controller));
+  const handlerDocumented = (route: Route) =>
+    documentedRoutes.some((r) => r.controller === route.controller && r.handler === route.handler);
+  const onlyIncluded = (controller: Type) => documentedRoutes.every((r) => r.controller !== controller || r.included);
+  for (const route of routes) {
+    if (route.protection === undefined || route.excluded || handlerDocumented(route)) continue;
+    if (!documentedControllers.has(route.controller) || (!route.included && onlyIncluded(route.controller))) continue;
+    throw new Error(`applyJwtSecurity(): ${route.key} of ${route.controller.name} is guarded but has no operation in the document`);
+  }
+  return byKey;
 }
 
 function securitySchemes(
@@ -143,16 +281,17 @@ const ERROR_RESPONSES = {
  * optional ones also allow no token), `security: []` on `@JwtPublic()` routes, and the 401 and
  * 422 responses with the error body. Returns `document`, changed in place.
  */
-export function applyJwtSecurity(document: OpenAPIObject, app: INestApplication, options: JwtSecurityOptions = {}): OpenAPIObject {
+// `_options` is kept so that calls written for the operationId matching still compile.
+export function applyJwtSecurity(document: OpenAPIObject, app: INestApplication, _options: JwtSecurityOptions = {}): OpenAPIObject {
   let config: JwtExtendedConfig;
   try {
     config = app.get<symbol, JwtExtendedConfig>(JWT_EXTENDED_CONFIG, { strict: false });
   } catch (cause) {
     throw new Error('applyJwtSecurity(): the application does not use JwtExtendedModule', { cause });
   }
-  const routes = guardedRoutes(app, hasGlobalJwtGuard(app), options.operationIdFactory ?? defaultOperationId);
-  // Longest first: `Users_get_all` belongs to getAll's `Users_get_all`, not to get's `Users_get`.
-  routes.sort((a, b) => b.operationId.length - a.operationId.length);
+  // The application's own configuration, read as @nestjs/swagger reads the global prefix from it.
+  const appConfig = (app as unknown as { config: ApplicationConfig }).config;
+  const routes = routesByOperation(document, appRoutes(app, appConfig, hasGlobalJwtGuard(appConfig)));
   const schemes = { access: securitySchemes(config, 'access'), refresh: securitySchemes(config, 'refresh') };
   const csrfMethods = config.csrfMethods.has('GET') ? new Set([...config.csrfMethods, 'HEAD']) : config.csrfMethods;
   const used = new Map<string, SecuritySchemeObject>();
@@ -167,11 +306,11 @@ export function applyJwtSecurity(document: OpenAPIObject, app: INestApplication,
     return { [names.cookies]: [], [names.csrf]: [] };
   };
 
-  for (const pathItem of Object.values(document.paths ?? {})) {
+  for (const [path, pathItem] of Object.entries(document.paths ?? {})) {
     for (const method of HTTP_METHODS) {
       const operation = (pathItem as Record<string, OperationObject | undefined>)[method];
-      const route = routeOf(operation?.operationId, routes);
-      if (!operation || !route) continue;
+      const route = operation && routes.get(`${method.toUpperCase()} ${path}`);
+      if (!operation || !route?.protection) continue;
       if (route.protection === PUBLIC) {
         operation.security = [];
         continue;

@@ -1,0 +1,54 @@
+import { Controller, Get, Scope, type Type } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
+import { describe, expect, it } from '@jest/globals';
+import { DocumentBuilder, type OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
+import request from 'supertest';
+import { JwtGuard, JwtPublic } from '../../lib/index.js';
+import { applyJwtSecurity } from '../../lib/swagger/index.js';
+import { ADAPTERS, type AdapterName, type TestAppSetup, withTestApp } from '../support/app.js';
+
+/*
+ * Fourth pass: applyJwtSecurity looks for the global JwtGuard in ApplicationConfig.getGlobalGuards()
+ * only. An APP_GUARD provider of JwtGuard with `scope: Scope.REQUEST` is kept by Nest among the
+ * global *request* guards (getGlobalRequestGuards): the guard protects every route, but the document
+ * shows every undeclared route without any requirement. CONTRACT §14: "a security requirement on
+ * every route the guard protects (per-route or global)".
+ */
+
+async function expectDocumentMatchesGuard(adapter: AdapterName, setup: TestAppSetup) {
+  await withTestApp(adapter, setup, async ({ app, url }) => {
+    const document: OpenAPIObject = applyJwtSecurity(SwaggerModule.createDocument(app, new DocumentBuilder().setTitle('t').build()), app);
+    const seen: Record<string, [string, unknown]> = {};
+    const expected: Record<string, [string, unknown]> = {};
+    for (const [path, item] of Object.entries(document.paths)) {
+      if (!item.get) continue;
+      const { status } = await request(url).get(path.replace(/\{[^}]+\}/g, 'x'));
+      seen[path] = [status === 401 ? 'protected' : 'open', item.get.security];
+      expected[path] = status === 401 ? ['protected', [{ jwt: [] }]] : ['open', status === 404 ? 'not found' : item.get.security];
+    }
+    expect(Object.keys(seen).length).toBeGreaterThan(0);
+    expect(seen).toEqual(expected);
+  });
+}
+
+@Controller('plain')
+class PlainController {
+  @Get()
+  get() {
+    return {};
+  }
+  @Get('open')
+  @JwtPublic()
+  open() {
+    return {};
+  }
+}
+
+describe.each(ADAPTERS)('applyJwtSecurity with a request-scoped global JwtGuard (%s)', (adapter) => {
+  it('an APP_GUARD of JwtGuard with Scope.REQUEST counts as the global guard: undeclared routes carry the requirement', async () => {
+    await expectDocumentMatchesGuard(adapter, {
+      controllers: [PlainController],
+      providers: [{ provide: APP_GUARD, useClass: JwtGuard, scope: Scope.REQUEST } as unknown as Type],
+    });
+  });
+});
