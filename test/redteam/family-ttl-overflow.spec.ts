@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import type { Redis } from 'ioredis';
 import { JwtExtendedConfigError } from '../../lib/index.js';
-import { RedisRefreshTokenStore } from '../../lib/blocklist/redis/index.js';
+import { RedisRefreshTokenStore, type RedisRefreshTokenStoreClient } from '../../lib/blocklist/redis/index.js';
 import { ADAPTERS, SECRET, startupError, useTestApp } from '../support/app.js';
 import { useRedis } from '../support/redis-server.js';
 import { RotationRoutes, declareStore, freshPrefix, keyTtls } from '../rotation/rotation.js';
@@ -70,5 +70,29 @@ describe('RedisRefreshTokenStore called with an expiry past Redis range', () => 
     expect([...ttls.keys()]).toEqual([`${prefix}{fam}:f`]);
     for (const [key, ttl] of ttls) expect([key, ttl > 0]).toEqual([key, true]);
     expect(await store.rotate({ ...rotation, expiresAt: now() + 60 })).toEqual({ outcome: 'rotated' });
+  });
+});
+
+describe('the Redis scripts check their millisecond arguments before any write', () => {
+  /** The real Redis, with the store's last script argument (milliseconds to keep the family) replaced: what the JS checks would stop. */
+  function tampered(keep: string): RedisRefreshTokenStoreClient {
+    const evalScript = (script: string, keys: number, ...args: string[]) => redis.eval(script, keys, ...args.slice(0, -1), keep);
+    return { eval: evalScript, hmget: redis.hmget.bind(redis) } as unknown as RedisRefreshTokenStoreClient;
+  }
+
+  it.each(['10000000000000000000', '-1', '1.5', 'soon'])('keep = %s: start and rotate fail (503) and write nothing', async (keep) => {
+    const prefix = freshPrefix();
+    const honest = new RedisRefreshTokenStore(redis, { keyPrefix: prefix });
+    const bad = new RedisRefreshTokenStore(tampered(keep), { keyPrefix: prefix });
+    await expect(bad.startFamily('unborn', 'j0', now() + 60)).rejects.toMatchObject({ status: 503 });
+    expect([...(await keyTtls(redis, prefix)).keys()]).toEqual([]);
+
+    await honest.startFamily('fam', 'j1', now() + 60);
+    const rotation = { family: 'fam', presented: 'j1', next: { jti: 'j2', token: 't2' }, reuseInterval: 5, expiresAt: now() + 60 };
+    await expect(bad.rotate(rotation)).rejects.toMatchObject({ status: 503 });
+    expect(await redis.hget(`${prefix}{fam}:f`, 'cur')).toBe('j1');
+    const ttls = await keyTtls(redis, prefix);
+    expect([...ttls.keys()]).toEqual([`${prefix}{fam}:f`]);
+    for (const [key, ttl] of ttls) expect([key, ttl > 0]).toEqual([key, true]);
   });
 });
