@@ -105,4 +105,11 @@ export type { RevocableToken, RevocationStore, RevocationStoreOptions } from './
 // Refresh-token rotation (Redis store: `nestjs-jwt-extended/redis`)
 export { InMemoryRefreshTokenStore } from './rotation/in-memory-refresh-token-store.js';
 export type { RotateRefreshTokenOptions, RotatedTokens } from './rotation/refresh-rotation.service.js';
-export type { FamilyRotation, RefreshTokenReuseLoader, RefreshTokenStore, RotationOutcome } from './loaders/rotation-loaders.interface.js';
+export type {
+  FamilyRotation,
+  FamilyToken,
+  FamilyTokenStatus,
+  RefreshTokenReuseLoader,
+  RefreshTokenStore,
+  RotationOutcome,
+} from './loaders/rotation-loaders.interface.js';

@@ -88,6 +88,8 @@ export async function runSmoke(base: string, log: (line: string) => void = () =>
     const reply = await call(base, 'POST', '/auth/refresh', { token: refresh });
     check('refresh', reply, 200);
     refreshed = String(reply.body.access_token);
+    // Rotation consumed the token: from now on its successor is the session's refresh token (a consumed one is reuse).
+    refresh = String(reply.body.refresh_token);
     check('me with refreshed', await call(base, 'GET', '/me', { token: refreshed }), 200, { username: 'alice' });
   });
   await step(

@@ -1,5 +1,11 @@
 import type { JwtExtendedOptions } from './jwt-extended-options.interface.js';
 
+/**
+ * Longest token lifetime (seconds) while refresh tokens rotate: 100 years. A store keeps each
+ * family as long as its tokens live, in milliseconds that must stay exact (and fit Redis's expiry).
+ */
+export const MAX_FAMILY_LIFETIME = 100 * 365 * 86400;
+
 /** Flask-JWT-Extended's defaults (CONTRACT §2) and this library's own. */
 export const DEFAULTS = {
   accessTokenExpires: 900,

@@ -8,7 +8,7 @@ import { ASYMMETRIC_ALGORITHMS, SYMMETRIC_ALGORITHMS, TOKEN_LOCATIONS } from '..
 import type { AsymmetricAlgorithm, JwtAlgorithm, TokenLocation } from '../tokens/jwt.interfaces.js';
 import { MAX_TIMER_MS } from '../loaders/deadline.js';
 import { fail } from './config-error.js';
-import { DEFAULTS, TRUSTED_ISSUER_DEFAULTS } from './defaults.js';
+import { DEFAULTS, MAX_FAMILY_LIFETIME, TRUSTED_ISSUER_DEFAULTS } from './defaults.js';
 import type { ResolvedTrustedIssuer } from './jwt-extended-config.js';
 import type { CookieSameSite, JwtErrorFormat, JwtExtendedOptions, TrustedIssuer } from './jwt-extended-options.interface.js';
 
@@ -288,6 +288,12 @@ export function refreshTokenRotation(
     fail(
       'refreshTokenRotation',
       'needs finite accessTokenExpires and refreshTokenExpires: the store keeps each family as long as its tokens live',
+    );
+  }
+  if (lifetimes.access > MAX_FAMILY_LIFETIME || lifetimes.refresh > MAX_FAMILY_LIFETIME) {
+    fail(
+      'refreshTokenRotation',
+      `needs accessTokenExpires and refreshTokenExpires of at most ${MAX_FAMILY_LIFETIME} seconds (100 years): the store keeps each family as long as its tokens live`,
     );
   }
   return { reuseInterval };

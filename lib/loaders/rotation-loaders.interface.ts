@@ -26,6 +26,23 @@ export interface FamilyRotation {
 export type RotationOutcome =
   { outcome: 'rotated' } | { outcome: 'reissued'; token: string } | { outcome: 'reuse' } | { outcome: 'revoked' };
 
+/** A token carrying a `fam` claim, as the guard presents it to the store. */
+export interface FamilyToken {
+  family: string;
+  jti: string;
+  type: 'access' | 'refresh';
+}
+
+/**
+ * What the guard's check of a family token found:
+ * - `active`: the family is live and, for a refresh token, the token is its current one or the
+ *   one consumed last, within `reuseInterval` of its consumption (the grace window of `rotate`).
+ * - `reuse`: a refresh token of the family that was consumed (outside that window); the family
+ *   is revoked by this call, atomically, as by `rotate`.
+ * - `revoked`: the family was revoked already, or is unknown.
+ */
+export type FamilyTokenStatus = 'active' | 'reuse' | 'revoked';
+
 /**
  * Keeps refresh-token families for `refreshTokenRotation` (CONTRACT §12): which token of each
  * family is current, and which families are revoked. Every method must be atomic with respect
@@ -40,8 +57,11 @@ export interface RefreshTokenStore {
   rotate(rotation: FamilyRotation): Promise<RotationOutcome>;
   /** Revokes the family: its access and refresh tokens are refused from now on. Unknown families are refused anyway. */
   revokeFamily(family: string): Promise<void>;
-  /** False when the family is revoked or unknown: the guard then refuses its tokens (401). */
-  isFamilyActive(family: string): MaybePromise<boolean>;
+  /**
+   * The guard's one call per token of a family: anything but `active` is refused (401). An access
+   * token only needs its family live; a consumed refresh token is reuse even on a route that does not rotate.
+   */
+  checkFamilyToken(token: FamilyToken): MaybePromise<FamilyTokenStatus>;
 }
 
 /** Told when a consumed refresh token was presented again and its family was revoked (theft, or a client bug). */

@@ -31,6 +31,7 @@ import {
   setJwtState,
 } from './jwt-request-state.js';
 import { TokenExtractor } from './token-extractor.service.js';
+import { tellReuse } from '../rotation/reuse-report.js';
 
 function describeIdentity(identity: unknown): string {
   return typeof identity === 'object' && identity !== null ? JSON.stringify(identity) : String(identity);
@@ -180,8 +181,7 @@ export class RequestVerifier implements OnModuleInit {
     }
     // Only tokens of a family (`fam`, set by rotation) cost a store lookup.
     if (this.families && !options.skipRevocationCheck && typeof payload.fam === 'string') {
-      const active = await this.settle(this.families.isFamilyActive(payload.fam), 'refreshTokenStore');
-      if (!active) throw new RevokedTokenException(context);
+      await this.checkFamilyToken(this.families, payload, context);
     }
     if (this.loaders.tokenVerification) {
       const valid = await this.settle(this.loaders.tokenVerification.verifyToken(header, payload), 'tokenVerification');
@@ -192,6 +192,25 @@ export class RequestVerifier implements OnModuleInit {
     const state = { header, payload, location: found.location, identity, user, userLookupConfigured: this.userLookupConfigured };
     publishJwtState(req, state, this.mirrors);
     return { header, payload };
+  }
+
+  /**
+   * One store call: a revoked family refuses all its tokens; a consumed refresh token (outside the
+   * grace window) is reuse, even on a route that does not rotate: the store revokes the family and
+   * the `refreshTokenReuse` loader is told.
+   */
+  private async checkFamilyToken(
+    families: RefreshTokenStore,
+    payload: JwtPayload,
+    context: ConstructorParameters<typeof RevokedTokenException>[0],
+  ): Promise<void> {
+    const { fam, jti } = payload as { fam: string; jti?: unknown };
+    if (typeof jti !== 'string') throw new RevokedTokenException(context);
+    const type = payload.type === 'refresh' ? 'refresh' : 'access';
+    const status = await this.settle(families.checkFamilyToken({ family: fam, jti, type }), 'refreshTokenStore');
+    if (status === 'active') return;
+    if (status === 'reuse') await tellReuse(this.loaders.refreshTokenReuse, payload, this.config.loaderTimeout);
+    throw new RevokedTokenException(context);
   }
 
   /** Fresh only when exactly `true`, or a finite timestamp still in the future. */

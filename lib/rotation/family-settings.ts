@@ -16,7 +16,10 @@ export class FamilySettings {
 
   /** Milliseconds from now a family record must be kept for tokens living until `expiresAt` (Unix seconds); at least 1. */
   keepMs(expiresAt: number): number {
-    return Math.max(1, Math.ceil((expiresAt + this.leeway) * 1000 - Date.now()));
+    const ms = Math.max(1, Math.ceil((expiresAt + this.leeway) * 1000 - Date.now()));
+    // Past this a store's expiry is no longer exact (and Redis refuses it): refused before anything is written.
+    if (!Number.isSafeInteger(ms)) throw new TypeError('a refresh-token family cannot be kept that long (check the token lifetimes)');
+    return ms;
   }
 }
 
@@ -34,6 +37,8 @@ export function checkExpiry(expiresAt: number): void {
 
 export function checkRotation(rotation: FamilyRotation): void {
   checkIds(rotation.family, rotation.presented, rotation.next?.jti, rotation.next?.token);
+  // A successor with the presented jti would make that token current forever: it would never be consumed.
+  if (rotation.next.jti === rotation.presented) throw new TypeError('the successor of a refresh token needs a jti of its own');
   if (!Number.isFinite(rotation.reuseInterval) || rotation.reuseInterval < 0)
     throw new TypeError('reuseInterval must be a finite number >= 0');
   checkExpiry(rotation.expiresAt);

@@ -1,5 +1,11 @@
 import type { JwtExtendedConfig } from '../config/jwt-extended-config.js';
-import type { FamilyRotation, RefreshTokenStore, RotationOutcome } from '../loaders/rotation-loaders.interface.js';
+import type {
+  FamilyRotation,
+  FamilyToken,
+  FamilyTokenStatus,
+  RefreshTokenStore,
+  RotationOutcome,
+} from '../loaders/rotation-loaders.interface.js';
 import { CONFIGURE_STORE, type ConfigurableStore } from '../blocklist/store-settings.js';
 import { FamilySettings, checkExpiry, checkIds, checkRotation } from './family-settings.js';
 
@@ -58,27 +64,36 @@ export class InMemoryRefreshTokenStore implements RefreshTokenStore, Configurabl
       this.extend(family, rotation.expiresAt);
       return { outcome: 'rotated' };
     }
-    if (family.previous === rotation.presented && family.reissue !== undefined && now < family.reissueUntil) {
+    if (this.inGraceWindow(family, rotation.presented, now)) {
       this.extend(family, rotation.expiresAt);
-      return { outcome: 'reissued', token: family.reissue };
+      return { outcome: 'reissued', token: family.reissue! };
     }
-    family.revoked = true;
-    family.reissue = undefined;
+    this.revoke(family);
     return { outcome: 'reuse' };
+  }
+
+  checkFamilyToken(token: FamilyToken): FamilyTokenStatus {
+    const family = this.live(token.family);
+    if (!family || family.revoked) return 'revoked';
+    if (token.type === 'access' || family.current === token.jti || this.inGraceWindow(family, token.jti, Date.now())) return 'active';
+    this.revoke(family);
+    return 'reuse';
   }
 
   async revokeFamily(family: string): Promise<void> {
     checkIds(family);
     const found = this.live(family);
-    if (found) {
-      found.revoked = true;
-      found.reissue = undefined;
-    }
+    if (found) this.revoke(found);
   }
 
-  isFamilyActive(family: string): boolean {
-    const found = this.live(family);
-    return found !== undefined && !found.revoked;
+  /** `jti` is the token consumed last and a repeat of it still gets the current one. */
+  private inGraceWindow(family: Family, jti: string, now: number): boolean {
+    return family.previous === jti && family.reissue !== undefined && now < family.reissueUntil;
+  }
+
+  private revoke(family: Family): void {
+    family.revoked = true;
+    family.reissue = undefined;
   }
 
   /** The family's record while it is kept. */

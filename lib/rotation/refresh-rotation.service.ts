@@ -7,10 +7,12 @@ import type { JwtExtendedConfig } from '../config/jwt-extended-config.js';
 import type { ResolvedLoaders } from '../loaders/jwt-extended-loaders.interface.js';
 import type { RefreshTokenStore } from '../loaders/rotation-loaders.interface.js';
 import { settleLoader } from '../loaders/settle-loader.js';
+import { MAX_FAMILY_LIFETIME } from '../config/defaults.js';
 import type { HttpRequestLike } from '../request/http-adapter.js';
 import type { JwtHeader, JwtPayload } from '../tokens/jwt.interfaces.js';
 import { requireJwtState } from '../request/jwt-request-state.js';
 import { type CreateRefreshTokenOptions, type FamilyMint, TokenSigner } from '../tokens/token-signer.service.js';
+import { tellReuse } from './reuse-report.js';
 
 /** What `rotateRefreshToken` hands back: send both to the client, which replaces the refresh token it held. */
 export interface RotatedTokens {
@@ -30,11 +32,20 @@ export interface RotateRefreshTokenOptions {
 
 const STORE_ROLE = 'refreshTokenStore';
 
-/** A family is kept as long as its tokens live: each needs a numeric `exp` (an `exp` in `additionalClaims` replaces the computed one). */
+/**
+ * A family is kept as long as its tokens live: each needs a numeric `exp` (an `exp` in
+ * `additionalClaims` replaces the computed one) at most `MAX_FAMILY_LIFETIME` from now
+ * (checked before the store is called, so nothing is written).
+ */
 function expiryOf(payload: Readonly<Record<string, unknown>>): number {
   const exp = payload.exp;
   if (typeof exp !== 'number' || !Number.isFinite(exp)) {
     throw new TypeError('tokens of a refresh-token family need a numeric exp claim (check additionalClaims)');
+  }
+  if (exp - Date.now() / 1000 > MAX_FAMILY_LIFETIME) {
+    throw new TypeError(
+      `tokens of a refresh-token family live at most ${MAX_FAMILY_LIFETIME} seconds (100 years): check expiresDelta and additionalClaims`,
+    );
   }
   return exp;
 }
@@ -124,9 +135,7 @@ export class RefreshRotation {
       case 'reissued':
         return { accessToken: access.token, refreshToken: result.token };
       case 'reuse':
-        if (this.loaders.refreshTokenReuse) {
-          await settleLoader(this.loaders.refreshTokenReuse.onRefreshTokenReuse(payload), 'refreshTokenReuse', this.config.loaderTimeout);
-        }
+        await tellReuse(this.loaders.refreshTokenReuse, payload, this.config.loaderTimeout);
         throw new RevokedTokenException(context);
       default:
         throw new RevokedTokenException(context);

@@ -28,8 +28,9 @@ export interface CreateAccessTokenOptions extends CreateRefreshTokenOptions {
 
 /**
  * How refresh-token rotation mints (internal): the `fam` claim, set after every additional
- * claim so none replaces it, and optionally the identity claim taken as it is from the
- * presented token (`userIdentity` already ran when that token was created).
+ * claim so none replaces it; the library's `jti` (an additional one is refused); optionally the
+ * identity claim taken as it is from the presented token (`userIdentity` already ran when that
+ * token was created).
  */
 export interface FamilyMint {
   family: string;
@@ -118,7 +119,15 @@ export class TokenSigner {
       // Defined, not assigned: a claim named "__proto__" stays a claim.
       Object.defineProperty(payload, name, { value, enumerable: true, writable: true, configurable: true });
     }
-    if (mint) payload.fam = mint.family;
+    if (mint) {
+      // Rotation tells a family's tokens apart by jti: a fixed one (a session id, say) would make one token current forever.
+      if (Object.hasOwn(claims, 'jti')) {
+        throw new TypeError(
+          'additional claims cannot set "jti" while refreshTokenRotation is on: rotation tells tokens apart by it (put a session id in another claim)',
+        );
+      }
+      payload.fam = mint.family;
+    }
     if (config.verifySub) this.assertStringSub(payload, Object.hasOwn(claims, 'sub'));
 
     assertJsonSerializable(header, 'token header');

@@ -3,6 +3,8 @@ import { describe, expect, it } from '@jest/globals';
 import request from 'supertest';
 import {
   type FamilyRotation,
+  type FamilyToken,
+  type FamilyTokenStatus,
   InMemoryRefreshTokenStore,
   JwtExtendedService,
   type JwtPayload,
@@ -33,8 +35,8 @@ class StallingStore implements RefreshTokenStore {
   revokeFamily(family: string): Promise<void> {
     return this.answer(() => this.families.revokeFamily(family)) as Promise<void>;
   }
-  isFamilyActive(family: string): boolean | Promise<boolean> {
-    return this.answer(() => this.families.isFamilyActive(family));
+  checkFamilyToken(token: FamilyToken): FamilyTokenStatus | Promise<FamilyTokenStatus> {
+    return this.answer(() => this.families.checkFamilyToken(token));
   }
 }
 

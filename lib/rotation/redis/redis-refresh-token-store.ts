@@ -2,7 +2,13 @@ import { Logger } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { MAX_TIMER_MS, withDeadline } from '../../loaders/deadline.js';
 import type { JwtExtendedConfig } from '../../config/jwt-extended-config.js';
-import type { FamilyRotation, RefreshTokenStore, RotationOutcome } from '../../loaders/rotation-loaders.interface.js';
+import type {
+  FamilyRotation,
+  FamilyToken,
+  FamilyTokenStatus,
+  RefreshTokenStore,
+  RotationOutcome,
+} from '../../loaders/rotation-loaders.interface.js';
 import { CONFIGURE_STORE, type ConfigurableStore, numberOption } from '../../blocklist/store-settings.js';
 import { replicasOption, writeAndWait } from '../../blocklist/redis/replicated-write.js';
 import { FamilySettings, checkExpiry, checkIds, checkRotation, storeUnavailable } from '../family-settings.js';
@@ -38,15 +44,33 @@ const logger = new Logger('RedisRefreshTokenStore');
  * (never shortened), the reissue key for reuseInterval.
  */
 
+/**
+ * Refuses a number of milliseconds Redis cannot take as an expiry (or one it would take as a
+ * different number) before a script writes anything: a Lua script is not rolled back, so a
+ * PEXPIRE failing after an HSET would leave a key without TTL or a family half-rotated.
+ */
+const CHECK_MS = `
+local function ms(value)
+  local n = tonumber(value)
+  if not n or n < 0 or n > 9007199254740991 or n ~= math.floor(n) then
+    return redis.error_reply('ERR refresh-token store: invalid milliseconds ' .. tostring(value))
+  end
+end
+`;
+
 /** ARGV: jti, milliseconds to keep the family. */
-const START = `
+const START = `${CHECK_MS}
+local invalid = ms(ARGV[2])
+if invalid then return invalid end
 redis.call('HSET', KEYS[1], 'cur', ARGV[1])
 redis.call('PEXPIRE', KEYS[1], ARGV[2])
 return 1
 `;
 
 /** ARGV: presented jti, next jti, next token, reuse interval (ms), milliseconds to keep the family. */
-const ROTATE = `
+const ROTATE = `${CHECK_MS}
+local invalid = ms(ARGV[4]) or ms(ARGV[5])
+if invalid then return invalid end
 local fam = KEYS[1]
 local function extend()
   if redis.call('PTTL', fam) < tonumber(ARGV[5]) then redis.call('PEXPIRE', fam, ARGV[5]) end
@@ -75,6 +99,20 @@ redis.call('DEL', KEYS[2])
 return {'reuse'}
 `;
 
+/**
+ * ARGV: jti of a refresh token. Active when it is the current jti, or the one consumed last while
+ * its reissue key lives (the reuseInterval grace window); any other is reuse: the family is revoked.
+ */
+const CHECK_REFRESH = `
+local state = redis.call('HMGET', KEYS[1], 'cur', 'prev', 'rev')
+if not state[1] or state[3] then return 'revoked' end
+if state[1] == ARGV[1] then return 'active' end
+if state[2] == ARGV[1] and redis.call('EXISTS', KEYS[2]) == 1 then return 'active' end
+redis.call('HSET', KEYS[1], 'rev', '1')
+redis.call('DEL', KEYS[2])
+return 'reuse'
+`;
+
 /** Marks a known family revoked; an unknown one is refused anyway (and HSET would create a key without expiry). */
 const REVOKE = `
 if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('HSET', KEYS[1], 'rev', '1') end
@@ -85,7 +123,8 @@ return 1
 /**
  * Refresh-token families in Redis, shared by every instance of the app: one rotation is one Lua
  * script, so two instances rotating one token at once never both consume it. A check on the
- * guard's path is one HMGET. Works with a Redis Cluster client (each family in one slot). When
+ * guard's path is one call: an HMGET for an access token, a script for a refresh token (a consumed one
+ * revokes its family). Works with a Redis Cluster client (each family in one slot). When
  * Redis fails or is slow, requests fail closed with 503. Without persistence, a Redis restart
  * forgets every family: their tokens are then refused and users log in again.
  *
@@ -153,9 +192,14 @@ export class RedisRefreshTokenStore implements RefreshTokenStore, ConfigurableSt
     await this.write('revoke', [REVOKE, 2, this.familyKey(family), this.reissueKey(family)]);
   }
 
-  async isFamilyActive(family: string): Promise<boolean> {
+  async checkFamilyToken({ family, jti, type }: FamilyToken): Promise<FamilyTokenStatus> {
+    if (type === 'refresh') {
+      // It revokes the family on reuse: a write, kept through a failover like the others.
+      return (await this.write('check', [CHECK_REFRESH, 2, this.familyKey(family), this.reissueKey(family), jti])) as FamilyTokenStatus;
+    }
+    // An access token only needs its family live: one read.
     const [current, revoked] = await this.call('check', () => this.redis.hmget(this.familyKey(family), 'cur', 'rev'));
-    return current !== null && revoked === null;
+    return current !== null && revoked === null ? 'active' : 'revoked';
   }
 
   private familyKey(family: string): string {
