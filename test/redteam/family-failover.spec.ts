@@ -16,7 +16,8 @@ import { RotationRoutes, type Rotated, claims, refresh } from '../rotation/rotat
  * promoted replica has never heard of the revocation: the family's tokens are accepted again.
  * Here the replica is frozen and its master drops the link to it; the revocation is written, the
  * master killed, and the replica thawed: it takes over without the revocation. Either the revocation must not
- * resolve (fail closed, 503) or it must survive. One adapter: a failover costs seconds, and the
+ * resolve (fail closed, 503) or it must survive — with `waitForReplicas: 1`, the option added for
+ * it (without it, Redis's asynchronous replication can lose an acknowledged write). One adapter: a failover costs seconds, and the
  * store, not the adapter, is under test.
  */
 
@@ -31,7 +32,8 @@ beforeAll(async () => {
   @Injectable()
   class Families extends RedisRefreshTokenStore {
     constructor() {
-      super(client, { keyPrefix, timeout: 400 });
+      // What the store offers for a failover since this finding: a write resolves only once a replica has it.
+      super(client, { keyPrefix, timeout: 400, waitForReplicas: 1 });
     }
   }
   t = await createTestApp('express', {

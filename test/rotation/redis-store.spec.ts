@@ -178,12 +178,12 @@ describe('RedisRefreshTokenStore options', () => {
         (error: unknown) => (error as { getStatus?: () => number }).getStatus?.(),
       );
     expect(await unavailable(store.startFamily('fam', 'j1', expiresAt))).toBe(503);
-    expect(await store.isFamilyActive('fam')).toBe(true);
+    expect(await store.checkFamilyToken({ family: 'fam', jti: 'j1', type: 'access' })).toBe('active');
     const rotation = { family: 'fam', presented: 'j1', next: { jti: 'j2', token: 't2' }, reuseInterval: 0, expiresAt };
     expect(await unavailable(store.rotate(rotation))).toBe(503);
     expect(await redis.hget('unreplicated:{fam}:f', 'cur')).toBe('j2');
     expect(await unavailable(store.revokeFamily('fam'))).toBe(503);
-    expect(await store.isFamilyActive('fam')).toBe(false);
+    expect(await store.checkFamilyToken({ family: 'fam', jti: 'j2', type: 'access' })).toBe('revoked');
     // with waitForReplicas 0 (the default) the same writes resolve
     await new RedisRefreshTokenStore(redis, { keyPrefix: 'unreplicated:', waitForReplicas: 0 }).startFamily('other', 'j1', expiresAt);
   });
