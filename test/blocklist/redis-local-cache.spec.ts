@@ -244,8 +244,8 @@ describe('RedisBlocklist localCache against a real redis-server', () => {
       localCache: { maxEntries: 100, probeInterval: 20, probeTimeout: 100 },
     });
     stores.push(store);
-    const token = payload({ jti: 'p-1', sub: 'pat', iat: nowSeconds() - 5, exp: nowSeconds() + 600 });
-    await untilAnsweredFromMemory(() => store.isTokenRevoked({}, token));
+    const pat = token('pat', 'p-1');
+    await untilAnsweredFromMemory(() => store.isTokenRevoked({}, pat));
     const before = await listenerIds();
     const blocker = redis.duplicate({ enableOfflineQueue: true });
     try {
@@ -258,7 +258,7 @@ describe('RedisBlocklist localCache against a real redis-server', () => {
       const after = await listenerIds();
       return after.length === 1 && !before.includes(after[0]);
     });
-    await untilAnsweredFromMemory(() => store.isTokenRevoked({}, token));
+    await untilAnsweredFromMemory(() => store.isTokenRevoked({}, pat));
   });
 });
 
