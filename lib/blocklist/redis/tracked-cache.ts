@@ -77,7 +77,6 @@ export class TrackedCache {
   private closed = false;
   /** Setups run one after another on the tracker connection, never interleaved. */
   private setup: Promise<void> = Promise.resolve();
-  private readonly maxEntries: number;
   /** Probe keys: under the tracked prefix, never `{`-tagged like the store's keys, unique to this cache. */
   private readonly probePrefix: string;
   private probes = 0;
@@ -90,7 +89,6 @@ export class TrackedCache {
     private readonly prefix: string,
     private readonly settings: TrackedCacheSettings,
   ) {
-    this.maxEntries = settings.maxEntries;
     this.clientPrefix = client.options?.keyPrefix ?? '';
     this.probePrefix = `${prefix}probe:${randomUUID()}:`;
     const keepAlive = client.options?.keepAlive || KEEP_ALIVE_MS;
@@ -157,7 +155,7 @@ export class TrackedCache {
 
   /** From the oldest: an entry used since it was last passed over gets a second chance at the end, the first unused one goes. */
   private evict(): void {
-    while (this.entries.size > this.maxEntries) {
+    while (this.entries.size > this.settings.maxEntries) {
       const [key, slot] = this.entries.entries().next().value!;
       this.entries.delete(key);
       if (slot.used) {
