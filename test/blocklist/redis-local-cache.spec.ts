@@ -224,6 +224,41 @@ describe('RedisBlocklist localCache against a real redis-server', () => {
       );
     }
     expect(() => new RedisBlocklist(redis, { localCache: {} as { maxEntries: number } })).toThrow(/localCache needs maxEntries/);
+    for (const name of ['probeInterval', 'probeTimeout']) {
+      for (const value of [0, -1, Number.NaN, Number.POSITIVE_INFINITY, 2 ** 31, '1000'] as unknown[]) {
+        expect(() => new RedisBlocklist(redis, { localCache: { maxEntries: 10, [name]: value } })).toThrow(
+          new RegExp(`localCache.${name} must be milliseconds > 0 and <= 2147483647`),
+        );
+      }
+    }
+  });
+
+  it('when a probe goes unreported (Redis stalled longer than probeTimeout), drops the mirror, reconnects, and answers from memory again', async () => {
+    const listenerIds = async () =>
+      String(await redis.client('LIST'))
+        .split('\n')
+        .filter((line) => line.includes(' name=jwt-blocklist-invalidations '))
+        .map((line) => /id=(\d+)/.exec(line)![1]);
+    const store = new RedisBlocklist(redis, {
+      keyPrefix: freshPrefix(),
+      localCache: { maxEntries: 100, probeInterval: 20, probeTimeout: 100 },
+    });
+    stores.push(store);
+    const pat = token('pat', 'p-1');
+    await untilAnsweredFromMemory(() => store.isTokenRevoked({}, pat));
+    const before = await listenerIds();
+    const blocker = redis.duplicate({ enableOfflineQueue: true });
+    try {
+      // DEBUG SLEEP stalls the server: the probe in flight cannot be reported within 100 ms.
+      await blocker.call('DEBUG', 'SLEEP', '0.5');
+    } finally {
+      blocker.disconnect();
+    }
+    await eventually(async () => {
+      const after = await listenerIds();
+      return after.length === 1 && !before.includes(after[0]);
+    });
+    await untilAnsweredFromMemory(() => store.isTokenRevoked({}, pat));
   });
 });
 

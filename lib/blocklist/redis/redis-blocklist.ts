@@ -1,5 +1,5 @@
 import { Logger, type OnModuleDestroy } from '@nestjs/common';
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import { MAX_TIMER_MS, withDeadline } from '../../loaders/deadline.js';
 import type { JwtExtendedConfig } from '../../config/jwt-extended-config.js';
 import type { JwtHeader, JwtPayload } from '../../tokens/jwt.interfaces.js';
@@ -68,6 +68,19 @@ return redis.call('SET', KEYS[1], cutoff, 'EX', ARGV[2])
  */
 const asStored = (value: string): string => (value as unknown as { toWellFormed(): string }).toWellFormed();
 
+/** A node's `maxmemory-policy`: `CONFIG GET`, else `INFO memory` (managed services often disable CONFIG). */
+async function evictionPolicy(node: RedisBlocklistClient): Promise<string> {
+  const reply = await node.call('CONFIG', 'GET', 'maxmemory-policy').then(
+    (pair) => (pair as string[])[1],
+    () => undefined,
+  );
+  if (typeof reply === 'string') return reply;
+  const info = String(await node.call('INFO', 'memory'));
+  const policy = /^maxmemory_policy:(\S+)/m.exec(info)?.[1];
+  if (policy === undefined) throw new Error('maxmemory-policy not readable (CONFIG GET and INFO memory)');
+  return policy;
+}
+
 /** What the token's two keys say: its own entry (a token without `jti` has none), or the user's cut-off. */
 function revokedBy(payload: JwtPayload, [revoked, cutoff]: (string | null)[]): boolean {
   if (typeof payload.jti === 'string' && revoked !== null) return true;
@@ -96,6 +109,9 @@ export class RedisBlocklist implements RevocationStore, ConfigurableStore, OnMod
   private readonly settings: StoreSettings;
   private readonly replicas: number;
   private readonly cache?: TrackedCache;
+  /** Set once Redis said it never evicts keys; until then a "not revoked" answer needs that proof. */
+  private noEviction = false;
+  private evictionCheck?: Promise<string | undefined>;
 
   constructor(
     private readonly redis: RedisBlocklistClient,
@@ -152,15 +168,46 @@ export class RedisBlocklist implements RevocationStore, ConfigurableStore, OnMod
     }
     const cached = this.cache?.get(keys[0], keys[1]);
     if (cached) return revokedBy(payload, cached);
-    return this.read(keys, header, payload).then((values) => revokedBy(payload, values));
+    return this.read(keys, header, payload);
   }
 
-  /** One MGET; with a local cache, its answer is mirrored unless an invalidation arrived meanwhile. */
-  private async read(keys: [string, string], header: JwtHeader, payload: JwtPayload): Promise<(string | null)[]> {
+  /**
+   * One MGET; with a local cache, its answer is mirrored unless an invalidation arrived meanwhile.
+   * A revocation found is final; "not revoked" is answered only by a Redis known never to evict keys.
+   */
+  private async read(keys: [string, string], header: JwtHeader, payload: JwtPayload): Promise<boolean> {
     const epoch = this.cache?.readEpoch;
     const values = await this.call('check', () => this.redis.mget(keys[0], keys[1]), header, payload);
-    if (epoch !== undefined) this.cache!.store(epoch, keys, values);
-    return values;
+    const revoked = revokedBy(payload, values);
+    if (!revoked && !this.noEviction) await this.checkEviction(header, payload);
+    if (epoch !== undefined && this.noEviction) this.cache!.store(epoch, keys, values);
+    return revoked;
+  }
+
+  /** Refuses (503) unless Redis says it never evicts keys; each caller gets the 503 with its own token. */
+  private async checkEviction(header: JwtHeader, payload: JwtPayload): Promise<void> {
+    const evicting = await (this.evictionCheck ??= this.evictingPolicy().finally(() => (this.evictionCheck = undefined))).catch(
+      () => 'unknown',
+    );
+    if (evicting !== undefined) throw this.settings.unavailable(header, payload);
+  }
+
+  /**
+   * The evicting policy Redis runs, if any: read once at a time by concurrent checks. Only
+   * `noeviction` is kept, so a Redis reconfigured to it is accepted without a restart.
+   */
+  private async evictingPolicy(): Promise<string | undefined> {
+    const evicting = (await this.call('check', () => this.evictionPolicies())).find((policy) => policy !== 'noeviction');
+    if (evicting === undefined) this.noEviction = true;
+    else logger.error(`Redis maxmemory-policy is ${evicting}: it may evict revocations, so tokens not found revoked are refused`);
+    return evicting;
+  }
+
+  /** `maxmemory-policy` of the node, or of every master of a Cluster; from `INFO memory` where `CONFIG` is disabled. */
+  private async evictionPolicies(): Promise<string[]> {
+    const client = this.redis as Partial<Cluster> & { isCluster?: boolean };
+    const masters = client.isCluster ? client.nodes!('master') : [];
+    return Promise.all((masters.length > 0 ? masters : [this.redis]).map(evictionPolicy));
   }
 
   /** A revocation write of `key`; this process's local cache forgets the key at once. */
@@ -193,6 +240,15 @@ export class RedisBlocklist implements RevocationStore, ConfigurableStore, OnMod
       'an integer from 1 to 10000000',
     );
     if (maxEntries === undefined) throw new TypeError(`${store}: localCache needs maxEntries`);
+    const timer = (name: 'probeInterval' | 'probeTimeout') =>
+      numberOption(
+        store,
+        `localCache.${name}`,
+        options[name],
+        (n) => n > 0 && n <= MAX_TIMER_MS,
+        `milliseconds > 0 and <= ${MAX_TIMER_MS}`,
+      ) ?? 1000;
+    const settings = { maxEntries, probeInterval: timer('probeInterval'), probeTimeout: timer('probeTimeout') };
     const client = redis as Partial<Redis> & { isCluster?: boolean };
     if (client.isCluster) {
       throw new TypeError(
@@ -201,7 +257,7 @@ export class RedisBlocklist implements RevocationStore, ConfigurableStore, OnMod
       );
     }
     if (typeof client.duplicate !== 'function') throw new TypeError(`${store}: localCache needs an ioredis Redis client (duplicate())`);
-    return new TrackedCache(redis as Redis, this.prefix, maxEntries);
+    return new TrackedCache(redis as Redis, this.prefix, settings);
   }
 
   /** `prefix{identity}:`: one hash tag for all keys of an identity, so a check never crosses Cluster slots. */

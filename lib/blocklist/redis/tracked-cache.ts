@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { Logger } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 
@@ -9,7 +10,29 @@ export interface RedisLocalCacheOptions {
    * from 1 to 10 000 000.
    */
   maxEntries: number;
+  /**
+   * Milliseconds between probes of the invalidation channel: the store writes a short-lived key
+   * under its prefix and waits for Redis to report it on the listener connection. Default 1000.
+   */
+  probeInterval?: number;
+  /**
+   * Milliseconds a probe's report may take. When it does not arrive (a connection gone silent
+   * without closing: a NAT or load-balancer idle timeout, a partition), the mirror is emptied and
+   * both connections are re-established. Default 1000. A revocation made elsewhere reaches this
+   * process's checks within `probeInterval + probeTimeout` even when its invalidation is lost.
+   */
+  probeTimeout?: number;
 }
+
+/** `RedisLocalCacheOptions` with its defaults applied. */
+export interface TrackedCacheSettings {
+  maxEntries: number;
+  probeInterval: number;
+  probeTimeout: number;
+}
+
+/** Lets the kernel notice a dead peer of the idle listener sooner than its two-hour default. */
+const KEEP_ALIVE_MS = 10_000;
 
 const INVALIDATIONS = '__redis__:invalidate';
 const logger = new Logger('RedisBlocklist');
@@ -27,6 +50,10 @@ const logger = new Logger('RedisBlocklist');
  * so an invalidation lost with a connection never leaves a stale value behind. A read that
  * was in flight while any invalidation arrived is not stored (the `epoch` moved on): its
  * answer may predate the change the invalidation reports.
+ *
+ * A connection can also go silent without closing, and the listener is idle by design, so
+ * nothing would notice: a probe key written every `probeInterval` must be reported back within
+ * `probeTimeout`, or the mirror is emptied and both connections are made anew.
  */
 /** A mirrored value, and whether a check used it since eviction last passed it over. */
 interface Slot {
@@ -50,21 +77,31 @@ export class TrackedCache {
   private closed = false;
   /** Setups run one after another on the tracker connection, never interleaved. */
   private setup: Promise<void> = Promise.resolve();
+  /** Probe keys: under the tracked prefix, never `{`-tagged like the store's keys, unique to this cache. */
+  private readonly probePrefix: string;
+  private probes = 0;
+  /** The probe key whose report is awaited, and the timer that gives up on it. */
+  private probe?: { key: string; deadline: NodeJS.Timeout };
+  private readonly probing: NodeJS.Timeout;
 
   constructor(
     client: Redis,
     private readonly prefix: string,
-    private readonly maxEntries: number,
+    private readonly settings: TrackedCacheSettings,
   ) {
     this.clientPrefix = client.options?.keyPrefix ?? '';
+    this.probePrefix = `${prefix}probe:${randomUUID()}:`;
+    const keepAlive = client.options?.keepAlive || KEEP_ALIVE_MS;
     // Own connections: a reconnect of the app's client must not silently end tracking.
     this.listener = client.duplicate({
       autoResubscribe: false,
       enableOfflineQueue: true,
       lazyConnect: false,
+      keepAlive,
       connectionName: 'jwt-blocklist-invalidations',
     });
-    this.tracker = client.duplicate({ enableOfflineQueue: true, lazyConnect: false, connectionName: 'jwt-blocklist-tracking' });
+    this.tracker = client.duplicate({ enableOfflineQueue: true, lazyConnect: false, keepAlive, connectionName: 'jwt-blocklist-tracking' });
+    this.probing = setInterval(() => this.sendProbe(), settings.probeInterval).unref();
     for (const connection of [this.listener, this.tracker]) {
       connection.on('close', () => this.drop());
       connection.on('error', (error: Error) => logger.warn(`local cache connection: ${error.message}`));
@@ -110,6 +147,7 @@ export class TrackedCache {
 
   close(): void {
     this.closed = true;
+    clearInterval(this.probing);
     this.drop();
     this.listener.disconnect();
     this.tracker.disconnect();
@@ -117,7 +155,7 @@ export class TrackedCache {
 
   /** From the oldest: an entry used since it was last passed over gets a second chance at the end, the first unused one goes. */
   private evict(): void {
-    while (this.entries.size > this.maxEntries) {
+    while (this.entries.size > this.settings.maxEntries) {
       const [key, slot] = this.entries.entries().next().value!;
       this.entries.delete(key);
       if (slot.used) {
@@ -128,10 +166,43 @@ export class TrackedCache {
   }
 
   private invalidate(keys: Buffer[] | null): void {
-    this.epoch++;
     // A null list means the whole database was flushed.
-    if (!Array.isArray(keys)) return this.entries.clear();
-    for (const key of keys) this.entries.delete(key.toString().slice(this.clientPrefix.length));
+    if (!Array.isArray(keys)) {
+      this.epoch++;
+      return this.entries.clear();
+    }
+    for (const buffer of keys) {
+      const key = buffer.toString().slice(this.clientPrefix.length);
+      // Probes (this cache's or another instance's) are not mirrored: they leave reads in flight alone.
+      if (key.startsWith(`${this.prefix}probe:`)) {
+        if (key === this.probe?.key) this.endProbe();
+        continue;
+      }
+      this.epoch++;
+      this.entries.delete(key);
+    }
+  }
+
+  /** While the mirror answers, one probe at a time; its own expiry removes the key. */
+  private sendProbe(): void {
+    if (!this.live || this.probe) return;
+    const key = `${this.probePrefix}${++this.probes}`;
+    this.probe = { key, deadline: setTimeout(() => this.silent(), this.settings.probeTimeout).unref() };
+    // A failed write is never reported, so the deadline handles it too.
+    this.tracker.set(key, '1', 'PX', Math.ceil(this.settings.probeTimeout)).catch(() => undefined);
+  }
+
+  private endProbe(): void {
+    clearTimeout(this.probe?.deadline);
+    this.probe = undefined;
+  }
+
+  /** The probe went unreported: invalidations may be lost too. New connections set tracking up again. */
+  private silent(): void {
+    logger.warn(`local cache off: no invalidation within ${this.settings.probeTimeout} ms, reconnecting`);
+    this.drop();
+    this.listener.disconnect(true);
+    this.tracker.disconnect(true);
   }
 
   private drop(): void {
@@ -139,6 +210,7 @@ export class TrackedCache {
     this.links++;
     this.epoch++;
     this.entries.clear();
+    this.endProbe();
   }
 
   /** A (re)connected listener: its id changed, so tracking must redirect to it anew. */
