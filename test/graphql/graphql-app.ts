@@ -1,10 +1,11 @@
+import type { IncomingMessage } from 'node:http';
 import type { DynamicModule } from '@nestjs/common';
 import { ApolloDriver, type ApolloDriverConfig } from '@nestjs/apollo';
-import { GraphQLModule } from '@nestjs/graphql';
+import { GraphQLModule, Query, Resolver, Subscription } from '@nestjs/graphql';
 import { MercuriusDriver, type MercuriusDriverConfig } from '@nestjs/mercurius';
 import request from 'supertest';
 import { WebSocket } from 'ws';
-import type { JwtErrorExtensions } from '../../lib/index.js';
+import { type JwtErrorExtensions, JwtIdentity, JwtRequired } from '../../lib/index.js';
 import type { AdapterName } from '../support/app.js';
 
 /** The GraphQL driver of each HTTP adapter: Apollo on Express, Mercurius on Fastify. */
@@ -91,3 +92,34 @@ export function subscribeOnce(url: string, query: string, headers: Record<string
     ws.on('close', () => resolve({ closed: true }));
   });
 }
+
+/** A protected subscription (`subscription { whoami }`) yielding the token's identity. */
+@Resolver()
+export class WhoamiSubscription {
+  @Query(() => String)
+  ping() {
+    return 'pong';
+  }
+
+  @Subscription(() => String, { resolve: (value: string) => value })
+  @JwtRequired()
+  async *whoami(@JwtIdentity() id: string) {
+    yield id;
+  }
+}
+
+/**
+ * Apollo with graphql-ws subscriptions and the context Nest documents for them: HTTP operations get
+ * Apollo's `{ req, res }`, subscriptions graphql-ws's upgrade request (`extra.request`) as `req`.
+ */
+export const subscriptionModule = (): DynamicModule =>
+  GraphQLModule.forRoot<ApolloDriverConfig>({
+    driver: ApolloDriver,
+    autoSchemaFile: true,
+    subscriptions: { 'graphql-ws': true },
+    context: ({ req, res, extra }: { req?: unknown; res?: unknown; extra?: { request: IncomingMessage } }) => ({
+      req: req ?? extra?.request,
+      res,
+    }),
+    includeStacktraceInErrorResponses: false,
+  });

@@ -1,10 +1,6 @@
-import type { IncomingMessage } from 'node:http';
-import { ApolloDriver, type ApolloDriverConfig } from '@nestjs/apollo';
-import { GraphQLModule, Query, Resolver, Subscription } from '@nestjs/graphql';
 import { describe, expect, it } from '@jest/globals';
-import { JwtIdentity, JwtRequired } from '../../lib/index.js';
 import { useTestApp } from '../support/app.js';
-import { subscribeOnce } from './graphql-app.js';
+import { WhoamiSubscription, subscribeOnce, subscriptionModule } from './graphql-app.js';
 
 /*
  * graphql-ws subscriptions (Apollo): the context's request is the WebSocket upgrade request, read
@@ -12,37 +8,12 @@ import { subscribeOnce } from './graphql-app.js';
  */
 const ALLOWED = 'https://app.example.com';
 
-@Resolver()
-class LiveResolver {
-  @Query(() => String)
-  ping() {
-    return 'pong';
-  }
-
-  @Subscription(() => String, { resolve: (value: string) => value })
-  @JwtRequired()
-  async *whoami(@JwtIdentity() id: string) {
-    yield id;
-  }
-}
-
-const graphql = GraphQLModule.forRoot<ApolloDriverConfig>({
-  driver: ApolloDriver,
-  autoSchemaFile: true,
-  subscriptions: { 'graphql-ws': true },
-  context: ({ req, res, extra }: { req?: unknown; res?: unknown; extra?: { request: IncomingMessage } }) => ({
-    req: req ?? extra?.request,
-    res,
-  }),
-  includeStacktraceInErrorResponses: false,
-});
-
 const WHOAMI = 'subscription { whoami }';
 
 describe('Apollo subscriptions (graphql-ws): the upgrade request is a handshake', () => {
   const t = useTestApp('express', {
-    imports: [graphql],
-    providers: [LiveResolver],
+    imports: [subscriptionModule()],
+    providers: [WhoamiSubscription],
     options: { tokenLocation: ['headers', 'cookies'], wsAllowedOrigins: [ALLOWED] },
   });
 

@@ -1,9 +1,5 @@
-import type { IncomingMessage } from 'node:http';
-import { ApolloDriver, type ApolloDriverConfig } from '@nestjs/apollo';
-import { GraphQLModule, Query, Resolver, Subscription } from '@nestjs/graphql';
 import { describe, expect, it } from '@jest/globals';
-import { WebSocket } from 'ws';
-import { JwtIdentity, JwtRequired } from '../../lib/index.js';
+import { WhoamiSubscription, subscribeOnce, subscriptionModule } from '../graphql/graphql-app.js';
 import { useTestApp } from '../support/app.js';
 
 /*
@@ -17,66 +13,26 @@ import { useTestApp } from '../support/app.js';
  */
 const ALLOWED = 'https://app.example.com';
 
-@Resolver()
-class LiveResolver {
-  @Query(() => String)
-  ping() {
-    return 'pong';
-  }
-
-  @Subscription(() => String, { resolve: (value: string) => value })
-  @JwtRequired()
-  async *whoami(@JwtIdentity() id: string) {
-    yield id;
-  }
-}
-
-const graphql = GraphQLModule.forRoot<ApolloDriverConfig>({
-  driver: ApolloDriver,
-  autoSchemaFile: true,
-  subscriptions: { 'graphql-ws': true },
-  // HTTP operations: Apollo's { req, res }; subscriptions: graphql-ws's { extra: { request } }.
-  context: ({ req, res, extra }: { req?: unknown; res?: unknown; extra?: { request: IncomingMessage } }) => ({
-    req: req ?? extra?.request,
-    res,
-  }),
-  includeStacktraceInErrorResponses: false,
-});
-
-/** One graphql-transport-ws subscription: the first `next` payload, or the `error` payload. */
-function subscribe(url: string, headers: Record<string, string>): Promise<unknown> {
-  return new Promise((resolve, reject) => {
-    const ws = new WebSocket(`${url.replace(/^http/, 'ws')}/graphql`, 'graphql-transport-ws', { headers });
-    ws.on('error', reject);
-    ws.on('open', () => ws.send(JSON.stringify({ type: 'connection_init' })));
-    ws.on('message', (raw) => {
-      const message = JSON.parse(String(raw)) as { type: string; payload?: unknown };
-      if (message.type === 'connection_ack') {
-        ws.send(JSON.stringify({ id: '1', type: 'subscribe', payload: { query: 'subscription { whoami }' } }));
-      } else if (message.type === 'next' || message.type === 'error') {
-        ws.close();
-        resolve({ [message.type]: message.payload });
-      }
-    });
-    ws.on('close', () => resolve({ closed: true }));
-  });
-}
-
 describe('Apollo subscriptions (graphql-ws) with cookie tokens', () => {
   const t = useTestApp('express', {
-    imports: [graphql],
-    providers: [LiveResolver],
+    imports: [subscriptionModule()],
+    providers: [WhoamiSubscription],
     options: { tokenLocation: ['cookies'], wsAllowedOrigins: [ALLOWED] },
   });
 
   it('a cookie from an origin not in wsAllowedOrigins does not open a protected subscription', async () => {
     const cookie = `access_token_cookie=${await t.jwt.createAccessToken('alice')}`;
-    const reply = (await subscribe(t.url, { cookie, origin: 'https://evil.example' })) as Record<string, unknown>;
+    const reply = (await subscribeOnce(t.url, 'subscription { whoami }', { cookie, origin: 'https://evil.example' })) as Record<
+      string,
+      unknown
+    >;
     expect(JSON.stringify(reply)).not.toContain('alice');
   });
 
   it('(sanity) the same cookie from the allowed origin opens it', async () => {
     const cookie = `access_token_cookie=${await t.jwt.createAccessToken('alice')}`;
-    expect(await subscribe(t.url, { cookie, origin: ALLOWED })).toEqual({ next: { data: { whoami: 'alice' } } });
+    expect(await subscribeOnce(t.url, 'subscription { whoami }', { cookie, origin: ALLOWED })).toEqual({
+      next: { data: { whoami: 'alice' } },
+    });
   });
 });
