@@ -3,7 +3,7 @@ import { Cluster, Redis } from 'ioredis';
 import request from 'supertest';
 import { RedisBlocklist } from '../../lib/blocklist/redis/index.js';
 import { ADAPTERS, createTestApp, type TestApp } from '../support/app.js';
-import { useRedis } from '../support/redis-server.js';
+import { mgetCalls, untilAnsweredFromMemory, useRedis } from '../support/redis-server.js';
 import { bearer, declareStore, freshPrefix, nowSeconds, payload, revocationRoutes } from './stores.js';
 
 let redis: Redis;
@@ -21,24 +21,6 @@ afterEach(() => {
 });
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** MGET calls the server has run so far (INFO commandstats). */
-async function mgets(): Promise<number> {
-  const info = await redis.info('commandstats');
-  return Number(/cmdstat_mget:calls=(\d+)/.exec(info)?.[1] ?? 0);
-}
-
-/** Runs `check` until it costs the server no MGET (the store answers from memory): tracking is set up in the background. */
-async function untilAnsweredFromMemory(check: () => unknown): Promise<void> {
-  for (let attempt = 0; attempt < 100; attempt++) {
-    await check();
-    const before = await mgets();
-    await check();
-    if ((await mgets()) === before) return;
-    await sleep(20);
-  }
-  throw new Error('the local cache never answered');
-}
 
 /** Polls `check` until it is true; fails after `ms` (a generous bound, not a timing assertion). */
 async function eventually(check: () => boolean | Promise<boolean>, ms = 5000): Promise<void> {
@@ -71,14 +53,14 @@ describe('RedisBlocklist localCache against a real redis-server', () => {
     const store = cached(keyPrefix);
     const other = new RedisBlocklist(redis, { keyPrefix });
     const alice = token('alice', 'a-1');
-    await untilAnsweredFromMemory(() => store.isTokenRevoked({}, alice));
+    await untilAnsweredFromMemory(redis, () => store.isTokenRevoked({}, alice));
     // answered synchronously: no promise, so the guard sets no loader deadline for it
     expect(store.isTokenRevoked({}, alice)).toBe(false);
     await other.revokeToken(alice);
     await eventually(() => store.isTokenRevoked({}, alice));
     // a user-wide cut-off invalidates the identity's key, so every cached token of the user
     const second = token('alice', 'a-2');
-    await untilAnsweredFromMemory(() => store.isTokenRevoked({}, second));
+    await untilAnsweredFromMemory(redis, () => store.isTokenRevoked({}, second));
     await other.revokeAllForUser('alice');
     await eventually(() => store.isTokenRevoked({}, second));
   });
@@ -88,7 +70,7 @@ describe('RedisBlocklist localCache against a real redis-server', () => {
     // Its own invalidation races the write's reply: repeat to give the race its chances.
     for (let n = 0; n < 20; n++) {
       const own = token(`self-${n}`, `s-${n}`);
-      await untilAnsweredFromMemory(() => store.isTokenRevoked({}, own));
+      await untilAnsweredFromMemory(redis, () => store.isTokenRevoked({}, own));
       await store.revokeToken(own);
       expect(await store.isTokenRevoked({}, own)).toBe(true);
     }
@@ -101,7 +83,7 @@ describe('RedisBlocklist localCache against a real redis-server', () => {
       const store = cached(keyPrefix);
       const other = new RedisBlocklist(redis, { keyPrefix });
       const bob = token('bob', 'b-1');
-      await untilAnsweredFromMemory(() => store.isTokenRevoked({}, bob));
+      await untilAnsweredFromMemory(redis, () => store.isTokenRevoked({}, bob));
       // The invalidation of this revocation is lost with the connection, which cannot come back yet:
       // only emptying the cache when the connection closed saves the check.
       const letBack = await killConnections(role);
@@ -111,7 +93,7 @@ describe('RedisBlocklist localCache against a real redis-server', () => {
       // and once the connection is back, the cache answers again
       await letBack();
       const carol = token('carol', 'c-1');
-      await untilAnsweredFromMemory(() => store.isTokenRevoked({}, carol));
+      await untilAnsweredFromMemory(redis, () => store.isTokenRevoked({}, carol));
       await other.revokeToken(carol);
       await eventually(() => store.isTokenRevoked({}, carol));
     },
@@ -122,7 +104,7 @@ describe('RedisBlocklist localCache against a real redis-server', () => {
     const store = cached(keyPrefix);
     const other = new RedisBlocklist(redis, { keyPrefix });
     const odd = token('odd', 'j\ud800-1');
-    await untilAnsweredFromMemory(() => store.isTokenRevoked({}, odd));
+    await untilAnsweredFromMemory(redis, () => store.isTokenRevoked({}, odd));
     await other.revokeToken(odd);
     await eventually(() => store.isTokenRevoked({}, odd));
   });
@@ -134,7 +116,7 @@ describe('RedisBlocklist localCache against a real redis-server', () => {
       const store = cached(keyPrefix, 1000, prefixed);
       const other = new RedisBlocklist(prefixed, { keyPrefix });
       const eve = token('eve', 'e-1');
-      await untilAnsweredFromMemory(() => store.isTokenRevoked({}, eve));
+      await untilAnsweredFromMemory(redis, () => store.isTokenRevoked({}, eve));
       await other.revokeToken(eve);
       await eventually(() => store.isTokenRevoked({}, eve));
       expect(await redis.exists(`app:${keyPrefix}{"eve"}:jti:e-1`)).toBe(1);
@@ -163,14 +145,14 @@ describe('RedisBlocklist localCache against a real redis-server', () => {
     });
     const store = cached(keyPrefix, 1000, slow);
     const other = new RedisBlocklist(redis, { keyPrefix });
-    await untilAnsweredFromMemory(() => store.isTokenRevoked({}, token('warm', 'w-1')));
+    await untilAnsweredFromMemory(redis, () => store.isTokenRevoked({}, token('warm', 'w-1')));
     const dan = token('dan', 'd-1');
     holdNext = true;
     const inFlight = store.isTokenRevoked({}, dan); // Redis answers "not revoked"; the answer is held
     await sleep(20);
     await other.revokeToken(dan);
     // The invalidation reaches the store's listener while the read's answer is still held back.
-    await untilAnsweredFromMemory(() => store.isTokenRevoked({}, token('warm', 'w-1')));
+    await untilAnsweredFromMemory(redis, () => store.isTokenRevoked({}, token('warm', 'w-1')));
     release();
     expect(await inFlight).toBe(false); // the read itself predates the revocation
     expect(await store.isTokenRevoked({}, dan)).toBe(true); // but its answer was not kept
@@ -179,16 +161,16 @@ describe('RedisBlocklist localCache against a real redis-server', () => {
   it('keeps at most maxEntries keys, dropping first those not used since they were stored', async () => {
     const store = cached(freshPrefix(), 4);
     const [t1, t2, t3] = [token('u1', 'j1'), token('u2', 'j2'), token('u3', 'j3')];
-    await untilAnsweredFromMemory(() => store.isTokenRevoked({}, t1));
+    await untilAnsweredFromMemory(redis, () => store.isTokenRevoked({}, t1));
     await store.isTokenRevoked({}, t2); // 4 keys: t1's two, t2's two
     await store.isTokenRevoked({}, t1); // t1 is now the most recently used
     await store.isTokenRevoked({}, t3); // t2's keys go
-    const before = await mgets();
+    const before = await mgetCalls(redis);
     await store.isTokenRevoked({}, t1);
     await store.isTokenRevoked({}, t3);
-    expect(await mgets()).toBe(before);
+    expect(await mgetCalls(redis)).toBe(before);
     await store.isTokenRevoked({}, t2);
-    expect(await mgets()).toBe(before + 1);
+    expect(await mgetCalls(redis)).toBe(before + 1);
   });
 
   it('where Redis refuses client tracking, stays off: every check reads Redis', async () => {
@@ -201,9 +183,9 @@ describe('RedisBlocklist localCache against a real redis-server', () => {
       const fay = token('fay', 'f-1');
       await sleep(200); // what tracking setup there is has run and failed
       for (let n = 0; n < 3; n++) {
-        const before = await mgets();
+        const before = await mgetCalls(redis);
         expect(await store.isTokenRevoked({}, fay)).toBe(false);
-        expect(await mgets()).toBe(before + 1);
+        expect(await mgetCalls(redis)).toBe(before + 1);
       }
       await other.revokeToken(fay);
       expect(await store.isTokenRevoked({}, fay)).toBe(true);
@@ -245,7 +227,7 @@ describe('RedisBlocklist localCache against a real redis-server', () => {
     });
     stores.push(store);
     const pat = token('pat', 'p-1');
-    await untilAnsweredFromMemory(() => store.isTokenRevoked({}, pat));
+    await untilAnsweredFromMemory(redis, () => store.isTokenRevoked({}, pat));
     const before = await listenerIds();
     const blocker = redis.duplicate({ enableOfflineQueue: true });
     try {
@@ -258,7 +240,7 @@ describe('RedisBlocklist localCache against a real redis-server', () => {
       const after = await listenerIds();
       return after.length === 1 && !before.includes(after[0]);
     });
-    await untilAnsweredFromMemory(() => store.isTokenRevoked({}, pat));
+    await untilAnsweredFromMemory(redis, () => store.isTokenRevoked({}, pat));
   });
 });
 
@@ -281,7 +263,7 @@ describe.each(ADAPTERS)('RedisBlocklist localCache, two app instances sharing on
     const access = await a.jwt.createAccessToken(user);
     const other = await a.jwt.createAccessToken(user);
     const onB = (t: string) => request(b.url).get('/me').set(bearer(t));
-    await untilAnsweredFromMemory(() => onB(access).expect(200, { identity: user }));
+    await untilAnsweredFromMemory(redis, () => onB(access).expect(200, { identity: user }));
     await request(a.url).delete('/logout').set(bearer(access)).expect(200);
     await eventually(async () => (await onB(access)).status === 401);
     await onB(access).expect(401, { msg: 'Token has been revoked' });

@@ -2,7 +2,7 @@ import { type Server, type Socket, connect, createServer } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { Redis } from 'ioredis';
 import { RedisBlocklist } from '../../lib/blocklist/redis/index.js';
-import { type RedisServer, useRedis } from '../support/redis-server.js';
+import { type RedisServer, untilAnsweredFromMemory, useRedis } from '../support/redis-server.js';
 import { freshPrefix, nowSeconds, payload } from '../blocklist/stores.js';
 
 /*
@@ -63,22 +63,6 @@ class Relay {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-async function mgets(): Promise<number> {
-  const info = await redis.info('commandstats');
-  return Number(/cmdstat_mget:calls=(\d+)/.exec(info)?.[1] ?? 0);
-}
-
-async function untilAnsweredFromMemory(check: () => unknown): Promise<void> {
-  for (let attempt = 0; attempt < 100; attempt++) {
-    await check();
-    const before = await mgets();
-    await check();
-    if ((await mgets()) === before) return;
-    await sleep(20);
-  }
-  throw new Error('the local cache never answered');
-}
-
 /** Polls `check` until it is true; false after `ms` (a generous bound, not a timing assertion). */
 async function eventually(check: () => boolean | Promise<boolean>, ms: number): Promise<boolean> {
   const end = Date.now() + ms;
@@ -112,7 +96,7 @@ describe('RedisBlocklist localCache when its invalidation channel goes silent wi
     store = new RedisBlocklist(client, { keyPrefix, localCache: { maxEntries: 1000 } });
     const other = new RedisBlocklist(redis, { keyPrefix });
     const bob = token('bob', 'b-1');
-    await untilAnsweredFromMemory(() => store.isTokenRevoked({}, bob));
+    await untilAnsweredFromMemory(redis, () => store.isTokenRevoked({}, bob));
     expect(relay.silence('jwt-blocklist-invalidations')).toBe(1);
     await other.revokeToken(bob);
     // Redis has the revocation: a check that reads Redis says so.

@@ -94,3 +94,24 @@ export function useRedis(assign: (started: { server: RedisServer; redis: Redis }
     await started?.server.stop();
   });
 }
+
+/** MGET calls the server has run so far (INFO commandstats). */
+export async function mgetCalls(redis: Redis): Promise<number> {
+  const info = await redis.info('commandstats');
+  return Number(/cmdstat_mget:calls=(\d+)/.exec(info)?.[1] ?? 0);
+}
+
+/**
+ * Runs `check` until it costs the server no MGET (a RedisBlocklist's local cache answers from
+ * memory): tracking is set up in the background after the store starts.
+ */
+export async function untilAnsweredFromMemory(redis: Redis, check: () => unknown): Promise<void> {
+  for (let attempt = 0; attempt < 100; attempt++) {
+    await check();
+    const before = await mgetCalls(redis);
+    await check();
+    if ((await mgetCalls(redis)) === before) return;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  throw new Error('the local cache never answered');
+}
