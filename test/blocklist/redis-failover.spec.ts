@@ -17,7 +17,7 @@ beforeAll(async () => {
   cluster = await RedisCluster.start(3, { replicas: 1, nodeTimeout: 1000 });
   client = await cluster.client({ redisOptions: { maxRetriesPerRequest: 1 }, retryDelayOnFailover: 50, retryDelayOnClusterDown: 50 });
   for (const adapter of ADAPTER_ORDER) {
-    const Store = declareStore('redis', { keyPrefix, waitForReplicas: 1, timeout: 400 }, client);
+    const Store = declareStore('redis', { keyPrefix, waitForReplicas: 1, timeout: 2000 }, client);
     apps.set(adapter, await createTestApp(adapter, { loaders: { blocklist: Store }, controllers: [revocationRoutes(Store)] }));
   }
 }, 60_000);

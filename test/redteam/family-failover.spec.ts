@@ -33,7 +33,7 @@ beforeAll(async () => {
   class Families extends RedisRefreshTokenStore {
     constructor() {
       // What the store offers for a failover since this finding: a write resolves only once a replica has it.
-      super(client, { keyPrefix, timeout: 400, waitForReplicas: 1 });
+      super(client, { keyPrefix, timeout: 2000, waitForReplicas: 1 });
     }
   }
   t = await createTestApp('express', {

@@ -19,7 +19,7 @@ beforeAll(async () => {
   cluster = await RedisCluster.start(3, { replicas: 1, nodeTimeout: 1000 });
   client = await cluster.client({ redisOptions: { maxRetriesPerRequest: 1 }, retryDelayOnFailover: 50, retryDelayOnClusterDown: 50 });
   for (const adapter of ADAPTER_ORDER) {
-    const Store = declareStore('redis', () => client, { keyPrefix, waitForReplicas: 1, timeout: 400 });
+    const Store = declareStore('redis', () => client, { keyPrefix, waitForReplicas: 1, timeout: 2000 });
     apps.set(
       adapter,
       await createTestApp(adapter, {

@@ -24,10 +24,11 @@ export class RedisCluster {
   private readonly processes = new Map<number, ChildProcess>();
   private readonly busPorts = new Map<number, number>();
 
+  private nodeTimeout?: number;
+
   private constructor(
     readonly ports: number[],
     private readonly dir: string,
-    private readonly nodeTimeout?: number,
   ) {}
 
   get nodes(): { host: string; port: number }[] {
@@ -41,7 +42,7 @@ export class RedisCluster {
     const ports = new Set<number>();
     while (ports.size < nodes * 2) ports.add(await freePort());
     const [clientPorts, busPorts] = [[...ports].slice(0, nodes), [...ports].slice(nodes)];
-    const cluster = new RedisCluster(clientPorts, dir, nodeTimeout);
+    const cluster = new RedisCluster(clientPorts, dir);
     try {
       await Promise.all(clientPorts.map((port, i) => cluster.startNode(port, busPorts[i])));
       await run('redis-cli', [
@@ -53,7 +54,10 @@ export class RedisCluster {
         '--cluster-yes',
       ]);
       for (const port of clientPorts) await waitForClusterOk(port);
-      if (replicas > 0) for (const port of await cluster.masters()) await waitForReplicas(port, replicas);
+      if (replicas > 0) await cluster.waitForReplicas(masters, replicas);
+      // A short node timeout only once the cluster has formed: on a loaded machine a node can miss
+      // pings for a second while the replicas sync, and a failover then would reshuffle the masters.
+      if (nodeTimeout !== undefined) await cluster.setNodeTimeout(nodeTimeout);
     } catch (error) {
       await cluster.stop();
       throw error;
@@ -111,16 +115,61 @@ export class RedisCluster {
 
   /**
    * Starts a killed node again on its port, with its cluster config: a master that was failed over
-   * rejoins as a replica of the node that replaced it. Resolves once it replicates (link up).
+   * rejoins as a replica of the node that replaced it. Resolves once its master's WAIT counts it.
    */
   async restart(port: number): Promise<void> {
     await this.startNode(port, this.busPorts.get(port)!);
-    for (let attempt = 0; attempt < 200; attempt++) {
-      const { stdout } = await run('redis-cli', ['-p', String(port), 'info', 'replication']);
-      if (stdout.includes('role:slave') && stdout.includes('master_link_status:up')) return;
+    if (this.nodeTimeout !== undefined) await this.configSet(port, 'cluster-node-timeout', this.nodeTimeout);
+    await this.untilReplicating(port, 'never rejoined as a replica');
+  }
+
+  /**
+   * A planned failover (`CLUSTER FAILOVER TAKEOVER` on the master's replica): the replica takes the
+   * master's slots and the master becomes its replica, without a node going down. Clients that have not
+   * refreshed their slot map still route to the old master, which answers MOVED. Resolves to the
+   * new master's port once the old master replicates it.
+   */
+  async failover(master: number): Promise<number> {
+    const { stdout } = await run('redis-cli', ['-p', String(master), 'info', 'replication']);
+    const replica = /slave0:ip=[^,]+,port=(\d+)/.exec(stdout)?.[1];
+    if (!replica) throw new Error(`Redis Cluster master ${master} has no replica to fail over to`);
+    // TAKEOVER: no vote of the other masters, which vote for one master's slots at most once per two
+    // node timeouts (a second failover of the same slots would wait for it). The cluster is quiet and
+    // in sync here, so nothing is lost.
+    await run('redis-cli', ['-p', replica, 'cluster', 'failover', 'takeover']);
+    await this.untilReplicating(master, 'never became a replica of its replica');
+    // masters() and masterOf() ask one node, whose view comes by gossip: until it has the swap too
+    for (let polls = 0; polls < 300; polls++) {
+      const masters = await this.masters();
+      if (masters.includes(Number(replica)) && !masters.includes(master)) return Number(replica);
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
-    throw new Error(`Redis Cluster node ${port} never rejoined as a replica`);
+    throw new Error(`Redis Cluster node ${this.livePorts()[0]} never saw ${replica} take over from ${master}`);
+  }
+
+  /** Until the node on `port` is a replica in sync as its master sees it (the master's WAIT counts it). */
+  private async untilReplicating(port: number, failure: string): Promise<void> {
+    const deadline = Date.now() + 30_000;
+    while (Date.now() < deadline) {
+      const { stdout } = await run('redis-cli', ['-p', String(port), 'info', 'replication']);
+      const master = /master_port:(\d+)/.exec(stdout)?.[1];
+      // the replica's own "link up" comes before its master counts it
+      if (stdout.includes('role:slave') && stdout.includes('master_link_status:up') && master) {
+        const { stdout: acknowledged } = await run('redis-cli', ['-p', master, 'wait', '1', '1000']);
+        if (Number(acknowledged) >= 1) return;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    throw new Error(`Redis Cluster node ${port} ${failure}`);
+  }
+
+  private async setNodeTimeout(ms: number): Promise<void> {
+    this.nodeTimeout = ms;
+    await Promise.all(this.ports.map((port) => this.configSet(port, 'cluster-node-timeout', ms)));
+  }
+
+  private async configSet(port: number, name: string, value: number): Promise<void> {
+    await run('redis-cli', ['-p', String(port), 'config', 'set', name, String(value)]);
   }
 
   /** Freezes a node (SIGSTOP) until `resume`: it neither answers nor replicates. */
@@ -130,6 +179,29 @@ export class RedisCluster {
 
   resume(port: number): void {
     this.processes.get(port)!.kill('SIGCONT');
+  }
+
+  /**
+   * Until there are `masters` masters and each has `replicas` replicas online and in sync (WAIT can
+   * count them). The masters are read again on every attempt, and the wait is bounded by time, not
+   * attempts: each attempt is a redis-cli process, slow on a loaded machine.
+   */
+  private async waitForReplicas(masters: number, replicas: number): Promise<void> {
+    const deadline = Date.now() + 45_000;
+    let last = '';
+    while (Date.now() < deadline) {
+      const ports = await this.masters();
+      const online = await Promise.all(
+        ports.map(async (port) => {
+          const { stdout } = await run('redis-cli', ['-p', String(port), 'info', 'replication']);
+          return stdout.split('\n').filter((line) => /^slave\d+:.*state=online/.test(line)).length;
+        }),
+      );
+      last = ports.map((port, i) => `${port}: ${online[i]}`).join(', ');
+      if (ports.length === masters && online.every((count) => count >= replicas)) return;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    throw new Error(`Redis Cluster never had ${masters} masters with ${replicas} replica(s) online each (last seen ${last})`);
   }
 
   /** Until every live node reports `cluster_state:ok` again (after a failover). */
@@ -180,7 +252,9 @@ export class RedisCluster {
         '',
         '--appendonly',
         'no',
-        ...(this.nodeTimeout === undefined ? [] : ['--cluster-node-timeout', String(this.nodeTimeout)]),
+        // Replicas sync at once instead of after Redis's default 5 s wait for more replicas.
+        '--repl-diskless-sync-delay',
+        '0',
       ],
       { stdio: ['ignore', 'pipe', 'inherit'] },
     );
@@ -204,17 +278,6 @@ async function waitForClusterOk(port: number): Promise<void> {
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   throw new Error(`Redis Cluster node ${port} never reached cluster_state:ok`);
-}
-
-/** Until the master on `port` has `replicas` replicas online and in sync (WAIT can count them). */
-async function waitForReplicas(port: number, replicas: number): Promise<void> {
-  for (let attempt = 0; attempt < 200; attempt++) {
-    const { stdout } = await run('redis-cli', ['-p', String(port), 'info', 'replication']);
-    const online = stdout.split('\n').filter((line) => /^slave\d+:.*state=online/.test(line)).length;
-    if (online >= replicas) return;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`Redis Cluster master ${port} never had ${replicas} replica(s) online`);
 }
 
 /**
