@@ -225,7 +225,7 @@ export class RedisBlocklist implements RevocationStore, ConfigurableStore, OnMod
     await this.call('revoke', () =>
       this.replicas === 0
         ? this.redis.call(...command)
-        : writeAndWait(this.redis as unknown as Pick<Redis, 'pipeline'>, command, this.replicas, this.timeout),
+        : writeAndWait(this.redis as unknown as Redis, command, this.replicas, this.timeout),
     );
   }
 

@@ -17,6 +17,9 @@ export function replicasOption(store: string, value: unknown, redis: object): nu
   return replicas;
 }
 
+/** What `writeAndWait` needs of a client: `pipeline`, and on an ioredis `Cluster` `refreshSlotsCache`. */
+type PipelineClient = Pick<Redis, 'pipeline'> & { refreshSlotsCache?(callback: () => void): void };
+
 /**
  * Sends a write followed by `WAIT replicas` (for at most half of the store's `timeout`, so the
  * answer comes before the store's deadline) and resolves to the write's reply only once
@@ -24,13 +27,16 @@ export function replicasOption(store: string, value: unknown, redis: object): nu
  * One pipeline, and ioredis sends a pipeline on one connection: in a Cluster, WAIT reaches the
  * master that took the write (the write's keys must share one slot).
  */
-export async function writeAndWait(
-  redis: Pick<Redis, 'pipeline'>,
-  command: RedisCommand,
-  replicas: number,
-  timeout: number,
-): Promise<unknown> {
-  const results = await redis.pipeline([command, ['wait', replicas, Math.max(1, Math.floor(timeout / 2))]]).exec();
+export async function writeAndWait(redis: PipelineClient, command: RedisCommand, replicas: number, timeout: number): Promise<unknown> {
+  const wait: RedisCommand = ['wait', replicas, Math.max(1, Math.floor(timeout / 2))];
+  let results = await redis.pipeline([command, wait]).exec();
+  // After a failover the node the client still routes the slot to answers MOVED (it did not write),
+  // and ioredis redirects a pipeline only when every command failed alike — WAIT did not: learn the
+  // new slot map and send once more, or every write fails until ioredis's next periodic refresh.
+  if (isMoved(results?.[0]?.[0]) && redis.refreshSlotsCache) {
+    await new Promise<void>((resolve) => redis.refreshSlotsCache!(() => resolve()));
+    results = await redis.pipeline([command, wait]).exec();
+  }
   if (!results) throw new Error('pipeline discarded');
   const [[writeError, reply], [waitError, acknowledged]] = results;
   if (writeError) throw writeError;
@@ -38,3 +44,5 @@ export async function writeAndWait(
   if (Number(acknowledged) < replicas) throw new Error(`not replicated: ${String(acknowledged)} of ${replicas} replicas acknowledged`);
   return reply;
 }
+
+const isMoved = (error: Error | null | undefined): boolean => error?.message.startsWith('MOVED ') === true;

@@ -218,7 +218,7 @@ export class RedisRefreshTokenStore implements RefreshTokenStore, ConfigurableSt
     return this.call(what, () =>
       this.replicas === 0
         ? this.redis.eval(script, ...args)
-        : writeAndWait(this.redis as unknown as Pick<Redis, 'pipeline'>, ['eval', script, ...args], this.replicas, this.timeout),
+        : writeAndWait(this.redis as unknown as Redis, ['eval', script, ...args], this.replicas, this.timeout),
     );
   }
 
