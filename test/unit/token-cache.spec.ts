@@ -73,6 +73,55 @@ describe('verified-token cache', () => {
     await expect(createService({ secretKey: SECRET, tokenCacheSize: 1.5 })).rejects.toThrow(/"tokenCacheSize"/);
   });
 
+  it('evicts strictly oldest first, round after round (a counting schema tells hits from misses)', async () => {
+    const verified: unknown[] = [];
+    const claimsSchema = {
+      '~standard': {
+        version: 1 as const,
+        vendor: 'counting',
+        validate: (value: unknown) => {
+          verified.push(value);
+          return { value: value as object };
+        },
+      },
+    };
+    const jwt = await createService({ secretKey: SECRET, tokenCacheSize: 3, claimsSchema });
+    const ids = Array.from({ length: 12 }, (_, i) => `u${i}`);
+    const tokens = new Map(await Promise.all(ids.map(async (id) => [id, await jwt.createAccessToken(id)] as const)));
+    const decode = async (id: string) => {
+      verified.length = 0;
+      await jwt.decodeToken(tokens.get(id)!);
+      return verified.length === 0 ? 'hit' : 'miss';
+    };
+    // four times round a cache of three: every token misses
+    for (const id of ids) expect(await decode(id)).toBe('miss');
+    // holds u9 u10 u11; a hit does not move an entry
+    expect(await decode('u9')).toBe('hit');
+    expect(await decode('u0')).toBe('miss'); // u9 leaves: u10 u11 u0
+    expect(await decode('u9')).toBe('miss'); // u10 leaves: u11 u0 u9
+    expect(await decode('u11')).toBe('hit');
+    expect(await decode('u0')).toBe('hit');
+    expect(await decode('u10')).toBe('miss'); // u11 leaves: u0 u9 u10
+    expect(await decode('u11')).toBe('miss'); // u0 leaves: u9 u10 u11
+    expect(await decode('u9')).toBe('hit');
+    expect(await decode('u0')).toBe('miss');
+  });
+
+  it('tokens sharing a header segment each get a header of their own, cache on or off', async () => {
+    for (const tokenCacheSize of [0, 10]) {
+      const jwt = await createService({ secretKey: SECRET, tokenCacheSize });
+      const [first, second] = [await jwt.createAccessToken('a'), await jwt.createAccessToken('b')];
+      expect(first.split('.')[0]).toBe(second.split('.')[0]);
+      for (const token of [first, first, second, second]) {
+        const header = jwt.getUnverifiedJwtHeaders(token);
+        expect(header).toEqual({ alg: 'HS256', typ: 'JWT' });
+        header.alg = 'none';
+        (header as Record<string, unknown>).extra = 1;
+      }
+      await expect(jwt.decodeToken(second)).resolves.toMatchObject({ sub: 'b' });
+    }
+  });
+
   it('stays bounded: the oldest entry leaves first, and evicted tokens still verify', async () => {
     const jwt = await createService({ secretKey: SECRET, tokenCacheSize: 2 });
     const tokens = await Promise.all(['a', 'b', 'c'].map((id) => jwt.createAccessToken(id)));
