@@ -12,7 +12,7 @@ import type { ResolvedLoaders } from '../loaders/jwt-extended-loaders.interface.
 import { settleLoader } from '../loaders/settle-loader.js';
 import { JWT_EXTENDED_CONFIG, JWT_EXTENDED_LOADERS } from '../config/injection-tokens.js';
 import type { JwtExtendedConfig, ResolvedTrustedIssuer } from '../config/jwt-extended-config.js';
-import { type UnverifiedToken, own, parseCompactToken } from './compact-token.js';
+import { HeaderCache, type UnverifiedToken, own, parseCompactToken } from './compact-token.js';
 import { verifySignature } from './jws.js';
 import type { AsymmetricAlgorithm, JwtAlgorithm, JwtHeader, JwtPayload, VerifiedJwt } from './jwt.interfaces.js';
 import { KeyRing } from '../keys/key-ring.js';
@@ -48,6 +48,7 @@ function sameSecret(a: string, b: string): boolean {
 @Injectable()
 export class TokenDecoder {
   private readonly loaderKeys = new LoaderKeyCache('verify');
+  private readonly headers = new HeaderCache();
   /** Absent when disabled, or when a decodeKey loader must be asked for every token. */
   private readonly cache?: VerifiedTokenCache;
   private readonly claims?: ClaimsValidator;
@@ -70,7 +71,7 @@ export class TokenDecoder {
 
   /** Parses without verifying anything: for reading `kid`, `jti`, `csrf` of a token you hold. */
   parseUnverified(token: unknown): UnverifiedToken {
-    return parseCompactToken(token, this.config.maxTokenLength);
+    return parseCompactToken(token, this.config.maxTokenLength, this.headers);
   }
 
   /** `verify`, served from the verified-token cache where it can be, then the per-request CSRF check. */
