@@ -121,7 +121,7 @@ export class TokenDecoder {
     // claimsSchema runs here, inside what the cache keeps: once per token, its output cached.
     const checked = this.claims ? await this.claims.decoded(header, this.withDefaults(payload)) : payload;
     const sharing = freezeValues(checked);
-    return [{ header, payload: this.withDefaults(checked) }, stillTrusted, sharing];
+    return [{ header, payload: withFlaskDefaults(checked) }, stillTrusted, sharing];
   }
 
   /**
@@ -274,14 +274,19 @@ export class TokenDecoder {
     }
   }
 
-  /** A new object with Flask's defaults for claims its own tokens always carry; nested values read-only. */
+  /** `withFlaskDefaults`, nested values made read-only first. */
   private withDefaults(payload: Record<string, unknown>): JwtPayload {
     freezeValues(payload);
-    return {
-      ...payload,
-      type: Object.hasOwn(payload, 'type') ? payload.type : 'access',
-      fresh: Object.hasOwn(payload, 'fresh') ? payload.fresh : false,
-      jti: Object.hasOwn(payload, 'jti') ? payload.jti : null,
-    } as JwtPayload;
+    return withFlaskDefaults(payload);
   }
+}
+
+/** A new object with Flask's defaults for claims its own tokens always carry. */
+function withFlaskDefaults(payload: Record<string, unknown>): JwtPayload {
+  return {
+    ...payload,
+    type: Object.hasOwn(payload, 'type') ? payload.type : 'access',
+    fresh: Object.hasOwn(payload, 'fresh') ? payload.fresh : false,
+    jti: Object.hasOwn(payload, 'jti') ? payload.jti : null,
+  } as JwtPayload;
 }
