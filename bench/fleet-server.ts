@@ -1,7 +1,7 @@
 /**
  * The fleet benchmark's server, one process per instance:
  * `node fleet-server.js <express|fastify> <memory|redis|redis-cached> [redis-url]`.
- * Routes: `/open`, `/noop` (an async guard that only sets `req.user`: Nest's guard pipeline
+ * Routes: `/open`, `/cpu` (the process's CPU time, read around each run), `/noop` (an async guard that only sets `req.user`: Nest's guard pipeline
  * and nothing else), `/floor` (raw node:crypto HMAC, JSON parse, exp check, sets `req.user`),
  * `/jwt` (`@JwtRequired()`, default options, a `userLookup` loader and the chosen blocklist),
  * `DELETE /logout` (revokes the presented token). Prints `READY <port>` once it listens.
@@ -89,6 +89,12 @@ class FleetBenchController {
   @Get('open')
   open() {
     return { ok: true };
+  }
+  /** This process's CPU time so far (µs): the bench reads it around each run for CPU per request. */
+  @Get('cpu')
+  cpu() {
+    const { user, system } = process.cpuUsage();
+    return { micros: user + system };
   }
   @Get('noop')
   @UseGuards(NoopGuard)

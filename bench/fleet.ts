@@ -50,10 +50,20 @@ async function startRedis(): Promise<{ url: string; stop: () => void }> {
   return { url: `redis://127.0.0.1:${port}`, stop: () => child.kill('SIGKILL') };
 }
 
-/** Requests per second on `url`, each request carrying the next of `tokens` (one token: a hot token). */
-function load(url: string, tokens: string[], seconds: number): Promise<{ rps: number; p99: number }> {
+/** The server's CPU time so far (µs), from its `/cpu` route. */
+async function serverCpu(url: string): Promise<number> {
+  return ((await (await fetch(new URL('/cpu', url))).json()) as { micros: number }).micros;
+}
+
+/**
+ * Requests per second on `url`, each request carrying the next of `tokens` (one token: a hot
+ * token), and the server's CPU time per request: the load generator shares the machine, so
+ * throughput moves with everything else running; the server's own CPU time per request much less.
+ */
+async function load(url: string, tokens: string[], seconds: number): Promise<{ rps: number; p99: number; cpu: number }> {
   let next = 0;
-  return new Promise((resolve, reject) => {
+  const cpuBefore = await serverCpu(url);
+  const result = await new Promise<autocannon.Result>((resolve, reject) => {
     autocannon(
       {
         url,
@@ -61,13 +71,12 @@ function load(url: string, tokens: string[], seconds: number): Promise<{ rps: nu
         duration: seconds,
         requests: [{ setupRequest: (req) => ({ ...req, headers: { authorization: `Bearer ${tokens[next++ % tokens.length]}` } }) }],
       },
-      (error, result) => {
-        if (error) return reject(error);
-        if (result.non2xx > 0 || result.errors > 0) return reject(new Error(`${url}: ${result.non2xx} non-2xx, ${result.errors} errors`));
-        resolve({ rps: result.requests.average, p99: result.latency.p99 });
-      },
+      (error, finished) => (error ? reject(error) : resolve(finished)),
     );
   });
+  if (result.non2xx > 0 || result.errors > 0) throw new Error(`${url}: ${result.non2xx} non-2xx, ${result.errors} errors`);
+  const cpu = ((await serverCpu(url)) - cpuBefore) / result.requests.total;
+  return { rps: result.requests.average, p99: result.latency.p99, cpu };
 }
 
 interface Row {
@@ -107,13 +116,15 @@ export async function runFleet(
       try {
         const url = (row: Row) => `http://127.0.0.1:${servers.get(row.store)!.port}/${row.route}`;
         for (const row of ROWS) await load(url(row), row.distinct ? distinct : hot, 1); // warm-up
-        const samples = new Map<Row, { rps: number; p99: number }[]>(ROWS.map((row) => [row, []]));
+        const samples = new Map<Row, { rps: number; p99: number; cpu: number }[]>(ROWS.map((row) => [row, []]));
         for (let round = 0; round < rounds; round++) {
           for (const row of round % 2 ? ROWS.toReversed() : ROWS)
             samples.get(row)!.push(await load(url(row), row.distinct ? distinct : hot, seconds));
         }
         const rps = (row: Row) => median(samples.get(row)!.map((s) => s.rps));
+        const cpu = (row: Row) => median(samples.get(row)!.map((s) => s.cpu));
         const [open, noop, floor, memory, , cached, floorDistinct, memoryDistinct] = ROWS.map(rps);
+        const [cpuOpen, cpuNoop, , cpuMemory, , , cpuFloorDistinct, cpuMemoryDistinct] = ROWS.map(cpu);
         ratios[`${adapter}.toOpen`] = memory / open;
         ratios[`${adapter}.noopToOpen`] = noop / open;
         ratios[`${adapter}.cachedToMemory`] = cached / memory;
@@ -121,16 +132,19 @@ export async function runFleet(
         out.push(
           `### ${adapter}\n\n` +
             table(
-              ['route', 'req/s', 'p99', 'ratio to /open', 'ratio to InMemoryBlocklist (same tokens)'],
+              ['route', 'req/s', 'p99', 'ratio to /open', 'ratio to InMemoryBlocklist (same tokens)', 'server CPU/request'],
               ROWS.map((row) => [
                 row.label,
                 fmt(rps(row)),
                 `${fmt(median(samples.get(row)!.map((s) => s.p99)), 1)} ms`,
                 `${fmt(rps(row) / open, 2)}×`,
                 row.route === 'jwt' ? `${fmt(rps(row) / (row.distinct ? memoryDistinct : memory), 2)}×` : '—',
+                `${fmt(cpu(row), 1)} µs`,
               ]),
             ) +
-            `\n\nfloor ${fmt(floor)} req/s with one token; no-op guard ${fmt(noop / open, 2)}× /open.`,
+            `\n\nfloor ${fmt(floor)} req/s with one token; no-op guard ${fmt(noop / open, 2)}× /open. Server CPU per request ` +
+            `over /open: no-op guard +${fmt(cpuNoop - cpuOpen, 1)} µs, @JwtRequired() + userLookup +${fmt(cpuMemory - cpuOpen, 1)} µs; ` +
+            `distinct tokens, over the floor guard: +${fmt(cpuMemoryDistinct - cpuFloorDistinct, 1)} µs.`,
         );
       } finally {
         for (const server of servers.values()) server.stop();
