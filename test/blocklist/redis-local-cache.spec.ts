@@ -173,6 +173,22 @@ describe('RedisBlocklist localCache against a real redis-server', () => {
     expect(await mgetCalls(redis)).toBe(before + 1);
   });
 
+  it('once every older entry was used, a new token still gets cached: eviction goes round, not only over the newest', async () => {
+    const store = cached(freshPrefix(), 4);
+    const [t1, t2, t3] = [token('v1', 'k1'), token('v2', 'k2'), token('v3', 'k3')];
+    await untilAnsweredFromMemory(redis, () => store.isTokenRevoked({}, t1));
+    await store.isTokenRevoked({}, t2);
+    await store.isTokenRevoked({}, t2); // both tokens' keys used since they were stored
+    await store.isTokenRevoked({}, t3); // t3's keys go first: the others get their second chance
+    await store.isTokenRevoked({}, t3); // now t1's keys go (their second chance is spent)
+    const before = await mgetCalls(redis);
+    await store.isTokenRevoked({}, t3);
+    await store.isTokenRevoked({}, t2);
+    expect(await mgetCalls(redis)).toBe(before);
+    await store.isTokenRevoked({}, t1);
+    expect(await mgetCalls(redis)).toBe(before + 1);
+  });
+
   it('where Redis refuses client tracking, stays off: every check reads Redis', async () => {
     await redis.acl('SETUSER', 'no-tracking', 'on', '>secret', '~*', '&*', '+@all', '-client');
     const limited = new Redis({ port: redis.options.port, username: 'no-tracking', password: 'secret' });

@@ -64,11 +64,12 @@ interface Slot {
 export class TrackedCache {
   private readonly entries = new Map<string, Slot>();
   /**
-   * The CLOCK hand: a Map iterator lives on across deletions and visits entries added later, so
-   * eviction resumes where it stopped. A fresh iterator per eviction would skip every earlier
-   * eviction's hole left at the front of V8's table, thousands per miss in a full cache.
+   * Where the last eviction stopped: everything before it was evicted or moved to the end, so it
+   * yields the oldest entry. A fresh iterator per eviction would skip every earlier eviction's hole
+   * at the front of V8's table (thousands per miss in a full cache). Any other deletion drops it: V8
+   * keeps every table a live iterator still points into, so an iterator must not sit idle across clears.
    */
-  private hand: Iterator<[string, Slot]> = this.entries.entries();
+  private hand?: Iterator<[string, Slot]>;
   /** Moves on with every invalidation and every loss or gain of tracking. */
   private epoch = 0;
   private live = false;
@@ -148,7 +149,7 @@ export class TrackedCache {
    */
   forget(key: string): void {
     this.epoch++;
-    this.entries.delete(key);
+    this.remove(key);
   }
 
   close(): void {
@@ -159,23 +160,39 @@ export class TrackedCache {
     this.tracker.disconnect();
   }
 
-  /** From the hand on: an entry used since the hand last passed it gets a second chance, the first unused one goes. */
+  /** From the oldest: an entry used since it was last passed over gets a second chance at the end, the first unused one goes. */
   private evict(): void {
     while (this.entries.size > this.settings.maxEntries) {
-      let next = this.hand.next();
-      // At the end of the map: round again from its oldest entry.
-      if (next.done) next = (this.hand = this.entries.entries()).next();
-      const [key, slot] = next.value as [string, Slot];
-      if (slot.used) slot.used = false;
-      else this.entries.delete(key);
+      const next = (this.hand ??= this.entries.entries()).next();
+      if (next.done) {
+        this.hand = undefined;
+        continue;
+      }
+      const [key, slot] = next.value;
+      this.entries.delete(key);
+      if (slot.used) {
+        slot.used = false;
+        this.entries.set(key, slot);
+      }
     }
+  }
+
+  /** A deletion that is not an eviction: the hand goes (see `hand`). */
+  private remove(key: string): void {
+    this.entries.delete(key);
+    this.hand = undefined;
+  }
+
+  private empty(): void {
+    this.entries.clear();
+    this.hand = undefined;
   }
 
   private invalidate(keys: Buffer[] | null): void {
     // A null list means the whole database was flushed.
     if (!Array.isArray(keys)) {
       this.epoch++;
-      return this.entries.clear();
+      return this.empty();
     }
     for (const buffer of keys) {
       const key = buffer.toString().slice(this.clientPrefix.length);
@@ -185,7 +202,7 @@ export class TrackedCache {
         continue;
       }
       this.epoch++;
-      this.entries.delete(key);
+      this.remove(key);
     }
   }
 
@@ -215,7 +232,7 @@ export class TrackedCache {
     this.live = false;
     this.links++;
     this.epoch++;
-    this.entries.clear();
+    this.empty();
     this.endProbe();
   }
 
@@ -253,7 +270,7 @@ export class TrackedCache {
     }
     if (links !== this.links || id !== this.listenerId || this.closed) return;
     // Reads answered before tracking was confirmed are not stored: a change then was not reported.
-    this.entries.clear();
+    this.empty();
     this.epoch++;
     this.live = true;
   }
