@@ -38,11 +38,12 @@ export interface CacheEntryOptions {
 export class VerifiedTokenCache {
   private readonly entries = new Map<string, Entry>();
   /**
-   * The oldest entry is the next one this iterator yields: a Map iterator lives on across
-   * deletions and visits entries added later. A fresh `keys().next()` per eviction would skip
-   * every earlier eviction's hole left at the front of V8's table, thousands per miss in a full cache.
+   * Where the last eviction stopped: everything before it was evicted, so it yields the oldest
+   * entry. A fresh `keys().next()` per eviction would skip every earlier eviction's hole at the
+   * front of V8's table (thousands per miss in a full cache). An expired entry's deletion drops
+   * it: V8 keeps every table a live iterator still points into, so it must not sit idle.
    */
-  private oldest: Iterator<string> = this.entries.keys();
+  private oldest?: Iterator<string>;
 
   constructor(
     private readonly maxEntries: number,
@@ -55,6 +56,7 @@ export class VerifiedTokenCache {
     if (entry === undefined) return undefined;
     if (nowSeconds >= entry.expiresAt || (entry.stillTrusted && !entry.stillTrusted())) {
       this.entries.delete(token);
+      this.oldest = undefined;
       return undefined;
     }
     return { header: { ...entry.header }, payload: entry.cloned ? clonePayload(entry.payload) : { ...entry.payload } };
@@ -69,10 +71,7 @@ export class VerifiedTokenCache {
       return;
     }
     if (this.entries.size >= this.maxEntries) {
-      let oldest = this.oldest.next();
-      // Done only if it ever ran into the end of an empty map: start over.
-      if (oldest.done) oldest = (this.oldest = this.entries.keys()).next();
-      this.entries.delete(oldest.value as string);
+      this.entries.delete((this.oldest ??= this.entries.keys()).next().value as string);
     }
     const exp = own(payload, 'exp');
     const expiresAt = typeof exp === 'number' ? exp + this.leeway : Number.POSITIVE_INFINITY;
