@@ -28,14 +28,18 @@ type PipelineClient = Pick<Redis, 'pipeline'> & { refreshSlotsCache?(callback: (
  * master that took the write (the write's keys must share one slot).
  */
 export async function writeAndWait(redis: PipelineClient, command: RedisCommand, replicas: number, timeout: number): Promise<unknown> {
-  const wait: RedisCommand = ['wait', replicas, Math.max(1, Math.floor(timeout / 2))];
-  let results = await redis.pipeline([command, wait]).exec();
+  const deadline = Date.now() + timeout;
+  const send = (budget: number) => redis.pipeline([command, ['wait', replicas, Math.max(1, Math.floor(budget / 2))]]).exec();
+  let results = await send(timeout);
   // After a failover the node the client still routes the slot to answers MOVED (it did not write),
   // and ioredis redirects a pipeline only when every command failed alike — WAIT did not: learn the
   // new slot map and send once more, or every write fails until ioredis's next periodic refresh.
+  // Only while half the time is left: the caller's 503 must never be followed by the write itself.
   if (isMoved(results?.[0]?.[0]) && redis.refreshSlotsCache) {
     await new Promise<void>((resolve) => redis.refreshSlotsCache!(() => resolve()));
-    results = await redis.pipeline([command, wait]).exec();
+    const left = deadline - Date.now();
+    if (left < timeout / 2) throw new Error('MOVED, and the new slot map came too late to send the write again');
+    results = await send(left);
   }
   if (!results) throw new Error('pipeline discarded');
   const [[writeError, reply], [waitError, acknowledged]] = results;
