@@ -163,12 +163,8 @@ export class TrackedCache {
   /** From the oldest: an entry used since it was last passed over gets a second chance at the end, the first unused one goes. */
   private evict(): void {
     while (this.entries.size > this.settings.maxEntries) {
-      const next = (this.hand ??= this.entries.entries()).next();
-      if (next.done) {
-        this.hand = undefined;
-        continue;
-      }
-      const [key, slot] = next.value;
+      // Over the bound the map is not empty, and everything behind the hand is gone or moved ahead of it.
+      const [key, slot] = (this.hand ??= this.entries.entries()).next().value!;
       this.entries.delete(key);
       if (slot.used) {
         slot.used = false;
