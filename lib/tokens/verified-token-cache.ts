@@ -6,6 +6,8 @@ import type { JwtHeader, JwtPayload, VerifiedJwt } from './jwt.interfaces.js';
 export type KeyStillTrusted = () => boolean;
 
 interface Entry {
+  /** The whole token: an entry answers only for the very token it was verified from. */
+  token: string;
   header: JwtHeader;
   payload: JwtPayload;
   /** Seconds since the epoch from which the token counts as expired (`exp` + leeway). */
@@ -23,7 +25,20 @@ export interface CacheEntryOptions {
 }
 
 /**
- * Tokens whose signature and registered claims were verified, keyed by the whole
+ * Where a token's entry lives in the map: a number made from its last characters (the end of
+ * its signature, as good as random for a verified token). A string key would cost V8 a hash of
+ * the whole token on every request (the token is a fresh slice of the header each time: about
+ * 0.4 µs for 250 characters); this reads seven. Two tokens on one slot only cost a miss: an
+ * entry is returned for its own token alone.
+ */
+function slotOf(token: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = Math.max(0, token.length - 7); i < token.length; i++) hash = Math.imul(hash ^ token.charCodeAt(i), 0x01000193);
+  return hash & 0x3fffffff;
+}
+
+/**
+ * Tokens whose signature and registered claims were verified, matched on the whole
  * token string, so a client sending the same token again skips parsing and the
  * signature check. An entry is never returned at or after its expiry, nor once its
  * remote key has left the issuer's set (or the set is past its cache age). Only what is
@@ -36,14 +51,14 @@ export interface CacheEntryOptions {
  * (schema output with a Date, Set, …): then `set` and every `get` clone the payload.
  */
 export class VerifiedTokenCache {
-  private readonly entries = new Map<string, Entry>();
+  private readonly entries = new Map<number, Entry>();
   /**
    * Where the last eviction stopped: everything before it was evicted, so it yields the oldest
    * entry. A fresh `keys().next()` per eviction would skip every earlier eviction's hole at the
    * front of V8's table (thousands per miss in a full cache). An expired entry's deletion drops
    * it: V8 keeps every table a live iterator still points into, so it must not sit idle.
    */
-  private oldest?: Iterator<string>;
+  private oldest?: Iterator<number>;
 
   constructor(
     private readonly maxEntries: number,
@@ -52,10 +67,11 @@ export class VerifiedTokenCache {
   ) {}
 
   get(token: string, nowSeconds: number): VerifiedJwt | undefined {
-    const entry = this.entries.get(token);
-    if (entry === undefined) return undefined;
+    const slot = slotOf(token);
+    const entry = this.entries.get(slot);
+    if (entry === undefined || entry.token !== token) return undefined;
     if (nowSeconds >= entry.expiresAt || (entry.stillTrusted && !entry.stillTrusted())) {
-      this.entries.delete(token);
+      this.entries.delete(slot);
       this.oldest = undefined;
       return undefined;
     }
@@ -70,11 +86,13 @@ export class VerifiedTokenCache {
       // Nested too deep to clone: not cached, so each request verifies this token itself.
       return;
     }
-    if (this.entries.size >= this.maxEntries) {
-      this.entries.delete((this.oldest ??= this.entries.keys()).next().value as string);
+    const slot = slotOf(token);
+    // A token on an occupied slot takes it over: the map does not grow.
+    if (this.entries.size >= this.maxEntries && !this.entries.has(slot)) {
+      this.entries.delete((this.oldest ??= this.entries.keys()).next().value as number);
     }
     const exp = own(payload, 'exp');
     const expiresAt = typeof exp === 'number' ? exp + this.leeway : Number.POSITIVE_INFINITY;
-    this.entries.set(token, { header: { ...header }, payload: stored, expiresAt, stillTrusted, cloned });
+    this.entries.set(slot, { token, header: { ...header }, payload: stored, expiresAt, stillTrusted, cloned });
   }
 }

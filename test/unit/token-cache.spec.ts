@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { afterEach, describe, expect, it, jest } from '@jest/globals';
-import { CsrfException, type DecodeKeyLoader, ExpiredTokenException } from '../../lib/index.js';
+import { CsrfException, type DecodeKeyLoader, ExpiredTokenException, JwtDecodeException } from '../../lib/index.js';
 import { SECRET } from '../support/app.js';
 import { createService } from '../support/service.js';
 
@@ -120,6 +120,29 @@ describe('verified-token cache', () => {
       }
       await expect(jwt.decodeToken(second)).resolves.toMatchObject({ sub: 'b' });
     }
+  });
+
+  it('answers for the very token it holds only: tokens ending like a cached one are verified themselves', async () => {
+    const jwt = await createService({ secretKey: SECRET });
+    const token = await jwt.createAccessToken('alice');
+    for (let i = 0; i < 3; i++) await expect(jwt.decodeToken(token)).resolves.toMatchObject({ sub: 'alice' });
+    const [header, payload, signature] = token.split('.');
+    const claims = JSON.parse(Buffer.from(payload, 'base64url').toString()) as Record<string, unknown>;
+    const segment = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
+    const forged = [
+      `${header}.${segment({ ...claims, sub: 'admin' })}.${signature}`,
+      `${segment({ alg: 'HS256' })}.${payload}.${signature}`,
+      `${header}.${payload}.${'A'.repeat(signature.length - 7)}${signature.slice(-7)}`,
+      `${header}.${payload}x.${signature}`,
+    ];
+    for (const candidate of forged) {
+      expect(candidate.slice(-7)).toBe(token.slice(-7));
+      await expect(jwt.decodeToken(candidate)).rejects.toBeInstanceOf(JwtDecodeException);
+      await expect(jwt.verifyJwtInRequest({ method: 'GET', headers: { authorization: `Bearer ${candidate}` } })).rejects.toBeInstanceOf(
+        JwtDecodeException,
+      );
+    }
+    await expect(jwt.decodeToken(token)).resolves.toMatchObject({ sub: 'alice' });
   });
 
   it('stays bounded: the oldest entry leaves first, and evicted tokens still verify', async () => {
