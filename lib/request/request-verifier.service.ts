@@ -167,7 +167,13 @@ export class RequestVerifier implements OnModuleInit {
       throw new NoAuthorizationException(found.missing);
     }
 
-    const { header, payload } = await this.decoder.decode(found.token, { csrfValue: found.csrfValue });
+    let verified: VerifiedJwt;
+    try {
+      verified = await this.decoder.decode(found.token, { csrfValue: found.csrfValue });
+    } catch (error) {
+      throw this.extractor.malformedHeader(found) ?? error;
+    }
+    const { header, payload } = verified;
     const context = { jwtHeader: header, jwtPayload: payload };
     if (options.verifyType !== false) {
       const isRefresh = payload.type === 'refresh';

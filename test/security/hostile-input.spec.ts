@@ -1,8 +1,9 @@
-import { Controller, Get } from '@nestjs/common';
+import { Controller, Get, Injectable } from '@nestjs/common';
 import { beforeAll, describe, expect, it } from '@jest/globals';
 import * as fc from 'fast-check';
 import request from 'supertest';
 import {
+  type DecodeKeyLoader,
   JwtExtendedException,
   type JwtExtendedOptions,
   JwtExtendedService,
@@ -402,5 +403,55 @@ describe.each(ADAPTERS)('16 KB of hostile headers over HTTP (%s)', (adapter) => 
     });
     expect(ran).toEqual([]);
     await expectResponse(request(t.url).get('/protected').set(bearer(token)), 200, { id: 'alice', location: 'headers' }, 'protected');
+  });
+});
+
+/*
+ * A header token is never scanned for whitespace when it decodes (the compact form has none): the
+ * header's own 422 is given once decoding failed. The answer must not depend on that order.
+ */
+describe('whitespace inside the header token', () => {
+  const WHITESPACE = [' ', '\t', '\u000b', '\u000c', '\u00a0', '\u1680', '\u2003', '\u2028', '\u2029', '\u202f', '\u3000', '\ufeff'];
+
+  it.each([
+    ['Bearer', 'Bearer '],
+    ["''", ''],
+  ])('headerType %s: 422 Bad header wherever the whitespace is, the token cached or not, the key loader never asked', async (_, scheme) => {
+    const headerType = scheme.trim();
+    let keyRequests = 0;
+    @Injectable()
+    class CountingKeys implements DecodeKeyLoader {
+      decodeKey() {
+        keyRequests++;
+        return SECRET;
+      }
+    }
+    const cached = await createService({ secretKey: SECRET, headerType });
+    const loaded = await createService({ secretKey: SECRET, headerType }, { decodeKey: CountingKeys });
+    const token = await cached.createAccessToken('alice');
+    const expected = badHeader(`Bad Authorization header. Expected 'Authorization: ${scheme}<JWT>'`);
+    for (const jwt of [cached, loaded]) {
+      // verified (and cached) first: whitespace must not let the cached token through
+      expect(await outcome(jwt, { method: 'GET', headers: { authorization: `${scheme}${token}` } })).toEqual({
+        sub: 'alice',
+        location: 'headers',
+      });
+      for (const space of WHITESPACE) {
+        const dot = token.indexOf('.');
+        for (const value of [
+          `${token}${space}x`,
+          `${token.slice(0, dot)}${space}${token.slice(dot)}`,
+          `${token}${space}${token}`,
+          `x${space}${token}`,
+        ]) {
+          expect(await outcome(jwt, { method: 'GET', headers: { authorization: `${scheme}${value}` } })).toEqual(expected);
+        }
+        // longer than maxTokenLength: still the header's error
+        expect(await outcome(jwt, { method: 'GET', headers: { authorization: `${scheme}${token}${space}${'a'.repeat(9000)}` } })).toEqual(
+          expected,
+        );
+      }
+    }
+    expect(keyRequests).toBe(1);
   });
 });
