@@ -4,6 +4,7 @@ import type { ValidatedJwtRequiredOptions } from '../decorators/jwt-required-opt
 import { JWT_EXTENDED_CONFIG } from '../config/injection-tokens.js';
 import { JWT_PUBLIC_METADATA, JWT_REQUIRED_METADATA } from '../decorators/metadata-keys.js';
 import type { JwtExtendedConfig } from '../config/jwt-extended-config.js';
+import { type MaybePromise, attempt, chain } from '../loaders/maybe-promise.js';
 import type { HttpRequestLike } from '../request/http-adapter.js';
 import { contextAdapter } from '../request/contexts/execution-contexts.js';
 import { isGuarded, markGuarded } from '../request/jwt-request-state.js';
@@ -66,25 +67,37 @@ export class JwtGuard implements CanActivate {
     @Inject(JWT_EXTENDED_CONFIG) private readonly config: JwtExtendedConfig,
   ) {}
 
-  async canActivate(context: ExecutionContext): Promise<boolean> {
-    try {
-      return await this.protect(context);
-    } catch (error) {
-      // Failures are the library's exceptions (error loaders shape them in JwtErrorFilter), in the
-      // exception type of the context they leave through.
-      throw await contextAdapter(context).toContextError(error, context, this.config);
-    }
+  /** Synchronous while verification is (a cached token, loaders that answer directly): Nest then awaits nothing. */
+  canActivate(context: ExecutionContext): MaybePromise<boolean> {
+    return attempt(
+      () => this.protect(context),
+      (error) => this.contextError(error, context),
+    );
   }
 
-  private async protect(context: ExecutionContext): Promise<boolean> {
+  /**
+   * Failures are the library's exceptions (error loaders shape them in JwtErrorFilter), in the
+   * exception type of the context they leave through.
+   */
+  private async contextError(error: unknown, context: ExecutionContext): Promise<never> {
+    throw await contextAdapter(context).toContextError(error, context, this.config);
+  }
+
+  private protect(context: ExecutionContext): MaybePromise<boolean> {
     const req = this.getRequest(context);
     const protection = this.protectionFor(context);
     // Every binding (global, class, handler) of this module reads the same (class, handler), so the
     // first one to run applies the nearest declaration and the others have nothing left to do. Not
     // per request alone: one GraphQL request runs many resolvers, each with its own protection.
     if (isGuarded(req, this.config, protection)) return true;
-    if (protection === PUBLIC) this.verifier.skip(req);
-    else await this.verifier.verify(req, protection);
+    if (protection === PUBLIC) {
+      this.verifier.skip(req);
+      return this.guarded(context, req, protection);
+    }
+    return chain(this.verifier.verify(req, protection), () => this.guarded(context, req, protection));
+  }
+
+  private guarded(context: ExecutionContext, req: HttpRequestLike, protection: Protection): true {
     markGuarded(req, this.config, protection);
     if (this.config.exposeCurrentUserToViews) {
       // The view locals mirror this verification and any later one of the request (verifyJwtInRequest).

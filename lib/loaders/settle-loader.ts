@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { LoaderTimeoutException } from '../errors/exceptions.js';
 import { withDeadline } from './deadline.js';
+import { isThenable } from './maybe-promise.js';
 
 const logger = new Logger('JwtExtendedModule');
 
@@ -10,7 +11,7 @@ const logger = new Logger('JwtExtendedModule');
  * A time-out is logged here, the one place that knows which loader hung.
  */
 export function settleLoader<T>(result: T | Promise<T>, role: string, timeoutMs: number): T | Promise<T> {
-  if (timeoutMs === 0 || !(result instanceof Promise || typeof (result as { then?: unknown })?.then === 'function')) {
+  if (timeoutMs === 0 || !isThenable(result)) {
     return result;
   }
   return withDeadline(result as PromiseLike<T>, timeoutMs, () => {

@@ -12,11 +12,13 @@ import {
   WrongTokenException,
 } from '../errors/exceptions.js';
 import type { ResolvedLoaders } from '../loaders/jwt-extended-loaders.interface.js';
+import { type MaybePromise, attempt, chain } from '../loaders/maybe-promise.js';
+import type { BlocklistLoader, TokenVerificationLoader, UserLookupLoader } from '../loaders/verification-loaders.interface.js';
 import type { RefreshTokenStore } from '../loaders/rotation-loaders.interface.js';
 import { settleLoader } from '../loaders/settle-loader.js';
 import { JWT_EXTENDED_CONFIG, JWT_EXTENDED_LOADERS } from '../config/injection-tokens.js';
 import type { JwtExtendedConfig } from '../config/jwt-extended-config.js';
-import type { JwtHeader, JwtPayload, VerifiedJwt } from '../tokens/jwt.interfaces.js';
+import type { JwtHeader, JwtPayload, TokenLocation, VerifiedJwt } from '../tokens/jwt.interfaces.js';
 import { TokenDecoder } from '../tokens/token-decoder.service.js';
 import type { HttpRequestLike, HttpResponseLike } from './http-adapter.js';
 import { addFastifyPreHandler } from './http-adapter.js';
@@ -36,6 +38,20 @@ import { tellReuse } from '../rotation/reuse-report.js';
 function describeIdentity(identity: unknown): string {
   return typeof identity === 'object' && identity !== null ? JSON.stringify(identity) : String(identity);
 }
+
+/** A decoded token on its way through the checks after decoding (revocation, loaders). */
+interface Checking {
+  readonly options: ValidatedJwtRequiredOptions;
+  readonly header: JwtHeader;
+  readonly payload: JwtPayload;
+  readonly context: { jwtHeader: JwtHeader; jwtPayload: JwtPayload };
+  readonly identity: unknown;
+  /** Set by the user lookup. */
+  user: unknown;
+}
+
+/** A check after decoding: done when it returns, or when the promise it returns settles. */
+type Check = (checking: Checking) => MaybePromise<void>;
 
 /** A GraphQL field's verification, which the operation's later fields of the same protection share. */
 interface FieldVerification {
@@ -61,6 +77,8 @@ export class RequestVerifier implements OnModuleInit {
    * (N aliases of one field) start before any has finished, and share it instead of verifying N times.
    */
   private readonly fieldVerifications = new WeakMap<HttpRequestLike, Map<ValidatedJwtRequiredOptions, FieldVerification>>();
+  /** The checks after decoding, in order, for the loaders this module has: chosen once, here. */
+  private readonly checks: readonly Check[];
 
   constructor(
     @Inject(JWT_EXTENDED_CONFIG) private readonly config: JwtExtendedConfig,
@@ -74,6 +92,14 @@ export class RequestVerifier implements OnModuleInit {
     this.mirrors = { user: this.userLookupConfigured, viewLocals: config.exposeCurrentUserToViews };
     this.defaultErrorBody = isDefaultErrorBody(config);
     this.families = config.refreshTokenRotation ? loaders.refreshTokenStore : undefined;
+    const { blocklist, tokenVerification, userLookup } = loaders;
+    const families = this.families;
+    this.checks = [
+      blocklist && ((checking: Checking) => this.checkRevoked(blocklist, checking)),
+      families && ((checking: Checking) => this.checkFamily(families, checking)),
+      tokenVerification && ((checking: Checking) => this.checkTokenVerification(tokenVerification, checking)),
+      userLookup && ((checking: Checking) => this.loadUser(userLookup, checking)),
+    ].filter((check) => check !== undefined);
   }
 
   /**
@@ -116,16 +142,20 @@ export class RequestVerifier implements OnModuleInit {
    * `options` come from `validateJwtRequiredOptions` (the decorator or `verifyJwtInRequest`):
    * nothing to normalise here. Failures are the library's exceptions, with the module's
    * `errorFormat` and `errorMessageKey` (applied here, where they leave the library; free
-   * with the defaults).
+   * with the defaults). A promise only when a step is one: a cached token whose loaders answer
+   * directly is verified at once (a failure is then thrown).
    */
-  verify(req: HttpRequestLike, options: ValidatedJwtRequiredOptions): Promise<VerifiedJwt | null> {
+  verify(req: HttpRequestLike, options: ValidatedJwtRequiredOptions): MaybePromise<VerifiedJwt | null> {
     const request = fieldRequestOf(req);
     return request ? this.verifyField(req, request, options) : this.verifyOnce(req, options);
   }
 
-  private verifyOnce(req: HttpRequestLike, options: ValidatedJwtRequiredOptions): Promise<VerifiedJwt | null> {
-    const verified = this.verifyRequest(req, options);
-    return this.defaultErrorBody ? verified : verified.catch((error: unknown) => this.rethrowWithErrorBody(error));
+  private verifyOnce(req: HttpRequestLike, options: ValidatedJwtRequiredOptions): MaybePromise<VerifiedJwt | null> {
+    if (this.defaultErrorBody) return this.verifyRequest(req, options);
+    return attempt(
+      () => this.verifyRequest(req, options),
+      (error) => this.rethrowWithErrorBody(error),
+    );
   }
 
   /**
@@ -141,7 +171,13 @@ export class RequestVerifier implements OnModuleInit {
     if (!byOptions) this.fieldVerifications.set(request, (byOptions = new Map()));
     const shared = byOptions.get(options);
     if (!shared) {
-      const verification = this.verifyOnce(view, options);
+      // A promise even when it failed at once: the sibling fields share that failure.
+      const verification = Promise.resolve(
+        attempt(
+          () => this.verifyOnce(view, options),
+          (error) => Promise.reject(error),
+        ),
+      );
       byOptions.set(options, { view, verification });
       return verification;
     }
@@ -155,7 +191,7 @@ export class RequestVerifier implements OnModuleInit {
     throw applyErrorBody(error, this.config);
   }
 
-  private async verifyRequest(req: HttpRequestLike, options: ValidatedJwtRequiredOptions): Promise<VerifiedJwt | null> {
+  private verifyRequest(req: HttpRequestLike, options: ValidatedJwtRequiredOptions): MaybePromise<VerifiedJwt | null> {
     const refresh = options.refresh === true;
     const locations = options.locations ?? defaultLocations(req) ?? this.config.tokenLocation;
     const found = this.extractor.extract(req, locations, refresh ? 'refresh' : 'access');
@@ -166,38 +202,67 @@ export class RequestVerifier implements OnModuleInit {
       }
       throw new NoAuthorizationException(found.missing);
     }
+    const decoded = attempt(
+      () => this.decoder.decode(found.token, { csrfValue: found.csrfValue }),
+      (error) => {
+        throw this.extractor.malformedHeader(found) ?? error;
+      },
+    );
+    return chain(decoded, ({ header, payload }) => {
+      const context = { jwtHeader: header, jwtPayload: payload };
+      if (options.verifyType !== false) {
+        const isRefresh = payload.type === 'refresh';
+        if (refresh && !isRefresh) throw new WrongTokenException('Only refresh tokens are allowed', context);
+        if (!refresh && isRefresh) throw new WrongTokenException('Only non-refresh tokens are allowed', context);
+      }
+      if (options.fresh && !this.isFresh(payload.fresh)) throw new FreshTokenRequiredException(context);
+      const checking: Checking = { options, header, payload, context, identity: payload[this.config.identityClaim], user: undefined };
+      const pending = this.runChecks(checking, 0);
+      const publish = () => this.publish(req, found.location, checking);
+      return pending ? pending.then(publish) : publish();
+    });
+  }
 
-    let verified: VerifiedJwt;
-    try {
-      verified = await this.decoder.decode(found.token, { csrfValue: found.csrfValue });
-    } catch (error) {
-      throw this.extractor.malformedHeader(found) ?? error;
+  /** The checks from `from` on, in order: `undefined` when all answered at once, else a promise for the rest. */
+  private runChecks(checking: Checking, from: number): Promise<void> | undefined {
+    for (let i = from; i < this.checks.length; i++) {
+      const pending = this.checks[i](checking);
+      if (pending instanceof Promise) return pending.then(() => this.runChecks(checking, i + 1));
     }
-    const { header, payload } = verified;
-    const context = { jwtHeader: header, jwtPayload: payload };
-    if (options.verifyType !== false) {
-      const isRefresh = payload.type === 'refresh';
-      if (refresh && !isRefresh) throw new WrongTokenException('Only refresh tokens are allowed', context);
-      if (!refresh && isRefresh) throw new WrongTokenException('Only non-refresh tokens are allowed', context);
-    }
-    if (options.fresh && !this.isFresh(payload.fresh)) throw new FreshTokenRequiredException(context);
-    if (!options.skipRevocationCheck && this.loaders.blocklist) {
-      const revoked = await this.settle(this.loaders.blocklist.isTokenRevoked(header, payload), 'blocklist');
-      if (revoked) throw new RevokedTokenException(context);
-    }
-    // Only tokens of a family (`fam`, set by rotation) cost a store lookup.
-    if (this.families && !options.skipRevocationCheck && typeof payload.fam === 'string') {
-      await this.checkFamilyToken(this.families, payload, context);
-    }
-    if (this.loaders.tokenVerification) {
-      const valid = await this.settle(this.loaders.tokenVerification.verifyToken(header, payload), 'tokenVerification');
-      if (!valid) throw new UserClaimsVerificationException(context);
-    }
-    const identity = payload[this.config.identityClaim];
-    const user = await this.lookupUser(header, payload, identity, context);
-    const state = { header, payload, location: found.location, identity, user, userLookupConfigured: this.userLookupConfigured };
-    publishJwtState(req, state, this.mirrors);
+    return undefined;
+  }
+
+  private publish(req: HttpRequestLike, location: TokenLocation, { header, payload, identity, user }: Checking): VerifiedJwt {
+    publishJwtState(req, { header, payload, location, identity, user, userLookupConfigured: this.userLookupConfigured }, this.mirrors);
     return { header, payload };
+  }
+
+  private checkRevoked(blocklist: BlocklistLoader, { options, header, payload, context }: Checking): MaybePromise<void> {
+    if (options.skipRevocationCheck) return undefined;
+    return chain(this.settle(blocklist.isTokenRevoked(header, payload), 'blocklist'), (revoked) => {
+      if (revoked) throw new RevokedTokenException(context);
+    });
+  }
+
+  /** Only tokens of a family (`fam`, set by rotation) cost a store lookup. */
+  private checkFamily(families: RefreshTokenStore, { options, payload, context }: Checking): MaybePromise<void> {
+    if (options.skipRevocationCheck || typeof payload.fam !== 'string') return undefined;
+    return this.checkFamilyToken(families, payload, context);
+  }
+
+  private checkTokenVerification(loader: TokenVerificationLoader, { header, payload, context }: Checking): MaybePromise<void> {
+    return chain(this.settle(loader.verifyToken(header, payload), 'tokenVerification'), (valid) => {
+      if (!valid) throw new UserClaimsVerificationException(context);
+    });
+  }
+
+  private loadUser(loader: UserLookupLoader, checking: Checking): MaybePromise<void> {
+    return chain(this.settle(loader.lookupUser(checking.header, checking.payload), 'userLookup'), (user) => {
+      if (user === null || user === undefined) {
+        throw new UserLookupException(`Error loading the user ${describeIdentity(checking.identity)}`, checking.context);
+      }
+      checking.user = user;
+    });
   }
 
   /**
@@ -223,21 +288,6 @@ export class RequestVerifier implements OnModuleInit {
   private isFresh(fresh: unknown): boolean {
     if (fresh === true) return true;
     return typeof fresh === 'number' && Number.isFinite(fresh) && fresh > Date.now() / 1000;
-  }
-
-  private async lookupUser(
-    header: JwtHeader,
-    payload: JwtPayload,
-    identity: unknown,
-    context: ConstructorParameters<typeof UserLookupException>[1],
-  ): Promise<unknown> {
-    const loader = this.loaders.userLookup;
-    if (!loader) return undefined;
-    const user = await this.settle(loader.lookupUser(header, payload), 'userLookup');
-    if (user === null || user === undefined) {
-      throw new UserLookupException(`Error loading the user ${describeIdentity(identity)}`, context);
-    }
-    return user;
   }
 
   private settle<T>(result: T | Promise<T>, role: string): T | Promise<T> {

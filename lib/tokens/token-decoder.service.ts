@@ -9,6 +9,7 @@ import {
   JwtUnavailableException,
 } from '../errors/exceptions.js';
 import type { ResolvedLoaders } from '../loaders/jwt-extended-loaders.interface.js';
+import { type MaybePromise, chain } from '../loaders/maybe-promise.js';
 import { settleLoader } from '../loaders/settle-loader.js';
 import { JWT_EXTENDED_CONFIG, JWT_EXTENDED_LOADERS } from '../config/injection-tokens.js';
 import type { JwtExtendedConfig, ResolvedTrustedIssuer } from '../config/jwt-extended-config.js';
@@ -21,6 +22,9 @@ import { LoaderKeyCache } from '../keys/loader-key-cache.js';
 import { KeySetUnavailableError, RemoteKeySet } from '../keys/remote-key-set.js';
 import { type ValueSharing, freezeValues } from './claim-values.js';
 import { type KeyStillTrusted, VerifiedTokenCache } from './verified-token-cache.js';
+
+/** A verified token, how the cache learns its remote key left the set, and whether its values may be shared. */
+type Verification = [VerifiedJwt, KeyStillTrusted | undefined, ValueSharing];
 
 export interface DecodeTokenOptions {
   /** CSRF double-submit value: the token's `csrf` claim must equal it. */
@@ -74,22 +78,23 @@ export class TokenDecoder {
     return parseCompactToken(token, this.config.maxTokenLength, this.headers);
   }
 
-  /** `verify`, served from the verified-token cache where it can be, then the per-request CSRF check. */
-  async decode<Claims extends object = Record<string, unknown>>(
+  /**
+   * `verify`, served from the verified-token cache where it can be, then the per-request CSRF check.
+   * A promise only when a step is one (a remote key set, a key loader, a claims schema): a cached
+   * token answers at once.
+   */
+  decode<Claims extends object = Record<string, unknown>>(
     token: unknown,
     options: DecodeTokenOptions = {},
-  ): Promise<VerifiedJwt<Claims>> {
+  ): MaybePromise<VerifiedJwt<Claims>> {
     const allowExpired = options.allowExpired === true;
     const cache = allowExpired ? undefined : this.cache;
-    let jwt = cache && typeof token === 'string' ? cache.get(token, Date.now() / 1000) : undefined;
-    if (!jwt) {
-      let stillTrusted: KeyStillTrusted | undefined;
-      let sharing: ValueSharing;
-      [jwt, stillTrusted, sharing] = await this.verify(token, allowExpired);
+    const cached = cache && typeof token === 'string' ? cache.get(token, Date.now() / 1000) : undefined;
+    if (cached) return this.csrfChecked(cached, options.csrfValue);
+    return chain(this.verify(token, allowExpired), ([jwt, stillTrusted, sharing]) => {
       if (sharing !== 'unshared') cache?.set(token as string, jwt, { stillTrusted, cloned: sharing === 'cloned' });
-    }
-    this.checkCsrf(jwt.header, jwt.payload, options.csrfValue);
-    return jwt as VerifiedJwt<Claims>;
+      return this.csrfChecked(jwt, options.csrfValue);
+    });
   }
 
   /**
@@ -97,31 +102,27 @@ export class TokenDecoder {
    * remote issuer's token, also how the cache learns that its key left the issuer's set; and
    * whether the payload's values may be shared between requests (schema output may hold a Date or Set).
    */
-  private async verify(token: unknown, allowExpired: boolean): Promise<[VerifiedJwt, KeyStillTrusted | undefined, ValueSharing]> {
+  private verify(token: unknown, allowExpired: boolean): MaybePromise<Verification> {
     const unverified = this.parseUnverified(token);
     const iss = this.issuers.size > 0 ? own(unverified.payload, 'iss') : undefined;
     const issuer = typeof iss === 'string' ? this.issuers.get(iss) : undefined;
-    let alg: JwtAlgorithm;
-    let key: KeyObject;
-    let stillTrusted: KeyStillTrusted | undefined;
-    if (issuer) {
-      [alg, key, stillTrusted] = await this.remoteKey(issuer.settings, issuer.keySet, unverified.header);
-    } else if (this.loaders.decodeKey) {
-      alg = this.allowedAlgorithm(unverified.header);
-      key = await this.loaderKey(alg, unverified);
-    } else {
-      [alg, key] = this.localKey(unverified.header);
-    }
-    if (!verifySignature(alg, key, unverified.signingInput, unverified.signature)) {
-      throw this.invalid('Signature verification failed');
-    }
-    const { header, payload } = unverified;
-    this.checkRegisteredClaims(header, payload, allowExpired, issuer?.settings);
-    freezeValues(header);
-    // claimsSchema runs here, inside what the cache keeps: once per token, its output cached.
-    const checked = this.claims ? await this.claims.decoded(header, this.withDefaults(payload)) : payload;
-    const sharing = freezeValues(checked);
-    return [{ header, payload: withFlaskDefaults(checked) }, stillTrusted, sharing];
+    let selected: MaybePromise<[JwtAlgorithm, KeyObject, KeyStillTrusted?]>;
+    if (issuer) selected = this.remoteKey(issuer.settings, issuer.keySet, unverified.header);
+    else if (this.loaders.decodeKey) selected = this.loaderKey(this.allowedAlgorithm(unverified.header), unverified);
+    else selected = this.localKey(unverified.header);
+    return chain(selected, ([alg, key, stillTrusted]) => {
+      if (!verifySignature(alg, key, unverified.signingInput, unverified.signature)) {
+        throw this.invalid('Signature verification failed');
+      }
+      const { header, payload } = unverified;
+      this.checkRegisteredClaims(header, payload, allowExpired, issuer?.settings);
+      freezeValues(header);
+      // claimsSchema runs here, inside what the cache keeps: once per token, its output cached.
+      return chain(this.claims ? this.claims.decoded(header, this.withDefaults(payload)) : payload, (checked): Verification => {
+        const sharing = freezeValues(checked);
+        return [{ header, payload: withFlaskDefaults(checked) }, stillTrusted, sharing];
+      });
+    });
   }
 
   /**
@@ -195,7 +196,7 @@ export class TokenDecoder {
     if (b64 !== undefined && b64 !== true) throw this.invalid('Unencoded payloads (b64) are not supported');
   }
 
-  private async loaderKey(alg: JwtAlgorithm, { header, payload }: UnverifiedToken) {
+  private async loaderKey(alg: JwtAlgorithm, { header, payload }: UnverifiedToken): Promise<[JwtAlgorithm, KeyObject]> {
     // The loader gets copies: whatever it does to them, the checks below read the token as sent.
     freezeValues(header);
     freezeValues(payload);
@@ -205,7 +206,7 @@ export class TokenDecoder {
       this.config.loaderTimeout,
     );
     try {
-      return this.loaderKeys.import(supplied, alg);
+      return [alg, this.loaderKeys.import(supplied, alg)];
     } catch {
       throw this.invalid('Invalid key for the token algorithm');
     }
@@ -264,8 +265,12 @@ export class TokenDecoder {
   }
 
   /** The double-submit check: per request, never cached. Its exceptions carry this request's own objects. */
-  private checkCsrf(header: JwtHeader, payload: JwtPayload, csrfValue: string | undefined): void {
-    if (csrfValue === undefined) return;
+  private csrfChecked<Claims extends object>(jwt: VerifiedJwt, csrfValue: string | undefined): VerifiedJwt<Claims> {
+    if (csrfValue !== undefined) this.checkCsrf(jwt.header, jwt.payload, csrfValue);
+    return jwt as VerifiedJwt<Claims>;
+  }
+
+  private checkCsrf(header: JwtHeader, payload: JwtPayload, csrfValue: string): void {
     const csrf = own(payload, 'csrf');
     const context = { jwtHeader: header, jwtPayload: payload };
     if (csrf === undefined) throw new JwtDecodeException('Missing claim: csrf', context);

@@ -147,11 +147,11 @@ describe('header-carrying transports (NATS, RabbitMQ, Kafka, MQTT): their messag
     };
   }
 
-  function guard(transportContext: object, payload: object = {}, method: keyof HeaderController = 'me') {
+  async function guard(transportContext: object, payload: object = {}, method: keyof HeaderController = 'me') {
     const handler = Object.getOwnPropertyDescriptor(HeaderController.prototype, method)!.value as () => unknown;
     const context = new ExecutionContextHost([payload, transportContext], HeaderController, handler);
     context.setType('rpc');
-    return t.app.get(JwtGuard).canActivate(context);
+    return await t.app.get(JwtGuard).canActivate(context);
   }
 
   for (const [transport, contextWith] of Object.entries(contexts)) {
@@ -174,11 +174,11 @@ describe('message state and metadata the library does not trust', () => {
   });
   afterAll(() => t.close());
 
-  function guard(args: unknown[], method: keyof HeaderController) {
+  async function guard(args: unknown[], method: keyof HeaderController) {
     const handler = Object.getOwnPropertyDescriptor(HeaderController.prototype, method)!.value as () => unknown;
     const context = new ExecutionContextHost(args, HeaderController, handler);
     context.setType('rpc');
-    return t.app.get(JwtGuard).canActivate(context);
+    return await t.app.get(JwtGuard).canActivate(context);
   }
 
   it('a transport that reuses one context object for every message still verifies each message', async () => {
