@@ -143,7 +143,8 @@ export interface JwtExtendedOptions {
    * How many verified tokens to remember (keyed by the whole token) so a repeated
    * token skips parsing and the signature check. Entries never outlive the token's
    * `exp`; type, freshness, CSRF, revocation, claims verification and user lookup
-   * still run on every request. Not used with a `decodeKey` loader. Default `10000`; `0` disables.
+   * still run on every request. Once full, a new token gets in on its second request (with
+   * a `claimsSchema`, on its first). Not used with a `decodeKey` loader. Default `10000`; `0` disables.
    */
   tokenCacheSize?: number;
   /**

@@ -66,7 +66,7 @@ export class TokenDecoder {
   ) {
     this.claims = ClaimsValidator.for(config);
     if (config.tokenCacheSize > 0 && !loaders.decodeKey) {
-      this.cache = new VerifiedTokenCache(config.tokenCacheSize, config.decodeLeeway);
+      this.cache = new VerifiedTokenCache(config.tokenCacheSize, config.decodeLeeway, this.claims !== undefined);
     }
     this.issuers = new Map(
       [...config.trustedIssuers].map(([issuer, settings]) => [issuer, { settings, keySet: new RemoteKeySet(settings) }]),
