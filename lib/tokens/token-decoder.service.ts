@@ -234,15 +234,9 @@ export class TokenDecoder {
     const exp = own(payload, 'exp');
     const nbf = own(payload, 'nbf');
     const iat = own(payload, 'iat');
-    for (const [name, value] of [
-      ['exp', exp],
-      ['nbf', nbf],
-      ['iat', iat],
-    ] as const) {
-      if (value !== undefined && (typeof value !== 'number' || !Number.isFinite(value))) {
-        throw this.invalid(`The ${name} claim must be a finite number`, header, payload);
-      }
-    }
+    this.checkTimestamp('exp', exp, header, payload);
+    this.checkTimestamp('nbf', nbf, header, payload);
+    this.checkTimestamp('iat', iat, header, payload);
     if (typeof exp === 'number' && exp <= now - leeway && !allowExpired) {
       throw new ExpiredTokenException(this.exceptionOptions(header, payload));
     }
@@ -261,6 +255,12 @@ export class TokenDecoder {
     if (own(payload, identityClaim) === undefined) throw this.invalid(`Missing claim: ${identityClaim}`, header, payload);
     if (this.config.verifySub && Object.hasOwn(payload, 'sub') && typeof payload.sub !== 'string') {
       throw this.invalid('Subject must be a string', header, payload);
+    }
+  }
+
+  private checkTimestamp(name: string, value: unknown, header: JwtHeader, payload: Record<string, unknown>): void {
+    if (value !== undefined && (typeof value !== 'number' || !Number.isFinite(value))) {
+      throw this.invalid(`The ${name} claim must be a finite number`, header, payload);
     }
   }
 

@@ -6,7 +6,10 @@ import { VerifiedTokenCache } from '../../lib/tokens/verified-token-cache.js';
  * from a miss (the answers are the same by design), so this is where it is observable.
  */
 const NOW = 1_000_000;
-const verified = (sub: string) => ({ header: { alg: 'HS256' as const }, payload: { sub, exp: NOW + 3600 } });
+const verified = (sub: string) => ({
+  header: { alg: 'HS256' as const },
+  payload: { sub, exp: NOW + 3600, type: 'access' as const, fresh: false, jti: sub },
+});
 /** Distinct token-like strings: their last characters (the slot) differ. */
 const token = (i: number) => `head.payload-${i}.sig-${i.toString(36).padStart(7, '0')}`;
 const cached = (cache: VerifiedTokenCache, t: string) => cache.get(t, NOW) !== undefined;
