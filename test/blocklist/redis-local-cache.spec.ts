@@ -109,6 +109,24 @@ describe('RedisBlocklist localCache against a real redis-server', () => {
     await eventually(() => store.isTokenRevoked({}, odd));
   });
 
+  it('one jti under two identities: each token is checked under its own identity, answered from memory or not', async () => {
+    const keyPrefix = freshPrefix();
+    const store = cached(keyPrefix);
+    const other = new RedisBlocklist(redis, { keyPrefix });
+    const [mine, theirs, numeric] = [token('carol', 'shared-1'), token('mallory', 'shared-1'), { ...token('x', 'shared-1'), sub: 7 }];
+    for (const t of [mine, theirs, numeric]) await untilAnsweredFromMemory(redis, () => store.isTokenRevoked({}, t));
+    await other.revokeAllForUser('mallory');
+    await eventually(() => store.isTokenRevoked({}, theirs));
+    for (let i = 0; i < 3; i++) {
+      expect(await store.isTokenRevoked({}, mine)).toBe(false);
+      expect(await store.isTokenRevoked({}, numeric)).toBe(false);
+      expect(await store.isTokenRevoked({}, theirs)).toBe(true);
+    }
+    await other.revokeAllForUser(7);
+    await eventually(() => store.isTokenRevoked({}, numeric));
+    expect(await store.isTokenRevoked({}, mine)).toBe(false);
+  });
+
   it('works with a client that has an ioredis keyPrefix of its own', async () => {
     const prefixed = new Redis(`redis://127.0.0.1:${redis.options.port}`, { keyPrefix: 'app:' });
     try {

@@ -109,6 +109,12 @@ export class RedisBlocklist implements RevocationStore, ConfigurableStore, OnMod
   private readonly settings: StoreSettings;
   private readonly replicas: number;
   private readonly cache?: TrackedCache;
+  /**
+   * With the local cache, a token's two keys by its jti (string identities only): a hit then looks
+   * up two strings V8 has hashed already, instead of building and hashing two new ones per request
+   * (half the cost of a hit). As many tokens as the cache can hold; starts over when full.
+   */
+  private readonly keysByJti?: Map<string, { identity: string; keys: [string, string] }>;
   /** Set once Redis said it never evicts keys; until then a "not revoked" answer needs that proof. */
   private noEviction = false;
   private evictionCheck?: Promise<string | undefined>;
@@ -126,7 +132,10 @@ export class RedisBlocklist implements RevocationStore, ConfigurableStore, OnMod
     this.timeout =
       numberOption(store, 'timeout', options.timeout, (n) => n > 0 && n <= MAX_TIMER_MS, `milliseconds > 0 and <= ${MAX_TIMER_MS}`) ?? 1000;
     this.replicas = replicasOption(store, options.waitForReplicas, redis);
-    if (options.localCache !== undefined) this.cache = this.localCache(redis, options.localCache);
+    if (options.localCache !== undefined) {
+      this.cache = this.localCache(redis, options.localCache);
+      this.keysByJti = new Map();
+    }
   }
 
   /** Closes the local cache's own connections (the client passed in stays the app's). */
@@ -160,9 +169,7 @@ export class RedisBlocklist implements RevocationStore, ConfigurableStore, OnMod
   isTokenRevoked(header: JwtHeader, payload: JwtPayload): boolean | Promise<boolean> {
     let keys: [string, string];
     try {
-      const claim = this.settings.identityClaim;
-      const prefix = this.identityPrefix(Object.hasOwn(payload, claim) ? payload[claim] : undefined);
-      keys = [`${prefix}jti:${typeof payload.jti === 'string' ? asStored(payload.jti) : ''}`, `${prefix}user`];
+      keys = this.checkKeys(payload);
     } catch (error) {
       return Promise.reject(error as Error);
     }
@@ -261,6 +268,23 @@ export class RedisBlocklist implements RevocationStore, ConfigurableStore, OnMod
   }
 
   /** `prefix{identity}:`: one hash tag for all keys of an identity, so a check never crosses Cluster slots. */
+  /** A check's two keys: the token's entry and its identity's cut-off, under the identity's hash tag. */
+  private checkKeys(payload: JwtPayload): [string, string] {
+    const claim = this.settings.identityClaim;
+    const identity = Object.hasOwn(payload, claim) ? payload[claim] : undefined;
+    const jti = typeof payload.jti === 'string' ? payload.jti : undefined;
+    const memo = this.keysByJti;
+    const known = memo && jti !== undefined ? memo.get(jti) : undefined;
+    if (known !== undefined && known.identity === identity) return known.keys;
+    const prefix = this.identityPrefix(identity);
+    const keys: [string, string] = [`${prefix}jti:${jti === undefined ? '' : asStored(jti)}`, `${prefix}user`];
+    if (memo && jti !== undefined && typeof identity === 'string') {
+      if (memo.size >= this.cache!.capacity / 2) memo.clear();
+      memo.set(jti, { identity, keys });
+    }
+    return keys;
+  }
+
   private identityPrefix(identity: unknown): string {
     return `${this.prefix}{${identityKey(identity)}}:`;
   }

@@ -130,6 +130,11 @@ export class TrackedCache {
     return [a.value, b.value];
   }
 
+  /** `maxEntries`: the most keys mirrored. */
+  get capacity(): number {
+    return this.settings.maxEntries;
+  }
+
   /** The epoch to pass to `store` for a read about to start. */
   get readEpoch(): number {
     return this.epoch;
