@@ -20,6 +20,16 @@ function isCloneableBuiltIn(value: object): boolean {
   );
 }
 
+/** No own value to walk (most headers and many payloads): answered without building a list of values. */
+function holdsPrimitivesOnly(object: object): boolean {
+  for (const key in object) {
+    if (!Object.hasOwn(object, key)) continue;
+    const value = (object as Record<string, unknown>)[key];
+    if ((typeof value === 'object' && value !== null) || typeof value === 'function' || typeof value === 'symbol') return false;
+  }
+  return true;
+}
+
 /**
  * Freezes every plain object and array nested in `object`'s values (not `object` itself), also
  * inside Sets and Maps, and says how the values may be shared. Iterative, not recursive: an
@@ -27,6 +37,7 @@ function isCloneableBuiltIn(value: object): boolean {
  * 500 for anyone who asks.
  */
 export function freezeValues(object: object): ValueSharing {
+  if (holdsPrimitivesOnly(object)) return 'shared';
   let sharing: ValueSharing = 'shared';
   // Built-ins stay unfrozen, so cycles through them are broken here.
   let builtIns: Set<object> | undefined;
