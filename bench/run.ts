@@ -76,8 +76,8 @@ if (!only || only === 'fleet') {
   out('\n## Fleet: blocklists on Redis, local cache, revocation visibility (autocannon, 50 connections)\n');
   const adapters = (process.env.BENCH_ADAPTER ? [process.env.BENCH_ADAPTER] : ['fastify', 'express']) as ('fastify' | 'express')[];
   const { text, ratios } = await runFleet(adapters, {
-    rounds: quick ? 1 : 5,
-    seconds: quick ? 2 : 3,
+    rounds: quick ? 1 : 9,
+    seconds: quick ? 2 : 2,
     revocations: quick ? 50 : 300,
     memoryTokens: quick ? 100_000 : 1_000_000,
   });
