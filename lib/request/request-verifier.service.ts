@@ -45,7 +45,11 @@ interface Checking {
   readonly header: JwtHeader;
   readonly payload: JwtPayload;
   readonly context: { jwtHeader: JwtHeader; jwtPayload: JwtPayload };
-  readonly identity: unknown;
+  /**
+   * Read from the payload just before the user lookup (else when publishing): the loaders before it
+   * may have changed the payload (say, `sub` into a canonical form), and the identity follows them.
+   */
+  identity?: unknown;
   /** Set by the user lookup. */
   user: unknown;
 }
@@ -216,7 +220,7 @@ export class RequestVerifier implements OnModuleInit {
         if (!refresh && isRefresh) throw new WrongTokenException('Only non-refresh tokens are allowed', context);
       }
       if (options.fresh && !this.isFresh(payload.fresh)) throw new FreshTokenRequiredException(context);
-      const checking: Checking = { options, header, payload, context, identity: payload[this.config.identityClaim], user: undefined };
+      const checking: Checking = { options, header, payload, context, user: undefined };
       const pending = this.runChecks(checking, 0);
       const publish = () => this.publish(req, found.location, checking);
       return pending ? pending.then(publish) : publish();
@@ -232,7 +236,9 @@ export class RequestVerifier implements OnModuleInit {
     return undefined;
   }
 
-  private publish(req: HttpRequestLike, location: TokenLocation, { header, payload, identity, user }: Checking): VerifiedJwt {
+  private publish(req: HttpRequestLike, location: TokenLocation, checking: Checking): VerifiedJwt {
+    const { header, payload, user } = checking;
+    const identity = 'identity' in checking ? checking.identity : payload[this.config.identityClaim];
     publishJwtState(req, { header, payload, location, identity, user, userLookupConfigured: this.userLookupConfigured }, this.mirrors);
     return { header, payload };
   }
@@ -257,6 +263,7 @@ export class RequestVerifier implements OnModuleInit {
   }
 
   private loadUser(loader: UserLookupLoader, checking: Checking): MaybePromise<void> {
+    checking.identity = checking.payload[this.config.identityClaim];
     return chain(this.settle(loader.lookupUser(checking.header, checking.payload), 'userLookup'), (user) => {
       if (user === null || user === undefined) {
         throw new UserLookupException(`Error loading the user ${describeIdentity(checking.identity)}`, checking.context);

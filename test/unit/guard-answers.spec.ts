@@ -110,3 +110,52 @@ describe('JwtGuard answers directly when it can', () => {
     }
   });
 });
+
+/*
+ * Loaders get the request's own payload and may change it (a `sub` put into canonical form): the
+ * identity is read after the blocklist and `tokenVerification`, just before the user lookup, on the
+ * synchronous path as on the asynchronous one, cached token or not.
+ */
+describe('the identity follows what the loaders before the user lookup did to the payload', () => {
+  @Injectable()
+  class Canonical {
+    verifyToken(_header: unknown, payload: { sub?: unknown }) {
+      payload.sub = String(payload.sub).toLowerCase();
+      return true;
+    }
+  }
+  @Injectable()
+  class AsyncCanonical {
+    async verifyToken(_header: unknown, payload: { sub?: unknown }) {
+      payload.sub = String(payload.sub).toLowerCase();
+      return true;
+    }
+  }
+  @Injectable()
+  class NoUser implements UserLookupLoader {
+    lookupUser() {
+      return null;
+    }
+  }
+
+  it.each([
+    ['synchronous', Canonical],
+    ['asynchronous', AsyncCanonical],
+  ])('%s tokenVerification: getJwtIdentity and the user lookup see the changed sub', async (_, tokenVerification) => {
+    for (const userLookup of [Users, undefined]) {
+      const { jwt } = await setUp({}, { blocklist: InMemoryBlocklist, tokenVerification, ...(userLookup ? { userLookup } : {}) });
+      const token = await jwt.createAccessToken('ALICE');
+      for (let i = 0; i < 2; i++) {
+        const req = { method: 'GET', headers: { authorization: `Bearer ${token}` } };
+        await jwt.verifyJwtInRequest(req);
+        expect(jwt.getJwtIdentity(req)).toBe('alice');
+        if (userLookup) expect(jwt.getCurrentUser(req)).toEqual({ id: 'alice' });
+      }
+    }
+    const { jwt } = await setUp({}, { tokenVerification, userLookup: NoUser });
+    const token = await jwt.createAccessToken('BOB');
+    await expect(jwt.verifyJwtInRequest({ method: 'GET', headers: { authorization: `Bearer ${token}` } })).rejects.toMatchObject({
+      message: 'Error loading the user bob',
+    });
+  });
+});
