@@ -46,8 +46,8 @@ interface Checking {
   readonly payload: JwtPayload;
   readonly context: { jwtHeader: JwtHeader; jwtPayload: JwtPayload };
   /**
-   * Read from the payload just before the user lookup (else when publishing): the loaders before it
-   * may have changed the payload (say, `sub` into a canonical form), and the identity follows them.
+   * Read from the payload just before the user lookup (without one, when publishing): the loaders
+   * before it may have changed the payload (say, `sub` into a canonical form), and the identity follows them.
    */
   identity?: unknown;
   /** Set by the user lookup. */
@@ -176,12 +176,7 @@ export class RequestVerifier implements OnModuleInit {
     const shared = byOptions.get(options);
     if (!shared) {
       // A promise even when it failed at once: the sibling fields share that failure.
-      const verification = Promise.resolve(
-        attempt(
-          () => this.verifyOnce(view, options),
-          (error) => Promise.reject(error),
-        ),
-      );
+      const verification = new Promise<VerifiedJwt | null>((resolve) => resolve(this.verifyOnce(view, options)));
       byOptions.set(options, { view, verification });
       return verification;
     }
@@ -222,8 +217,7 @@ export class RequestVerifier implements OnModuleInit {
       if (options.fresh && !this.isFresh(payload.fresh)) throw new FreshTokenRequiredException(context);
       const checking: Checking = { options, header, payload, context, user: undefined };
       const pending = this.runChecks(checking, 0);
-      const publish = () => this.publish(req, found.location, checking);
-      return pending ? pending.then(publish) : publish();
+      return pending ? pending.then(() => this.publish(req, found.location, checking)) : this.publish(req, found.location, checking);
     });
   }
 
@@ -238,7 +232,7 @@ export class RequestVerifier implements OnModuleInit {
 
   private publish(req: HttpRequestLike, location: TokenLocation, checking: Checking): VerifiedJwt {
     const { header, payload, user } = checking;
-    const identity = 'identity' in checking ? checking.identity : payload[this.config.identityClaim];
+    const identity = this.userLookupConfigured ? checking.identity : payload[this.config.identityClaim];
     publishJwtState(req, { header, payload, location, identity, user, userLookupConfigured: this.userLookupConfigured }, this.mirrors);
     return { header, payload };
   }

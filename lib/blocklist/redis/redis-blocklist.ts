@@ -267,7 +267,6 @@ export class RedisBlocklist implements RevocationStore, ConfigurableStore, OnMod
     return new TrackedCache(redis as Redis, this.prefix, settings);
   }
 
-  /** `prefix{identity}:`: one hash tag for all keys of an identity, so a check never crosses Cluster slots. */
   /** A check's two keys: the token's entry and its identity's cut-off, under the identity's hash tag. */
   private checkKeys(payload: JwtPayload): [string, string] {
     const claim = this.settings.identityClaim;
@@ -285,6 +284,7 @@ export class RedisBlocklist implements RevocationStore, ConfigurableStore, OnMod
     return keys;
   }
 
+  /** `prefix{identity}:`: one hash tag for all keys of an identity, so a check never crosses Cluster slots. */
   private identityPrefix(identity: unknown): string {
     return `${this.prefix}{${identityKey(identity)}}:`;
   }
