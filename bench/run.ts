@@ -82,20 +82,21 @@ if (!only || only === 'fleet') {
     memoryTokens: quick ? 100_000 : 1_000_000,
   });
   out(text);
+  // Three decimals: a ratio just under its target must not print as the target itself.
   if (ratios['fastify.toOpen'] !== undefined) {
     check(
       ratios['fastify.toOpen'] >= 0.85,
-      `fastify: @JwtRequired() + userLookup ${ratios['fastify.toOpen'].toFixed(2)}× /open (target ≥ 0.85; no-op guard ${ratios['fastify.noopToOpen'].toFixed(2)}×)`,
+      `fastify: @JwtRequired() + userLookup ${ratios['fastify.toOpen'].toFixed(3)}× /open (target ≥ 0.85; no-op guard ${ratios['fastify.noopToOpen'].toFixed(2)}×)`,
     );
   }
   for (const adapter of adapters) {
     check(
       ratios[`${adapter}.cachedToMemory`] >= 0.9,
-      `${adapter}: RedisBlocklist + localCache ${ratios[`${adapter}.cachedToMemory`].toFixed(2)}× InMemoryBlocklist (target ≥ 0.9)`,
+      `${adapter}: RedisBlocklist + localCache ${ratios[`${adapter}.cachedToMemory`].toFixed(3)}× InMemoryBlocklist (target ≥ 0.9)`,
     );
     check(
       ratios[`${adapter}.distinctToFloor`] >= 0.9,
-      `${adapter}: distinct tokens ${ratios[`${adapter}.distinctToFloor`].toFixed(2)}× the raw floor guard (target ≥ 0.9)`,
+      `${adapter}: distinct tokens ${ratios[`${adapter}.distinctToFloor`].toFixed(3)}× the raw floor guard (target ≥ 0.9)`,
     );
   }
 }
