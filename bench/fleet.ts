@@ -155,8 +155,8 @@ export async function runFleet(
               ]),
             ) +
             `\n\nfloor ${fmt(floor)} req/s with one token; no-op guard ${fmt(ratios[`${adapter}.noopToOpen`], 2)}× /open. Server CPU per request ` +
-            `over /open: no-op guard +${fmt(cpuNoop - cpuOpen, 1)} µs, @JwtRequired() + userLookup +${fmt(cpuMemory - cpuOpen, 1)} µs; ` +
-            `distinct tokens, over the floor guard: +${fmt(cpuMemoryDistinct - cpuFloorDistinct, 1)} µs.`,
+            `over /open: no-op guard ${signed(cpuNoop - cpuOpen)} µs, @JwtRequired() + userLookup ${signed(cpuMemory - cpuOpen)} µs; ` +
+            `distinct tokens, over the floor guard: ${signed(cpuMemoryDistinct - cpuFloorDistinct)} µs.`,
         );
       } finally {
         for (const server of servers.values()) server.stop();
@@ -171,6 +171,9 @@ export async function runFleet(
   }
   return { text: out.join('\n\n'), ratios };
 }
+
+/** A difference of CPU times, with its sign: "+1.2", "−0.4". */
+const signed = (micros: number) => `${micros < 0 ? '−' : '+'}${fmt(Math.abs(micros), 1)}`;
 
 const percentile = (values: number[], p: number) =>
   values.toSorted((a, b) => a - b)[Math.min(values.length - 1, Math.floor(values.length * p))];

@@ -77,7 +77,7 @@ if (!only || only === 'fleet') {
   const adapters = (process.env.BENCH_ADAPTER ? [process.env.BENCH_ADAPTER] : ['fastify', 'express']) as ('fastify' | 'express')[];
   const { text, ratios } = await runFleet(adapters, {
     rounds: quick ? 1 : 9,
-    seconds: quick ? 2 : 2,
+    seconds: 2,
     revocations: quick ? 50 : 300,
     memoryTokens: quick ? 100_000 : 1_000_000,
   });
