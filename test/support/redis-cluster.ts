@@ -255,6 +255,9 @@ export class RedisCluster {
         // Replicas sync at once instead of after Redis's default 5 s wait for more replicas.
         '--repl-diskless-sync-delay',
         '0',
+        // DEBUG SLEEP stalls a node in the local cache's probe tests.
+        '--enable-debug-command',
+        'local',
       ],
       { stdio: ['ignore', 'pipe', 'inherit'] },
     );

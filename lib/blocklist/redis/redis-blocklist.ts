@@ -30,9 +30,9 @@ export interface RedisBlocklistOptions extends RevocationStoreOptions {
    */
   waitForReplicas?: number;
   /**
-   * Opt-in: answer checks from memory, kept exact by Redis client tracking (two extra
-   * connections per store). Needs a single-node ioredis `Redis` client (also behind Sentinel);
-   * refused with a `Cluster` client.
+   * Opt-in: answer checks from memory, kept exact by Redis client tracking: two extra
+   * connections per store to the node of an ioredis `Redis` client (also behind Sentinel), or to
+   * every node, masters and replicas, of a `Cluster` client.
    */
   localCache?: RedisLocalCacheOptions;
 }
@@ -257,14 +257,10 @@ export class RedisBlocklist implements RevocationStore, ConfigurableStore, OnMod
       ) ?? 1000;
     const settings = { maxEntries, probeInterval: timer('probeInterval'), probeTimeout: timer('probeTimeout') };
     const client = redis as Partial<Redis> & { isCluster?: boolean };
-    if (client.isCluster) {
-      throw new TypeError(
-        `${store}: localCache needs a single-node ioredis Redis client. With a Cluster client, invalidations would have to be ` +
-          'tracked on every master and followed through failovers, which this store does not do: leave localCache out',
-      );
+    if (!client.isCluster && typeof client.duplicate !== 'function') {
+      throw new TypeError(`${store}: localCache needs an ioredis Redis or Cluster client (duplicate())`);
     }
-    if (typeof client.duplicate !== 'function') throw new TypeError(`${store}: localCache needs an ioredis Redis client (duplicate())`);
-    return new TrackedCache(redis as Redis, this.prefix, settings);
+    return new TrackedCache(redis as Redis | Cluster, this.prefix, settings);
   }
 
   /** A check's two keys: the token's entry and its identity's cut-off, under the identity's hash tag. */

@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { Logger } from '@nestjs/common';
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
+import { keySlot, tagFor } from './cluster-slots.js';
+import { type ChannelOwner, InvalidationChannel } from './invalidation-channel.js';
 
 /** `RedisBlocklist`'s opt-in local cache. */
 export interface RedisLocalCacheOptions {
@@ -31,37 +33,46 @@ export interface TrackedCacheSettings {
   probeTimeout: number;
 }
 
-/** Lets the kernel notice a dead peer of the idle listener sooner than its two-hour default. */
-const KEEP_ALIVE_MS = 10_000;
-
-const INVALIDATIONS = '__redis__:invalidate';
-const logger = new Logger('RedisBlocklist');
-
-/**
- * An in-process mirror of the Redis keys under one prefix, kept exact by Redis client
- * tracking in broadcast mode: a `tracker` connection asks Redis to report every change to a
- * key under the prefix (`CLIENT TRACKING on REDIRECT <listener> BCAST PREFIX <prefix>`), and
- * the `listener` connection receives those reports on `__redis__:invalidate` (ioredis speaks
- * RESP2, so they are pub/sub messages on a second connection). Any change, expiry or eviction
- * of a key drops its mirror.
- *
- * The mirror answers only while both connections are up and tracking is confirmed: when
- * either drops, it is emptied and every check goes to Redis until tracking is set up again,
- * so an invalidation lost with a connection never leaves a stale value behind. A read that
- * was in flight while any invalidation arrived is not stored (the `epoch` moved on): its
- * answer may predate the change the invalidation reports.
- *
- * A connection can also go silent without closing, and the listener is idle by design, so
- * nothing would notice: a probe key written every `probeInterval` must be reported back within
- * `probeTimeout`, or the mirror is emptied and both connections are made anew.
- */
 /** A mirrored value, and whether a check used it since eviction last passed it over. */
 interface Slot {
   value: string | null;
   used: boolean;
 }
 
-export class TrackedCache {
+/** How a Cluster node's tracking connections come back after a loss: soon, then every two seconds. */
+const reconnectClusterNode = (attempt: number) => Math.min(attempt * 100, 2000);
+
+const logger = new Logger('RedisBlocklist');
+
+const isCluster = (client: Redis | Cluster): client is Cluster => client.isCluster;
+
+/**
+ * An in-process mirror of the Redis keys under one prefix, kept exact by Redis client tracking:
+ * an `InvalidationChannel` on the node of a single-node client, or on every node a Cluster client
+ * knows (its masters, and the replicas its slot map lists). Any change, expiry or eviction of a key
+ * drops its mirror.
+ *
+ * The mirror answers only while every channel is up and tracking is confirmed: when one drops,
+ * the mirror is emptied and every check goes to Redis until tracking is set up again, so an
+ * invalidation lost with a connection never leaves a stale value behind. A read that was in
+ * flight while any invalidation arrived is not stored (the `epoch` moved on): its answer may
+ * predate the change the invalidation reports.
+ *
+ * A Cluster is followed as its client's view changes: a node new to the client turns the mirror
+ * off until its channel is up too; a node gone takes its channel along. So a failover loses no
+ * report: a killed master's channel drops, and the mirror stays off until the client routes to the
+ * promoted replica and tracks it; a master demoted by a planned failover keeps reporting the writes
+ * it now replicates. Keys moved by resharding to a node the client has not yet seen are the
+ * exception: their changes are reported once the client's slot map has that node (ioredis
+ * refreshes it on a MOVED reply, or every `slotsRefreshInterval` when set).
+ *
+ * A connection can also go silent without closing, and the listeners are idle by design, so
+ * nothing would notice: every `probeInterval` a short-lived probe key is written (on a Cluster,
+ * one on a slot of each master, through the Cluster client), and every channel of the node(s)
+ * serving it must report it within `probeTimeout`, or the mirror is emptied and those channels'
+ * connections are made anew.
+ */
+export class TrackedCache implements ChannelOwner {
   private readonly entries = new Map<string, Slot>();
   /**
    * Where the last eviction stopped: everything before it was evicted or moved to the end, so it
@@ -73,49 +84,43 @@ export class TrackedCache {
   /** Moves on with every invalidation and every loss or gain of tracking. */
   private epoch = 0;
   private live = false;
-  /** Moves on with every lost connection: a setup that began before one must not turn the mirror on. */
-  private links = 0;
-  /** The listener's client id while it is subscribed. */
-  private listenerId?: number;
-  private readonly tracker: Redis;
-  private readonly listener: Redis;
+  /** By node (`host:port` on a Cluster). */
+  private readonly channels = new Map<string, InvalidationChannel>();
+  /** A Cluster's channels cover its nodes only once its slot map is known. */
+  private complete: boolean;
   /** Keys in invalidations carry the client's own ioredis `keyPrefix`; the mirror's keys do not. */
   private readonly clientPrefix: string;
   private closed = false;
-  /** Setups run one after another on the tracker connection, never interleaved. */
-  private setup: Promise<void> = Promise.resolve();
-  /** Probe keys: under the tracked prefix, never `{`-tagged like the store's keys, unique to this cache. */
+  /** Probe keys: under the tracked prefix, never `{`-tagged right after it like the store's keys, unique to this cache. */
   private readonly probePrefix: string;
   private probes = 0;
-  /** The probe key whose report is awaited, and the timer that gives up on it. */
-  private probe?: { key: string; deadline: NodeJS.Timeout };
+  /** The probe keys whose reports are awaited, each with the channels yet to report it, and the timer that gives up on them. */
+  private probe?: { awaited: Map<string, Set<InvalidationChannel>>; deadline: NodeJS.Timeout };
   private readonly probing: NodeJS.Timeout;
+  /** A Cluster client's events this cache follows, removed on `close`. */
+  private readonly following: [event: string, listener: () => void][] = [];
 
   constructor(
-    client: Redis,
+    private readonly client: Redis | Cluster,
     private readonly prefix: string,
     private readonly settings: TrackedCacheSettings,
   ) {
     this.clientPrefix = client.options?.keyPrefix ?? '';
     this.probePrefix = `${prefix}probe:${randomUUID()}:`;
-    const keepAlive = client.options?.keepAlive || KEEP_ALIVE_MS;
-    // Own connections: a reconnect of the app's client must not silently end tracking.
-    this.listener = client.duplicate({
-      autoResubscribe: false,
-      enableOfflineQueue: true,
-      lazyConnect: false,
-      keepAlive,
-      connectionName: 'jwt-blocklist-invalidations',
-    });
-    this.tracker = client.duplicate({ enableOfflineQueue: true, lazyConnect: false, keepAlive, connectionName: 'jwt-blocklist-tracking' });
     this.probing = setInterval(() => this.sendProbe(), settings.probeInterval).unref();
-    for (const connection of [this.listener, this.tracker]) {
-      connection.on('close', () => this.drop());
-      connection.on('error', (error: Error) => logger.warn(`local cache connection: ${error.message}`));
+    if (isCluster(client)) {
+      this.complete = client.status === 'ready';
+      // 'refresh': a new slot map (a failover, a resharding); the node events: ioredis's pool changed.
+      for (const event of ['refresh', '+node', '-node']) {
+        const listener = () => this.followNodes(event === 'refresh');
+        client.on(event, listener);
+        this.following.push([event, listener]);
+      }
+      this.followNodes(this.complete);
+    } else {
+      this.complete = true;
+      this.channels.set('', new InvalidationChannel(client, this.clientPrefix + prefix, this));
     }
-    this.listener.on('ready', () => void this.subscribe());
-    this.tracker.on('ready', () => void this.track());
-    this.listener.on('messageBuffer', (_channel: Buffer, keys: Buffer[] | null) => this.invalidate(keys));
   }
 
   /** The mirrored values of both keys, or `undefined` unless both are mirrored. */
@@ -160,9 +165,43 @@ export class TrackedCache {
   close(): void {
     this.closed = true;
     clearInterval(this.probing);
+    for (const [event, listener] of this.following) this.client.off(event, listener);
+    for (const channel of this.channels.values()) channel.close();
+    this.channels.clear();
     this.drop();
-    this.listener.disconnect();
-    this.tracker.disconnect();
+  }
+
+  /** @internal `ChannelOwner`: a report of changed keys. */
+  invalidated(channel: InvalidationChannel, keys: Buffer[] | null): void {
+    // A null list means the whole database was flushed.
+    if (!Array.isArray(keys)) {
+      this.epoch++;
+      return this.empty();
+    }
+    for (const buffer of keys) {
+      const key = buffer.toString().slice(this.clientPrefix.length);
+      // Probes (this cache's or another instance's) are not mirrored: they leave reads in flight alone.
+      if (key.startsWith(`${this.prefix}probe:`)) {
+        this.probeReported(channel, key);
+        continue;
+      }
+      this.epoch++;
+      this.remove(key);
+    }
+  }
+
+  /** @internal `ChannelOwner`: once every channel tracks, the mirror answers (starting empty: changes before were not reported). */
+  up(): void {
+    if (this.live || this.closed || !this.complete || this.channels.size === 0) return;
+    for (const channel of this.channels.values()) if (!channel.live) return;
+    this.empty();
+    this.epoch++;
+    this.live = true;
+  }
+
+  /** @internal `ChannelOwner`: a channel that may miss changes turns the whole mirror off. */
+  down(): void {
+    this.drop();
   }
 
   /** From the oldest: an entry used since it was last passed over gets a second chance at the end, the first unused one goes. */
@@ -189,31 +228,81 @@ export class TrackedCache {
     this.hand = undefined;
   }
 
-  private invalidate(keys: Buffer[] | null): void {
-    // A null list means the whole database was flushed.
-    if (!Array.isArray(keys)) {
-      this.epoch++;
-      return this.empty();
-    }
-    for (const buffer of keys) {
-      const key = buffer.toString().slice(this.clientPrefix.length);
-      // Probes (this cache's or another instance's) are not mirrored: they leave reads in flight alone.
-      if (key.startsWith(`${this.prefix}probe:`)) {
-        if (key === this.probe?.key) this.endProbe();
-        continue;
-      }
-      this.epoch++;
-      this.remove(key);
-    }
+  private drop(): void {
+    this.live = false;
+    this.epoch++;
+    this.empty();
+    this.endProbe();
   }
 
-  /** While the mirror answers, one probe at a time; its own expiry removes the key. */
+  /**
+   * A channel on every node the Cluster client knows, masters and replicas: a new node holds no
+   * key the mirror has seen reported, so the mirror stays off until its tracking is up too.
+   */
+  private followNodes(slotMapKnown: boolean): void {
+    if (this.closed) return;
+    const cluster = this.client as Cluster;
+    const nodes = new Map(cluster.nodes('all').map((node) => [`${node.options.host}:${node.options.port}`, node]));
+    for (const [name, channel] of this.channels) {
+      if (nodes.has(name)) continue;
+      channel.close();
+      this.channels.delete(name);
+    }
+    let added = false;
+    for (const [name, node] of nodes) {
+      if (this.channels.has(name)) continue;
+      added = true;
+      this.channels.set(name, new InvalidationChannel(node, this.clientPrefix + this.prefix, this, reconnectClusterNode));
+    }
+    if (added) this.drop();
+    if (slotMapKnown) this.complete = true;
+    // A node gone may have been the one channel down.
+    this.up();
+  }
+
+  /** While the mirror answers, one round of probes at a time; their own expiry removes the keys. */
   private sendProbe(): void {
     if (!this.live || this.probe) return;
-    const key = `${this.probePrefix}${++this.probes}`;
-    this.probe = { key, deadline: setTimeout(() => this.silent(), this.settings.probeTimeout).unref() };
-    // A failed write is never reported, so the deadline handles it too.
-    this.tracker.set(key, '1', 'PX', Math.ceil(this.settings.probeTimeout)).catch(() => undefined);
+    const ttl = Math.ceil(this.settings.probeTimeout);
+    const awaited = new Map<string, Set<InvalidationChannel>>();
+    this.probe = { awaited, deadline: setTimeout(() => this.silent(), this.settings.probeTimeout).unref() };
+    const n = ++this.probes;
+    if (!isCluster(this.client)) {
+      const [channel] = this.channels.values();
+      const key = `${this.probePrefix}${n}`;
+      awaited.set(key, new Set([channel]));
+      // A failed write is never reported, so the deadline handles it too.
+      channel.tracker.set(key, '1', 'PX', ttl).catch(() => undefined);
+      return;
+    }
+    // One key on a slot of each master, written through the Cluster client like the store's own
+    // writes: its master and that master's replicas must report it.
+    const { slots } = this.client;
+    const firstSlots = new Map<string, number>();
+    for (let slot = slots.length - 1; slot >= 0; slot--) if (slots[slot]?.[0] !== undefined) firstSlots.set(slots[slot][0], slot);
+    for (const target of firstSlots.values()) {
+      const key = `${this.probePrefix}{${tagFor(target)}}${n}`;
+      // The client's own keyPrefix may carry a hash tag of its own: the key lands where Redis hashes it.
+      const reporters = slots[keySlot(this.clientPrefix + key)] ?? [];
+      const channels = new Set<InvalidationChannel>();
+      for (const name of reporters) {
+        const channel = this.channels.get(name);
+        if (channel) channels.add(channel);
+      }
+      if (channels.size === 0 || awaited.has(key)) continue;
+      awaited.set(key, channels);
+      this.client.set(key, '1', 'PX', ttl).catch(() => undefined);
+    }
+    // No slot map yet: no round to wait for.
+    if (awaited.size === 0) this.endProbe();
+  }
+
+  private probeReported(channel: InvalidationChannel, key: string): void {
+    const awaited = this.probe?.awaited;
+    const pending = awaited?.get(key);
+    if (!pending?.delete(channel) || pending.size > 0) return;
+    awaited!.delete(key);
+    if (awaited!.size === 0) this.endProbe();
   }
 
   private endProbe(): void {
@@ -221,58 +310,11 @@ export class TrackedCache {
     this.probe = undefined;
   }
 
-  /** The probe went unreported: invalidations may be lost too. New connections set tracking up again. */
+  /** A probe went unreported: invalidations may be lost too. New connections set tracking up again. */
   private silent(): void {
+    const unreported = new Set([...(this.probe?.awaited.values() ?? [])].flatMap((channels) => [...channels]));
     logger.warn(`local cache off: no invalidation within ${this.settings.probeTimeout} ms, reconnecting`);
     this.drop();
-    this.listener.disconnect(true);
-    this.tracker.disconnect(true);
-  }
-
-  private drop(): void {
-    this.live = false;
-    this.links++;
-    this.epoch++;
-    this.empty();
-    this.endProbe();
-  }
-
-  /** A (re)connected listener: its id changed, so tracking must redirect to it anew. */
-  private async subscribe(): Promise<void> {
-    this.listenerId = undefined;
-    try {
-      const id = Number(await this.listener.client('ID'));
-      await this.listener.subscribe(INVALIDATIONS);
-      this.listenerId = id;
-      await this.track();
-    } catch (error) {
-      logger.warn(`local cache off, no invalidation channel: ${(error as Error).message}`);
-    }
-  }
-
-  private track(): Promise<void> {
-    this.setup = this.setup.then(() => this.startTracking());
-    return this.setup;
-  }
-
-  private async startTracking(): Promise<void> {
-    const id = this.listenerId;
-    if (id === undefined || this.tracker.status !== 'ready' || this.closed) return;
-    // Tracking is briefly off below: nothing may be answered from memory meanwhile.
-    this.drop();
-    const links = this.links;
-    try {
-      // Off first: tracking may still redirect to a listener connection that is gone.
-      await this.tracker.call('CLIENT', 'TRACKING', 'off');
-      await this.tracker.call('CLIENT', 'TRACKING', 'on', 'REDIRECT', String(id), 'BCAST', 'PREFIX', this.clientPrefix + this.prefix);
-    } catch (error) {
-      logger.warn(`local cache off, CLIENT TRACKING refused: ${(error as Error).message}`);
-      return;
-    }
-    if (links !== this.links || id !== this.listenerId || this.closed) return;
-    // Reads answered before tracking was confirmed are not stored: a change then was not reported.
-    this.empty();
-    this.epoch++;
-    this.live = true;
+    for (const channel of unreported) channel.restart();
   }
 }

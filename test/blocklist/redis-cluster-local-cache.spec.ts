@@ -1,0 +1,261 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import type { Cluster } from 'ioredis';
+import request from 'supertest';
+import { RedisBlocklist } from '../../lib/blocklist/redis/index.js';
+import { keySlot, tagFor } from '../../lib/blocklist/redis/cluster-slots.js';
+import { ADAPTERS, createTestApp, type TestApp } from '../support/app.js';
+import { RedisCluster } from '../support/redis-cluster.js';
+import { bearer, declareStore, freshPrefix, nowSeconds, payload, revocationRoutes } from './stores.js';
+
+/*
+ * `localCache` with an ioredis Cluster client: tracking on every node, masters and replicas, so a
+ * replica promoted by a failover has been reporting all along. The probes are set far apart here
+ * (a minute) unless a test is about them: an invalidation that is lost is then not rescued by a
+ * probe within the test's bounds, and the test fails.
+ */
+
+let cluster: RedisCluster;
+/** The cached stores' client; `writer` is another instance's (revocations made "elsewhere"). */
+let client: Cluster;
+let writer: Cluster;
+
+beforeAll(async () => {
+  cluster = await RedisCluster.start(3, { replicas: 1, nodeTimeout: 1000 });
+  const options = { redisOptions: { maxRetriesPerRequest: 1 }, retryDelayOnFailover: 50, retryDelayOnClusterDown: 50 };
+  client = await cluster.client(options);
+  writer = await cluster.client(options);
+}, 90_000);
+afterAll(async () => {
+  client?.disconnect();
+  writer?.disconnect();
+  await cluster?.stop();
+});
+
+const stores: RedisBlocklist[] = [];
+function cached(keyPrefix: string, localCache: { probeInterval?: number; probeTimeout?: number } = {}): RedisBlocklist {
+  const store = new RedisBlocklist(client, { keyPrefix, localCache: { maxEntries: 1000, probeInterval: 60_000, ...localCache } });
+  stores.push(store);
+  return store;
+}
+afterEach(() => {
+  for (const store of stores.splice(0)) store.onModuleDestroy();
+});
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const token = (sub: string, jti: string) => payload({ jti, sub, iat: nowSeconds() - 5, exp: nowSeconds() + 600 });
+type Payload = ReturnType<typeof token>;
+
+/** The store's answer once it comes from memory: synchronously, no promise (fails after 10 s). */
+async function fromMemory(store: RedisBlocklist, jwt: Payload): Promise<boolean> {
+  const end = Date.now() + 10_000;
+  for (;;) {
+    const answer = store.isTokenRevoked({}, jwt);
+    if (typeof answer === 'boolean') return answer;
+    await answer;
+    if (Date.now() > end) throw new Error('the local cache never answered');
+    await sleep(10);
+  }
+}
+
+/** Polls until the store says revoked (from memory or Redis); fails after `ms`. A bound, not a timing assertion. */
+async function untilRevoked(store: RedisBlocklist, jwt: Payload, ms = 5000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await store.isTokenRevoked({}, jwt))) {
+    if (Date.now() > end) throw new Error('never refused');
+    await sleep(5);
+  }
+}
+
+/** The ids of the local caches' listener connections on one node, or on every node the client knows. */
+async function listeners(port?: number): Promise<string[]> {
+  const ids: string[] = [];
+  for (const node of client.nodes('all').filter((n) => port === undefined || n.options.port === port)) {
+    const list = String(await node.client('LIST'));
+    ids.push(
+      ...list
+        .split('\n')
+        .filter((line) => line.includes(' name=jwt-blocklist-invalidations '))
+        .map((line) => /id=(\d+)/.exec(line)![1]),
+    );
+  }
+  return ids.toSorted();
+}
+
+/** The master serving an identity's keys. */
+const masterOf = (keyPrefix: string, identity: string) => cluster.masterOf(`${keyPrefix}{${JSON.stringify(identity)}}:user`);
+
+/** An identity whose keys live on each master: `users[i]` on `masters[i]`. */
+async function oneUserPerMaster(keyPrefix: string, label: string): Promise<string[]> {
+  const masters = await cluster.masters();
+  const users: string[] = [];
+  for (let n = 0; users.filter(Boolean).length < masters.length; n++) {
+    const user = `${label}-${n}`;
+    const at = masters.indexOf(await masterOf(keyPrefix, user));
+    users[at] ??= user;
+  }
+  return users;
+}
+
+describe('Redis Cluster key slots (the probes are written to a slot of each master)', () => {
+  it('keySlot agrees with CLUSTER KEYSLOT, hash tags, empty tags and UTF-8 included; tagFor(slot) lands on slot', async () => {
+    for (const key of ['123456789', 'a{user}:jti', 'a{}b', '{}{x}', 'a{b', 'x{é}y', '{😀}', 'plain', `p:{${JSON.stringify('zoë')}}:user`]) {
+      expect(keySlot(key)).toBe(Number(await client.cluster('KEYSLOT', key)));
+    }
+    for (const slot of [0, 1, 5461, 5462, 10922, 10923, 16383]) {
+      expect(Number(await client.cluster('KEYSLOT', `probe:{${tagFor(slot)}}7`))).toBe(slot);
+    }
+  });
+});
+
+describe('RedisBlocklist localCache with a Cluster client', () => {
+  it('answers from memory for keys on every master, and a revocation by another instance reaches it', async () => {
+    const keyPrefix = freshPrefix();
+    const store = cached(keyPrefix);
+    const other = new RedisBlocklist(writer, { keyPrefix });
+    const users = await oneUserPerMaster(keyPrefix, 'spread');
+    for (const user of users) {
+      const jwt = token(user, `${user}-1`);
+      expect(await fromMemory(store, jwt)).toBe(false);
+      await other.revokeToken(jwt);
+      await untilRevoked(store, jwt);
+      // a user-wide cut-off invalidates the identity's key, so every cached token of the user
+      const second = token(user, `${user}-2`);
+      expect(await fromMemory(store, second)).toBe(false);
+      await other.revokeAllForUser(user);
+      await untilRevoked(store, second);
+    }
+  });
+
+  it('the instance that revokes refuses the token as soon as the revocation resolves', async () => {
+    const store = cached(freshPrefix());
+    for (let n = 0; n < 12; n++) {
+      const own = token(`self-${n}`, `s-${n}`);
+      expect(await fromMemory(store, own)).toBe(false);
+      await store.revokeToken(own);
+      expect(await store.isTokenRevoked({}, own)).toBe(true);
+    }
+  });
+
+  it('keeps its channels while every probe is reported (one per master, by the nodes serving its slot)', async () => {
+    const before = await listeners();
+    const store = cached(freshPrefix(), { probeInterval: 20, probeTimeout: 500 });
+    const jwt = token('probed', 'p-1');
+    expect(await fromMemory(store, jwt)).toBe(false);
+    const mine = (await listeners()).filter((id) => !before.includes(id));
+    // one listener per node the client knows: every master (and the replicas its slot map lists)
+    expect(mine.length).toBeGreaterThanOrEqual((await cluster.masters()).length);
+    // about a hundred probe rounds: an unreported probe would have dropped the mirror and made its channels anew
+    await sleep(2000);
+    expect(store.isTokenRevoked({}, jwt)).toBe(false);
+    expect(await listeners()).toEqual(expect.arrayContaining(mine));
+  });
+
+  it('a master that stalls longer than probeTimeout (its probe unreported) gets its channel made anew, whichever master it is', async () => {
+    const store = cached(freshPrefix(), { probeInterval: 20, probeTimeout: 100 });
+    const jwt = token('stalled', 's-1');
+    expect(await fromMemory(store, jwt)).toBe(false);
+    for (const master of await cluster.masters()) {
+      const before = await listeners(master);
+      const blocker = client
+        .nodes('master')
+        .find((node) => node.options.port === master)!
+        .duplicate();
+      try {
+        // DEBUG SLEEP stalls the node: the probe on its slot cannot be reported within 100 ms.
+        await blocker.call('DEBUG', 'SLEEP', '0.3');
+      } finally {
+        blocker.disconnect();
+      }
+      const end = Date.now() + 10_000;
+      while ((await listeners(master)).every((id) => before.includes(id))) {
+        if (Date.now() > end) throw new Error(`the channel on ${master} was never made anew`);
+        await sleep(20);
+      }
+      expect(await fromMemory(store, jwt)).toBe(false);
+    }
+  });
+
+  it('through a planned failover, a revocation written to the promoted replica is not lost', async () => {
+    const keyPrefix = freshPrefix();
+    const store = cached(keyPrefix);
+    const other = new RedisBlocklist(writer, { keyPrefix });
+    const user = 'planned-failover';
+    const jwt = token(user, 'f-1');
+    expect(await fromMemory(store, jwt)).toBe(false);
+    await cluster.failover(await masterOf(keyPrefix, user));
+    // The write follows MOVED to the new master. Only its report (the replica tracked all along)
+    // can reach the cached store within the bound: no probe runs, the store's client has not moved.
+    await other.revokeToken(jwt);
+    await untilRevoked(store, jwt);
+    const later = token(user, 'f-2');
+    expect(await fromMemory(store, later)).toBe(false);
+    await other.revokeToken(later);
+    await untilRevoked(store, later);
+  }, 60_000);
+
+  it('while a killed master is replaced, a revoked token is never answered "not revoked"; then it answers from memory again', async () => {
+    const keyPrefix = freshPrefix();
+    const store = cached(keyPrefix);
+    const other = new RedisBlocklist(writer, { keyPrefix });
+    const user = 'killed-master';
+    const revoked = token(user, 'k-1');
+    const kept = token(user, 'k-2');
+    // "not revoked" first: the store caches answers once Redis said it never evicts keys
+    expect(await fromMemory(store, kept)).toBe(false);
+    await other.revokeToken(revoked);
+    expect(await fromMemory(store, revoked)).toBe(true);
+    await cluster.kill(await masterOf(keyPrefix, user));
+    // Revoke `kept` as soon as the cluster takes writes for it again, while checking both throughout:
+    // a check may fail closed (503) or answer revoked, never "not revoked" for `revoked`.
+    const end = Date.now() + 30_000;
+    let written = false;
+    while (!written) {
+      for (const jwt of [revoked, ...(written ? [kept] : [])]) {
+        const answer = await Promise.resolve(store.isTokenRevoked({}, jwt)).catch((error: { status?: number }) => error.status);
+        expect([true, 503]).toContain(answer);
+      }
+      written = await other.revokeToken(kept).then(
+        () => true,
+        () => false,
+      );
+      if (Date.now() > end) throw new Error('the cluster never took the write');
+      await sleep(50);
+    }
+    await untilRevoked(store, kept, 10_000);
+    await cluster.waitForOk();
+    expect(await fromMemory(store, revoked)).toBe(true);
+    const fresh = token(user, 'k-3');
+    expect(await fromMemory(store, fresh)).toBe(false);
+    await other.revokeToken(fresh);
+    await untilRevoked(store, fresh);
+  }, 60_000);
+});
+
+describe.each(ADAPTERS)('RedisBlocklist localCache, two app instances sharing a Redis Cluster (%s)', (adapter) => {
+  let a: TestApp;
+  let b: TestApp;
+  beforeAll(async () => {
+    const options = { keyPrefix: freshPrefix(), localCache: { maxEntries: 1000, probeInterval: 60_000 } };
+    const [StoreA, StoreB] = [declareStore('redis', options, writer), declareStore('redis', options, client)];
+    a = await createTestApp(adapter, { loaders: { blocklist: StoreA }, controllers: [revocationRoutes(StoreA)] });
+    b = await createTestApp(adapter, { loaders: { blocklist: StoreB }, controllers: [revocationRoutes(StoreB)] });
+  });
+  afterAll(async () => {
+    await a?.close();
+    await b?.close();
+  });
+
+  it('a logout on one instance is refused on the other, whose cache had the token', async () => {
+    const user = `${adapter}-erin`;
+    const access = await a.jwt.createAccessToken(user);
+    const onB = (t: string) => request(b.url).get('/me').set(bearer(t));
+    await onB(access).expect(200, { identity: user });
+    await request(a.url).delete('/logout').set(bearer(access)).expect(200);
+    const end = Date.now() + 5000;
+    while ((await onB(access)).status !== 401) {
+      if (Date.now() > end) throw new Error('never refused on the other instance');
+      await sleep(5);
+    }
+    await onB(access).expect(401, { msg: 'Token has been revoked' });
+  });
+});
