@@ -1,8 +1,8 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
-import type { Cluster } from 'ioredis';
+import { type Cluster, Redis } from 'ioredis';
 import request from 'supertest';
 import { RedisBlocklist } from '../../lib/blocklist/redis/index.js';
-import { keySlot, tagFor } from '../../lib/blocklist/redis/cluster-slots.js';
+import { keySlot, tagFor } from '../../lib/blocklist/redis/cluster-topology.js';
 import { ADAPTERS, createTestApp, type TestApp } from '../support/app.js';
 import { RedisCluster } from '../support/redis-cluster.js';
 import { bearer, declareStore, freshPrefix, nowSeconds, payload, revocationRoutes } from './stores.js';
@@ -66,19 +66,44 @@ async function untilRevoked(store: RedisBlocklist, jwt: Payload, ms = 5000): Pro
   }
 }
 
-/** The ids of the local caches' listener connections on one node, or on every node the client knows. */
+/** The ids of the local caches' listener connections on one node, or on every node of the cluster. */
 async function listeners(port?: number): Promise<string[]> {
   const ids: string[] = [];
-  for (const node of client.nodes('all').filter((n) => port === undefined || n.options.port === port)) {
-    const list = String(await node.client('LIST'));
-    ids.push(
-      ...list
-        .split('\n')
-        .filter((line) => line.includes(' name=jwt-blocklist-invalidations '))
-        .map((line) => /id=(\d+)/.exec(line)![1]),
-    );
+  for (const { host, port: node } of cluster.nodes.filter((n) => port === undefined || n.port === port)) {
+    const connection = new Redis(node, host, { lazyConnect: true, retryStrategy: () => null, enableOfflineQueue: false });
+    try {
+      await connection.connect();
+      const list = String(await connection.client('LIST'));
+      ids.push(
+        ...list
+          .split('\n')
+          .filter((line) => line.includes(' name=jwt-blocklist-invalidations '))
+          .map((line) => /id=(\d+)/.exec(line)![1]),
+      );
+    } catch {
+      // a node killed by an earlier test
+    } finally {
+      connection.disconnect();
+    }
   }
   return ids.toSorted();
+}
+
+/** MGET calls run so far on every live node (INFO commandstats). */
+async function mgetCalls(): Promise<number> {
+  let calls = 0;
+  for (const { host, port } of cluster.nodes) {
+    const connection = new Redis(port, host, { lazyConnect: true, retryStrategy: () => null, enableOfflineQueue: false });
+    try {
+      await connection.connect();
+      calls += Number(/cmdstat_mget:calls=(\d+)/.exec(await connection.info('commandstats'))?.[1] ?? 0);
+    } catch {
+      // a node killed or removed by an earlier test
+    } finally {
+      connection.disconnect();
+    }
+  }
+  return calls;
 }
 
 /** The master serving an identity's keys. */
@@ -115,14 +140,16 @@ describe('RedisBlocklist localCache with a Cluster client', () => {
     const users = await oneUserPerMaster(keyPrefix, 'spread');
     for (const user of users) {
       const jwt = token(user, `${user}-1`);
+      const sibling = token(user, `${user}-2`);
       expect(await fromMemory(store, jwt)).toBe(false);
+      expect(await fromMemory(store, sibling)).toBe(false);
       await other.revokeToken(jwt);
       await untilRevoked(store, jwt);
+      // still answered from memory: the invalidation named the one key, the cache was not emptied
+      expect(store.isTokenRevoked({}, sibling)).toBe(false);
       // a user-wide cut-off invalidates the identity's key, so every cached token of the user
-      const second = token(user, `${user}-2`);
-      expect(await fromMemory(store, second)).toBe(false);
       await other.revokeAllForUser(user);
-      await untilRevoked(store, second);
+      await untilRevoked(store, sibling);
     }
   });
 
@@ -136,15 +163,15 @@ describe('RedisBlocklist localCache with a Cluster client', () => {
     }
   });
 
-  it('keeps its channels while every probe is reported (one per master, by the nodes serving its slot)', async () => {
+  it('tracks every node, replicas included, and keeps its channels while every probe is reported', async () => {
     const before = await listeners();
     const store = cached(freshPrefix(), { probeInterval: 20, probeTimeout: 500 });
     const jwt = token('probed', 'p-1');
     expect(await fromMemory(store, jwt)).toBe(false);
     const mine = (await listeners()).filter((id) => !before.includes(id));
-    // one listener per node the client knows: every master (and the replicas its slot map lists)
-    expect(mine.length).toBeGreaterThanOrEqual((await cluster.masters()).length);
-    // about a hundred probe rounds: an unreported probe would have dropped the mirror and made its channels anew
+    // one per node: no node has failed yet in this file
+    expect(mine).toHaveLength(cluster.nodes.length);
+    // about a hundred probe rounds: an unreported probe would have emptied the cache and made its channels anew
     await sleep(2000);
     expect(store.isTokenRevoked({}, jwt)).toBe(false);
     expect(await listeners()).toEqual(expect.arrayContaining(mine));
@@ -156,10 +183,7 @@ describe('RedisBlocklist localCache with a Cluster client', () => {
     expect(await fromMemory(store, jwt)).toBe(false);
     for (const master of await cluster.masters()) {
       const before = await listeners(master);
-      const blocker = client
-        .nodes('master')
-        .find((node) => node.options.port === master)!
-        .duplicate();
+      const blocker = new Redis(master, '127.0.0.1');
       try {
         // DEBUG SLEEP stalls the node: the probe on its slot cannot be reported within 100 ms.
         await blocker.call('DEBUG', 'SLEEP', '0.3');
@@ -175,19 +199,22 @@ describe('RedisBlocklist localCache with a Cluster client', () => {
     }
   });
 
-  it('through a planned failover, a revocation written to the promoted replica is not lost', async () => {
+  it('through a planned failover, a revocation written to the promoted replica reaches the cache by its invalidation', async () => {
     const keyPrefix = freshPrefix();
     const store = cached(keyPrefix);
     const other = new RedisBlocklist(writer, { keyPrefix });
     const user = 'planned-failover';
     const jwt = token(user, 'f-1');
+    const sibling = token(user, 'f-2');
     expect(await fromMemory(store, jwt)).toBe(false);
+    expect(await fromMemory(store, sibling)).toBe(false);
     await cluster.failover(await masterOf(keyPrefix, user));
-    // The write follows MOVED to the new master. Only its report (the replica tracked all along)
-    // can reach the cached store within the bound: no probe runs, the store's client has not moved.
+    // The write follows MOVED to the new master. No probe runs (a minute apart), and the sibling
+    // still answered from memory shows the cache was not emptied: the revocation was reported.
     await other.revokeToken(jwt);
     await untilRevoked(store, jwt);
-    const later = token(user, 'f-2');
+    expect(store.isTokenRevoked({}, sibling)).toBe(false);
+    const later = token(user, 'f-3');
     expect(await fromMemory(store, later)).toBe(false);
     await other.revokeToken(later);
     await untilRevoked(store, later);
@@ -205,29 +232,65 @@ describe('RedisBlocklist localCache with a Cluster client', () => {
     await other.revokeToken(revoked);
     expect(await fromMemory(store, revoked)).toBe(true);
     await cluster.kill(await masterOf(keyPrefix, user));
-    // Revoke `kept` as soon as the cluster takes writes for it again, while checking both throughout:
-    // a check may fail closed (503) or answer revoked, never "not revoked" for `revoked`.
+    /** A check's answer: true, false, or the status it failed with (503: fails closed). */
+    const check = (jwt: Payload) => Promise.resolve(store.isTokenRevoked({}, jwt)).catch((error: { status?: number }) => error.status);
+    // Revoke `kept` as soon as the cluster takes writes for it again; `revoked` is never "not revoked" meanwhile.
     const end = Date.now() + 30_000;
-    let written = false;
-    while (!written) {
-      for (const jwt of [revoked, ...(written ? [kept] : [])]) {
-        const answer = await Promise.resolve(store.isTokenRevoked({}, jwt)).catch((error: { status?: number }) => error.status);
-        expect([true, 503]).toContain(answer);
-      }
-      written = await other.revokeToken(kept).then(
+    while (
+      !(await other.revokeToken(kept).then(
         () => true,
         () => false,
-      );
+      ))
+    ) {
+      expect([true, 503]).toContain(await check(revoked));
       if (Date.now() > end) throw new Error('the cluster never took the write');
       await sleep(50);
     }
-    await untilRevoked(store, kept, 10_000);
+    // Once its invalidation could have been delivered, `kept` is never "not revoked" either.
+    await sleep(100);
+    for (let n = 0; n < 20; n++) {
+      for (const jwt of [revoked, kept]) expect([true, 503]).toContain(await check(jwt));
+      await sleep(50);
+    }
     await cluster.waitForOk();
     expect(await fromMemory(store, revoked)).toBe(true);
+    expect(await fromMemory(store, kept)).toBe(true);
     const fresh = token(user, 'k-3');
     expect(await fromMemory(store, fresh)).toBe(false);
     await other.revokeToken(fresh);
     await untilRevoked(store, fresh);
+  }, 60_000);
+
+  it('a slot resharded onto a new master: its revocations reach the cache; the master taken out again, the cache answers again', async () => {
+    const keyPrefix = freshPrefix();
+    const store = cached(keyPrefix, { probeInterval: 50 });
+    const other = new RedisBlocklist(writer, { keyPrefix });
+    const user = 'resharded';
+    const slot = keySlot(`${keyPrefix}{${JSON.stringify(user)}}:user`);
+    const home = await masterOf(keyPrefix, user);
+    const added = await cluster.addMaster();
+    // The new master is tracked (the cache was emptied for it and answers again) before any key moves.
+    const end = Date.now() + 10_000;
+    while ((await listeners(added)).length === 0) {
+      if (Date.now() > end) throw new Error('the new master was never tracked');
+      await sleep(20);
+    }
+    const [jwt, sibling] = [token(user, 'r-1'), token(user, 'r-2')];
+    expect(await fromMemory(store, jwt)).toBe(false);
+    expect(await fromMemory(store, sibling)).toBe(false);
+    await cluster.moveSlot(slot, added);
+    // The store's client never asked for this slot since (its checks are answered from memory), so
+    // only the new master's report can bring the revocation written there.
+    await other.revokeToken(jwt);
+    await untilRevoked(store, jwt);
+    expect(store.isTokenRevoked({}, sibling)).toBe(false);
+    await cluster.moveSlot(slot, home);
+    await cluster.removeNode(added);
+    // The node gone takes its channel along: the cache answers from memory again.
+    const later = token(user, 'r-3');
+    expect(await fromMemory(store, later)).toBe(false);
+    await other.revokeToken(later);
+    await untilRevoked(store, later);
   }, 60_000);
 });
 
@@ -249,11 +312,19 @@ describe.each(ADAPTERS)('RedisBlocklist localCache, two app instances sharing a 
     const user = `${adapter}-erin`;
     const access = await a.jwt.createAccessToken(user);
     const onB = (t: string) => request(b.url).get('/me').set(bearer(t));
-    await onB(access).expect(200, { identity: user });
+    // B answers from memory: a request costs no MGET on any node
+    const end = Date.now() + 10_000;
+    for (;;) {
+      await onB(access).expect(200, { identity: user });
+      const before = await mgetCalls();
+      await onB(access).expect(200, { identity: user });
+      if ((await mgetCalls()) === before) break;
+      if (Date.now() > end) throw new Error('B never answered from memory');
+    }
     await request(a.url).delete('/logout').set(bearer(access)).expect(200);
-    const end = Date.now() + 5000;
+    const deadline = Date.now() + 5000;
     while ((await onB(access)).status !== 401) {
-      if (Date.now() > end) throw new Error('never refused on the other instance');
+      if (Date.now() > deadline) throw new Error('never refused on the other instance');
       await sleep(5);
     }
     await onB(access).expect(401, { msg: 'Token has been revoked' });

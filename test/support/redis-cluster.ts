@@ -96,12 +96,8 @@ export class RedisCluster {
 
   /** The client port of the master serving `key` now. */
   async masterOf(key: string): Promise<number> {
-    const port = this.livePorts()[0];
-    const { stdout: slot } = await run('redis-cli', ['-p', String(port), 'cluster', 'keyslot', key]);
-    const { stdout } = await run('redis-cli', ['-p', String(port), '--json', 'cluster', 'slots']);
-    const ranges = JSON.parse(stdout) as [number, number, [string, number]][];
-    const range = ranges.find(([from, to]) => from <= Number(slot) && Number(slot) <= to)!;
-    return range[2][1];
+    const { stdout: slot } = await run('redis-cli', ['-p', String(this.livePorts()[0]), 'cluster', 'keyslot', key]);
+    return this.masterOfSlot(Number(slot));
   }
 
   /** Kills a node outright (SIGKILL): its replica takes over after `nodeTimeout`. */
@@ -145,6 +141,50 @@ export class RedisCluster {
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
     throw new Error(`Redis Cluster node ${this.livePorts()[0]} never saw ${replica} take over from ${master}`);
+  }
+
+  /** Starts one more node and adds it to the cluster as a master without slots; resolves to its port. */
+  async addMaster(): Promise<number> {
+    const [port, busPort] = [await freePort(), await freePort()];
+    await this.startNode(port, busPort);
+    this.ports.push(port);
+    if (this.nodeTimeout !== undefined) await this.configSet(port, 'cluster-node-timeout', this.nodeTimeout);
+    await run('redis-cli', ['--cluster', 'add-node', `127.0.0.1:${port}`, `127.0.0.1:${this.livePorts()[0]}`]);
+    for (const live of this.livePorts()) await waitForClusterOk(live);
+    return port;
+  }
+
+  /** Moves one slot and its keys to the master on `to`, as a resharding does (IMPORTING/MIGRATING, MIGRATE, SETSLOT NODE). */
+  async moveSlot(slot: number, to: number): Promise<void> {
+    const from = await this.masterOfSlot(slot);
+    const [fromId, toId] = await Promise.all(
+      [from, to].map(async (port) => (await run('redis-cli', ['-p', String(port), 'cluster', 'myid'])).stdout.trim()),
+    );
+    await run('redis-cli', ['-p', String(to), 'cluster', 'setslot', String(slot), 'importing', fromId]);
+    await run('redis-cli', ['-p', String(from), 'cluster', 'setslot', String(slot), 'migrating', toId]);
+    for (;;) {
+      const { stdout } = await run('redis-cli', ['-p', String(from), 'cluster', 'getkeysinslot', String(slot), '100']);
+      const keys = stdout.split('\n').filter(Boolean);
+      if (keys.length === 0) break;
+      await run('redis-cli', ['-p', String(from), 'migrate', '127.0.0.1', String(to), '', '0', '5000', 'KEYS', ...keys]);
+    }
+    for (const port of await this.masters()) await run('redis-cli', ['-p', String(port), 'cluster', 'setslot', String(slot), 'node', toId]);
+    for (const live of this.livePorts()) await waitForClusterOk(live);
+  }
+
+  /** Takes a master without slots out of the cluster (`redis-cli --cluster del-node`: the others forget it), and stops it. */
+  async removeNode(port: number): Promise<void> {
+    const id = (await run('redis-cli', ['-p', String(port), 'cluster', 'myid'])).stdout.trim();
+    await run('redis-cli', ['--cluster', 'del-node', `127.0.0.1:${this.livePorts().find((live) => live !== port)}`, id]);
+    await this.kill(port);
+    for (const live of this.livePorts()) await waitForClusterOk(live);
+  }
+
+  /** The client port of the master serving `slot` now. */
+  private async masterOfSlot(slot: number): Promise<number> {
+    const { stdout } = await run('redis-cli', ['-p', String(this.livePorts()[0]), '--json', 'cluster', 'slots']);
+    const ranges = JSON.parse(stdout) as [number, number, [string, number]][];
+    return ranges.find(([from, to]) => from <= slot && slot <= to)![2][1];
   }
 
   /** Until the node on `port` is a replica in sync as its master sees it (the master's WAIT counts it). */

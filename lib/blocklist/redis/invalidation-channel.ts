@@ -41,23 +41,23 @@ export class InvalidationChannel {
   private setup: Promise<void> = Promise.resolve();
 
   /**
-   * @param node the connection to duplicate (the app's client, or one node of its Cluster)
+   * @param node the connection to duplicate (the app's client, or a node of its Cluster)
    * @param prefix the tracked prefix as Redis sees it (the client's own `keyPrefix` included)
-   * @param reconnect how the two connections come back after a loss, where the node's own
-   *   strategy does not (a Cluster's node connections never reconnect: the Cluster re-routes)
+   * @param cluster for a node of a Cluster: its address, and how the two connections come back
+   *   after a loss (a Cluster's own node connections never reconnect: the Cluster re-routes)
    */
   constructor(
     node: Redis,
     private readonly prefix: string,
     private readonly owner: ChannelOwner,
-    reconnect?: RedisOptions['retryStrategy'],
+    cluster?: { host: string; port: number; retryStrategy: NonNullable<RedisOptions['retryStrategy']> },
   ) {
     const keepAlive = node.options?.keepAlive || KEEP_ALIVE_MS;
     const own: RedisOptions = {
       enableOfflineQueue: true,
       lazyConnect: false,
       keepAlive,
-      ...(reconnect ? { retryStrategy: reconnect } : {}),
+      ...(cluster ? { ...cluster, readOnly: false } : {}),
     };
     // Own connections: a reconnect of the app's client must not silently end tracking.
     this.listener = node.duplicate({ ...own, autoResubscribe: false, connectionName: 'jwt-blocklist-invalidations' });
@@ -78,14 +78,17 @@ export class InvalidationChannel {
     this.tracker.disconnect(true);
   }
 
+  /** For good: the owner is not told (its node left, or the owner is closing), nor of the connections' own 'close'. */
   close(): void {
     this.closed = true;
-    this.lost();
+    this.links++;
+    this.live = false;
     this.listener.disconnect();
     this.tracker.disconnect();
   }
 
   private lost(): void {
+    if (this.closed) return;
     this.links++;
     this.live = false;
     this.owner.down(this);

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { Logger } from '@nestjs/common';
 import type { Cluster, Redis } from 'ioredis';
-import { keySlot, tagFor } from './cluster-slots.js';
+import { withDeadline } from '../../loaders/deadline.js';
+import { type ClusterNode, keySlot, parseClusterNodes, tagFor } from './cluster-topology.js';
 import { type ChannelOwner, InvalidationChannel } from './invalidation-channel.js';
 
 /** `RedisBlocklist`'s opt-in local cache. */
@@ -46,10 +47,19 @@ const logger = new Logger('RedisBlocklist');
 
 const isCluster = (client: Redis | Cluster): client is Cluster => client.isCluster;
 
+/** Where the Cluster client would connect for a node's announced address (its `natMap` applied). */
+function natMapped(cluster: Cluster, address: string): { host: string; port: number } {
+  const { natMap } = cluster.options;
+  const mapped = typeof natMap === 'function' ? natMap(address) : natMap?.[address];
+  if (mapped) return mapped;
+  const colon = address.lastIndexOf(':');
+  return { host: address.slice(0, colon), port: Number(address.slice(colon + 1)) };
+}
+
 /**
  * An in-process mirror of the Redis keys under one prefix, kept exact by Redis client tracking:
- * an `InvalidationChannel` on the node of a single-node client, or on every node a Cluster client
- * knows (its masters, and the replicas its slot map lists). Any change, expiry or eviction of a key
+ * an `InvalidationChannel` on the node of a single-node client, or on every node of a Cluster
+ * (masters and replicas, as `CLUSTER NODES` lists them). Any change, expiry or eviction of a key
  * drops its mirror.
  *
  * The mirror answers only while every channel is up and tracking is confirmed: when one drops,
@@ -58,19 +68,19 @@ const isCluster = (client: Redis | Cluster): client is Cluster => client.isClust
  * flight while any invalidation arrived is not stored (the `epoch` moved on): its answer may
  * predate the change the invalidation reports.
  *
- * A Cluster is followed as its client's view changes: a node new to the client turns the mirror
- * off until its channel is up too; a node gone takes its channel along. So a failover loses no
- * report: a killed master's channel drops, and the mirror stays off until the client routes to the
- * promoted replica and tracks it; a master demoted by a planned failover keeps reporting the writes
- * it now replicates. Keys moved by resharding to a node the client has not yet seen are the
- * exception: their changes are reported once the client's slot map has that node (ioredis
- * refreshes it on a MOVED reply, or every `slotsRefreshInterval` when set).
+ * A Cluster's nodes are read again every `probeInterval` and whenever its client sees a change:
+ * a node new to the list (a promoted replica the client had not listed, a node a resharding fills)
+ * turns the mirror off until it is tracked too; a node gone or failed takes its channel along. So
+ * a failover loses no report: a killed master's channel drops and the mirror stays off until that
+ * node is marked failed and its promoted replica tracked; a master demoted by a planned failover
+ * keeps reporting the writes it now replicates.
  *
  * A connection can also go silent without closing, and the listeners are idle by design, so
  * nothing would notice: every `probeInterval` a short-lived probe key is written (on a Cluster,
  * one on a slot of each master, through the Cluster client), and every channel of the node(s)
  * serving it must report it within `probeTimeout`, or the mirror is emptied and those channels'
- * connections are made anew.
+ * connections are made anew. Either way a change is reported, or the mirror is off, within
+ * `probeInterval + probeTimeout`.
  */
 export class TrackedCache implements ChannelOwner {
   private readonly entries = new Map<string, Slot>();
@@ -86,8 +96,11 @@ export class TrackedCache implements ChannelOwner {
   private live = false;
   /** By node (`host:port` on a Cluster). */
   private readonly channels = new Map<string, InvalidationChannel>();
-  /** A Cluster's channels cover its nodes only once its slot map is known. */
-  private complete: boolean;
+  /** A Cluster's nodes as `CLUSTER NODES` last listed them; until then its channels cover nothing known. */
+  private nodes?: ClusterNode[];
+  /** A `CLUSTER NODES` read is under way, and whether another was asked for meanwhile. */
+  private reading = false;
+  private readAgain = false;
   /** Keys in invalidations carry the client's own ioredis `keyPrefix`; the mirror's keys do not. */
   private readonly clientPrefix: string;
   private closed = false;
@@ -107,18 +120,16 @@ export class TrackedCache implements ChannelOwner {
   ) {
     this.clientPrefix = client.options?.keyPrefix ?? '';
     this.probePrefix = `${prefix}probe:${randomUUID()}:`;
-    this.probing = setInterval(() => this.sendProbe(), settings.probeInterval).unref();
+    this.probing = setInterval(() => this.tick(), settings.probeInterval).unref();
     if (isCluster(client)) {
-      this.complete = client.status === 'ready';
-      // 'refresh': a new slot map (a failover, a resharding); the node events: ioredis's pool changed.
+      // Besides every probeInterval, the nodes are read again as soon as the client sees a change.
       for (const event of ['refresh', '+node', '-node']) {
-        const listener = () => this.followNodes(event === 'refresh');
+        const listener = () => void this.followNodes();
         client.on(event, listener);
         this.following.push([event, listener]);
       }
-      this.followNodes(this.complete);
+      void this.followNodes();
     } else {
-      this.complete = true;
       this.channels.set('', new InvalidationChannel(client, this.clientPrefix + prefix, this));
     }
   }
@@ -192,7 +203,7 @@ export class TrackedCache implements ChannelOwner {
 
   /** @internal `ChannelOwner`: once every channel tracks, the mirror answers (starting empty: changes before were not reported). */
   up(): void {
-    if (this.live || this.closed || !this.complete || this.channels.size === 0) return;
+    if (this.live || this.closed || this.channels.size === 0 || (isCluster(this.client) && !this.nodes)) return;
     for (const channel of this.channels.values()) if (!channel.live) return;
     this.empty();
     this.epoch++;
@@ -235,27 +246,59 @@ export class TrackedCache implements ChannelOwner {
     this.endProbe();
   }
 
+  private tick(): void {
+    if (isCluster(this.client)) void this.followNodes();
+    this.sendProbe();
+  }
+
+  /** `CLUSTER NODES`, read one at a time: a change seen meanwhile asks for one more read. */
+  private async followNodes(): Promise<void> {
+    if (this.reading) {
+      this.readAgain = true;
+      return;
+    }
+    this.reading = true;
+    try {
+      do {
+        this.readAgain = false;
+        const cluster = this.client as Cluster;
+        const reply = await withDeadline(cluster.call('CLUSTER', 'NODES'), this.settings.probeTimeout, () => new Error('no reply')).catch(
+          () => undefined,
+        );
+        if (reply !== undefined && !this.closed) this.adopt(parseClusterNodes(String(reply)));
+      } while (this.readAgain && !this.closed);
+    } finally {
+      this.reading = false;
+    }
+  }
+
   /**
-   * A channel on every node the Cluster client knows, masters and replicas: a new node holds no
-   * key the mirror has seen reported, so the mirror stays off until its tracking is up too.
+   * A channel on every node the cluster lists, masters (with slots or not yet) and replicas: a
+   * node not tracked could take writes unreported (a resharding onto a new node, a promoted
+   * replica). A node new here turns the mirror off until its tracking is up too; a node gone takes
+   * its channel along.
    */
-  private followNodes(slotMapKnown: boolean): void {
-    if (this.closed) return;
+  private adopt(nodes: ClusterNode[]): void {
     const cluster = this.client as Cluster;
-    const nodes = new Map(cluster.nodes('all').map((node) => [`${node.options.host}:${node.options.port}`, node]));
-    for (const [name, channel] of this.channels) {
-      if (nodes.has(name)) continue;
+    // A node of the client's own, for its connection options (password, TLS, …).
+    const [template] = cluster.nodes('all');
+    if (!template) return;
+    const addresses = new Set(nodes.map((node) => node.address));
+    for (const [address, channel] of this.channels) {
+      if (addresses.has(address)) continue;
       channel.close();
-      this.channels.delete(name);
+      this.channels.delete(address);
     }
     let added = false;
-    for (const [name, node] of nodes) {
-      if (this.channels.has(name)) continue;
+    for (const address of addresses) {
+      if (this.channels.has(address)) continue;
       added = true;
-      this.channels.set(name, new InvalidationChannel(node, this.clientPrefix + this.prefix, this, reconnectClusterNode));
+      const { host, port } = natMapped(cluster, address);
+      const options = { host, port, retryStrategy: reconnectClusterNode };
+      this.channels.set(address, new InvalidationChannel(template, this.clientPrefix + this.prefix, this, options));
     }
+    this.nodes = nodes;
     if (added) this.drop();
-    if (slotMapKnown) this.complete = true;
     // A node gone may have been the one channel down.
     this.up();
   }
@@ -276,24 +319,22 @@ export class TrackedCache implements ChannelOwner {
       return;
     }
     // One key on a slot of each master, written through the Cluster client like the store's own
-    // writes: its master and that master's replicas must report it.
-    const { slots } = this.client;
-    const firstSlots = new Map<string, number>();
-    for (let slot = slots.length - 1; slot >= 0; slot--) if (slots[slot]?.[0] !== undefined) firstSlots.set(slots[slot][0], slot);
-    for (const target of firstSlots.values()) {
-      const key = `${this.probePrefix}{${tagFor(target)}}${n}`;
+    // writes: that master and its replicas must report it.
+    const nodes = this.nodes ?? [];
+    const masters = nodes.filter((node) => node.masterId === undefined && node.slots.length > 0);
+    for (const master of masters) {
+      const key = `${this.probePrefix}{${tagFor(master.slots[0][0])}}${n}`;
       // The client's own keyPrefix may carry a hash tag of its own: the key lands where Redis hashes it.
-      const reporters = slots[keySlot(this.clientPrefix + key)] ?? [];
-      const channels = new Set<InvalidationChannel>();
-      for (const name of reporters) {
-        const channel = this.channels.get(name);
-        if (channel) channels.add(channel);
-      }
-      if (channels.size === 0 || awaited.has(key)) continue;
+      const slot = keySlot(this.clientPrefix + key);
+      const owner = masters.find((node) => node.slots.some(([from, to]) => from <= slot && slot <= to));
+      if (!owner || awaited.has(key)) continue;
+      const reporters = nodes.filter((node) => node === owner || node.masterId === owner.id);
+      const channels = new Set(reporters.map((node) => this.channels.get(node.address)).filter((channel) => channel !== undefined));
+      if (channels.size === 0) continue;
       awaited.set(key, channels);
       this.client.set(key, '1', 'PX', ttl).catch(() => undefined);
     }
-    // No slot map yet: no round to wait for.
+    // No nodes listed yet: no round to wait for.
     if (awaited.size === 0) this.endProbe();
   }
 
