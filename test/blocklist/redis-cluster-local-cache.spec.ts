@@ -1,17 +1,16 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { type Cluster, Redis } from 'ioredis';
-import request from 'supertest';
 import { RedisBlocklist } from '../../lib/blocklist/redis/index.js';
-import { keySlot, tagFor } from '../../lib/blocklist/redis/cluster-topology.js';
-import { ADAPTERS, createTestApp, type TestApp } from '../support/app.js';
+import { keySlot, parseClusterNodes, tagFor } from '../../lib/blocklist/redis/cluster-topology.js';
 import { RedisCluster } from '../support/redis-cluster.js';
-import { bearer, declareStore, freshPrefix, nowSeconds, payload, revocationRoutes } from './stores.js';
+import { freshPrefix, nowSeconds, payload } from './stores.js';
 
 /*
  * `localCache` with an ioredis Cluster client: tracking on every node, masters and replicas, so a
  * replica promoted by a failover has been reporting all along. The probes are set far apart here
  * (a minute) unless a test is about them: an invalidation that is lost is then not rescued by a
- * probe within the test's bounds, and the test fails.
+ * probe within the test's bounds, and the test fails. App instances over HTTP on a Cluster with
+ * the local cache: test/scale/fleet.spec.ts.
  */
 
 let cluster: RedisCluster;
@@ -89,23 +88,6 @@ async function listeners(port?: number): Promise<string[]> {
   return ids.toSorted();
 }
 
-/** MGET calls run so far on every live node (INFO commandstats). */
-async function mgetCalls(): Promise<number> {
-  let calls = 0;
-  for (const { host, port } of cluster.nodes) {
-    const connection = new Redis(port, host, { lazyConnect: true, retryStrategy: () => null, enableOfflineQueue: false });
-    try {
-      await connection.connect();
-      calls += Number(/cmdstat_mget:calls=(\d+)/.exec(await connection.info('commandstats'))?.[1] ?? 0);
-    } catch {
-      // a node killed or removed by an earlier test
-    } finally {
-      connection.disconnect();
-    }
-  }
-  return calls;
-}
-
 /** The master serving an identity's keys. */
 const masterOf = (keyPrefix: string, identity: string) => cluster.masterOf(`${keyPrefix}{${JSON.stringify(identity)}}:user`);
 
@@ -129,6 +111,33 @@ describe('Redis Cluster key slots (the probes are written to a slot of each mast
     for (const slot of [0, 1, 5461, 5462, 10922, 10923, 16383]) {
       expect(Number(await client.cluster('KEYSLOT', `probe:{${tagFor(slot)}}7`))).toBe(slot);
     }
+  });
+});
+
+describe('CLUSTER NODES as the local cache reads it', () => {
+  it('lists every node that may hold or receive keys, with the endpoints it announces', () => {
+    const reply = [
+      'a1 127.0.0.1:7000@17000 myself,master - 0 0 1 connected 0-5460 [5461->-b1]',
+      'b1 ::1:7001@17001 master - 0 1 2 connected 5461-10922',
+      'c1 10.0.0.3:7002@17002,redis-c.internal master,fail? - 0 1 3 connected 10923-16383',
+      'a2 127.0.0.1:7003@17003 slave a1 0 1 1 connected',
+      'dead 127.0.0.1:7004@17004 master,fail - 0 1 4 disconnected',
+      'gone 127.0.0.1:7005@17005 master,fail - 0 1 5 disconnected 100-200',
+      'new 127.0.0.1:7006@17006 master - 0 1 6 connected',
+      'hs 127.0.0.1:7007@17007 handshake - 0 0 0 connected',
+      'na :0@0 master,noaddr - 0 0 0 disconnected',
+      '',
+    ].join('\n');
+    expect(parseClusterNodes(reply)).toEqual([
+      { id: 'a1', endpoints: ['127.0.0.1:7000'], slots: [[0, 5460]] },
+      { id: 'b1', endpoints: ['::1:7001'], slots: [[5461, 10922]] },
+      { id: 'c1', endpoints: ['10.0.0.3:7002', 'redis-c.internal:7002'], slots: [[10923, 16383]] },
+      { id: 'a2', endpoints: ['127.0.0.1:7003'], masterId: 'a1', slots: [] },
+      // failed but still serving its slots (not replaced yet): still tracked, so the cache stays off
+      { id: 'gone', endpoints: ['127.0.0.1:7005'], slots: [[100, 200]] },
+      // a master without slots may be filled by a resharding
+      { id: 'new', endpoints: ['127.0.0.1:7006'], slots: [] },
+    ]);
   });
 });
 
@@ -292,41 +301,4 @@ describe('RedisBlocklist localCache with a Cluster client', () => {
     await other.revokeToken(later);
     await untilRevoked(store, later);
   }, 60_000);
-});
-
-describe.each(ADAPTERS)('RedisBlocklist localCache, two app instances sharing a Redis Cluster (%s)', (adapter) => {
-  let a: TestApp;
-  let b: TestApp;
-  beforeAll(async () => {
-    const options = { keyPrefix: freshPrefix(), localCache: { maxEntries: 1000, probeInterval: 60_000 } };
-    const [StoreA, StoreB] = [declareStore('redis', options, writer), declareStore('redis', options, client)];
-    a = await createTestApp(adapter, { loaders: { blocklist: StoreA }, controllers: [revocationRoutes(StoreA)] });
-    b = await createTestApp(adapter, { loaders: { blocklist: StoreB }, controllers: [revocationRoutes(StoreB)] });
-  });
-  afterAll(async () => {
-    await a?.close();
-    await b?.close();
-  });
-
-  it('a logout on one instance is refused on the other, whose cache had the token', async () => {
-    const user = `${adapter}-erin`;
-    const access = await a.jwt.createAccessToken(user);
-    const onB = (t: string) => request(b.url).get('/me').set(bearer(t));
-    // B answers from memory: a request costs no MGET on any node
-    const end = Date.now() + 10_000;
-    for (;;) {
-      await onB(access).expect(200, { identity: user });
-      const before = await mgetCalls();
-      await onB(access).expect(200, { identity: user });
-      if ((await mgetCalls()) === before) break;
-      if (Date.now() > end) throw new Error('B never answered from memory');
-    }
-    await request(a.url).delete('/logout').set(bearer(access)).expect(200);
-    const deadline = Date.now() + 5000;
-    while ((await onB(access)).status !== 401) {
-      if (Date.now() > deadline) throw new Error('never refused on the other instance');
-      await sleep(5);
-    }
-    await onB(access).expect(401, { msg: 'Token has been revoked' });
-  });
 });

@@ -40,8 +40,8 @@ export function tagFor(slot: number): string {
 /** A node of a Redis Cluster, as `CLUSTER NODES` describes it. */
 export interface ClusterNode {
   id: string;
-  /** `host:port`, as the node announces itself. */
-  address: string;
+  /** `ip:port` as the node announces itself, and `hostname:port` when it announces a hostname too. */
+  endpoints: string[];
   /** A replica's master; absent for a master. */
   masterId?: string;
   /** The slot ranges a master serves, `[from, to]` inclusive. */
@@ -49,29 +49,34 @@ export interface ClusterNode {
 }
 
 /**
- * The nodes of a `CLUSTER NODES` reply that may hold or receive keys: all but those flagged
- * `fail`, `handshake` or `noaddr`. Masters without slots count (a resharding may be filling one).
+ * The nodes of a `CLUSTER NODES` reply that may hold or receive keys: all but those in
+ * `handshake` or without an address (`noaddr`), and failed (`fail`) nodes that serve no slot. A
+ * failed master still listed with slots has not been replaced yet: its slots stay its own until its
+ * replica takes over. Masters without slots count (a resharding may be filling one).
  */
 export function parseClusterNodes(reply: string): ClusterNode[] {
   const nodes: ClusterNode[] = [];
   for (const line of reply.split('\n')) {
     // <id> <ip:port@cport[,hostname]> <flags> <master> <ping-sent> <pong-recv> <config-epoch> <link-state> <slot> ...
-    const [id, announced, flags, master, , , , , ...slots] = line.trim().split(' ');
-    if (slots === undefined || master === undefined) continue;
-    if (flags.split(',').some((flag) => flag === 'fail' || flag === 'handshake' || flag === 'noaddr')) continue;
-    const address = announced.split('@')[0];
-    if (address.startsWith(':')) continue;
+    const [id, announced, flags, master, , , , , ...fields] = line.trim().split(' ');
+    if (fields === undefined || master === undefined) continue;
+    // Ranges in brackets are slots being migrated or imported, still served by their owner.
+    const slots = fields
+      .filter((slot) => !slot.startsWith('['))
+      .map((slot): [number, number] => {
+        const [from, to = from] = slot.split('-').map(Number);
+        return [from, to];
+      });
+    const flagged = new Set(flags.split(','));
+    if (flagged.has('handshake') || flagged.has('noaddr') || (flagged.has('fail') && slots.length === 0)) continue;
+    const [address, hostname] = announced.split(',');
+    const ipPort = address.split('@')[0];
+    const port = ipPort.slice(ipPort.lastIndexOf(':') + 1);
     nodes.push({
       id,
-      address,
+      endpoints: hostname ? [ipPort, `${hostname}:${port}`] : [ipPort],
       ...(master === '-' ? {} : { masterId: master }),
-      // Ranges in brackets are slots being migrated or imported, still served by their owner.
-      slots: slots
-        .filter((slot) => !slot.startsWith('['))
-        .map((slot) => {
-          const [from, to = from] = slot.split('-').map(Number);
-          return [from, to];
-        }),
+      slots,
     });
   }
   return nodes;

@@ -71,6 +71,11 @@ export class InvalidationChannel {
     this.listener.on('messageBuffer', (_channel: Buffer, keys: Buffer[] | null) => this.owner.invalidated(this, keys));
   }
 
+  /** Resolves once both connections answered a PING (allowed on the subscribed listener too). */
+  async ping(): Promise<void> {
+    await Promise.all([this.listener.ping(), this.tracker.ping()]);
+  }
+
   /** Both connections made anew (a probe went unreported: the node may have gone silent without closing them). */
   restart(): void {
     this.lost();

@@ -47,19 +47,30 @@ const logger = new Logger('RedisBlocklist');
 
 const isCluster = (client: Redis | Cluster): client is Cluster => client.isCluster;
 
-/** Where the Cluster client would connect for a node's announced address (its `natMap` applied). */
-function natMapped(cluster: Cluster, address: string): { host: string; port: number } {
+/** `host:port` as the Cluster client would connect for an announced `host:port` (its `natMap` applied). */
+function natMapped(cluster: Cluster, endpoint: string): string {
   const { natMap } = cluster.options;
-  const mapped = typeof natMap === 'function' ? natMap(address) : natMap?.[address];
-  if (mapped) return mapped;
-  const colon = address.lastIndexOf(':');
-  return { host: address.slice(0, colon), port: Number(address.slice(colon + 1)) };
+  const mapped = typeof natMap === 'function' ? natMap(endpoint) : natMap?.[endpoint];
+  return mapped ? `${mapped.host}:${mapped.port}` : endpoint;
+}
+
+/** The `host:port` of every node the Cluster client routes to: its connections and its slot map. */
+function routedEndpoints(cluster: Cluster): Set<string> {
+  const endpoints = new Set(cluster.nodes('all').map((node) => `${node.options.host}:${node.options.port}`));
+  for (const nodes of cluster.slots) for (const endpoint of nodes ?? []) endpoints.add(endpoint);
+  return endpoints;
+}
+
+/** A tracked node of a Cluster: where its channel connects. */
+interface TrackedNode {
+  channel: InvalidationChannel;
+  endpoint: string;
 }
 
 /**
  * An in-process mirror of the Redis keys under one prefix, kept exact by Redis client tracking:
  * an `InvalidationChannel` on the node of a single-node client, or on every node of a Cluster
- * (masters and replicas, as `CLUSTER NODES` lists them). Any change, expiry or eviction of a key
+ * (masters and replicas). Any change, expiry or eviction of a key
  * drops its mirror.
  *
  * The mirror answers only while every channel is up and tracking is confirmed: when one drops,
@@ -68,19 +79,20 @@ function natMapped(cluster: Cluster, address: string): { host: string; port: num
  * flight while any invalidation arrived is not stored (the `epoch` moved on): its answer may
  * predate the change the invalidation reports.
  *
- * A Cluster's nodes are read again every `probeInterval` and whenever its client sees a change:
- * a node new to the list (a promoted replica the client had not listed, a node a resharding fills)
- * turns the mirror off until it is tracked too; a node gone or failed takes its channel along. So
- * a failover loses no report: a killed master's channel drops and the mirror stays off until that
- * node is marked failed and its promoted replica tracked; a master demoted by a planned failover
- * keeps reporting the writes it now replicates.
+ * A Cluster's nodes are listed again (`CLUSTER NODES`) every `probeInterval` and whenever its
+ * client sees a change, and every node the list names or the client routes to is tracked: a node
+ * new to either (a promoted replica, a node a resharding fills) turns the mirror off until it is
+ * tracked too; a node goes once neither has it. The mirror answers only on a list younger than
+ * `probeInterval + probeTimeout`. So a failover loses no report: a killed master's channel drops,
+ * and the mirror stays off until its promoted replica serves and is tracked; a master demoted by a
+ * planned failover keeps reporting the writes it now replicates.
  *
  * A connection can also go silent without closing, and the listeners are idle by design, so
  * nothing would notice: every `probeInterval` a short-lived probe key is written (on a Cluster,
  * one on a slot of each master, through the Cluster client), and every channel of the node(s)
- * serving it must report it within `probeTimeout`, or the mirror is emptied and those channels'
- * connections are made anew. Either way a change is reported, or the mirror is off, within
- * `probeInterval + probeTimeout`.
+ * serving it must report it within `probeTimeout` (a node no key reaches must answer a PING on
+ * both connections), or the mirror is emptied and those channels' connections are made anew.
+ * Either way a change is reported, or the mirror is off, within `probeInterval + probeTimeout`.
  */
 export class TrackedCache implements ChannelOwner {
   private readonly entries = new Map<string, Slot>();
@@ -94,13 +106,20 @@ export class TrackedCache implements ChannelOwner {
   /** Moves on with every invalidation and every loss or gain of tracking. */
   private epoch = 0;
   private live = false;
-  /** By node (`host:port` on a Cluster). */
-  private readonly channels = new Map<string, InvalidationChannel>();
-  /** A Cluster's nodes as `CLUSTER NODES` last listed them; until then its channels cover nothing known. */
+  /**
+   * One per node: the client's, or on a Cluster by node id (as `CLUSTER NODES` lists it) and by
+   * `@host:port` for a node the client routes to that the list did not name.
+   */
+  private readonly channels = new Map<string, TrackedNode>();
+  /** A Cluster's nodes as `CLUSTER NODES` last listed them, and when: the mirror answers only on a recent list. */
   private nodes?: ClusterNode[];
+  private listedAt = 0;
   /** A `CLUSTER NODES` read is under way, and whether another was asked for meanwhile. */
   private reading = false;
   private readAgain = false;
+  /** The last `CLUSTER NODES` call while unsettled: one that outlived its deadline is waited for, not repeated. */
+  private nodesCall?: Promise<unknown>;
+  private listFailing = false;
   /** Keys in invalidations carry the client's own ioredis `keyPrefix`; the mirror's keys do not. */
   private readonly clientPrefix: string;
   private closed = false;
@@ -120,7 +139,7 @@ export class TrackedCache implements ChannelOwner {
   ) {
     this.clientPrefix = client.options?.keyPrefix ?? '';
     this.probePrefix = `${prefix}probe:${randomUUID()}:`;
-    this.probing = setInterval(() => this.tick(), settings.probeInterval).unref();
+    this.probing = setInterval(() => void this.tick(), settings.probeInterval).unref();
     if (isCluster(client)) {
       // Besides every probeInterval, the nodes are read again as soon as the client sees a change.
       for (const event of ['refresh', '+node', '-node']) {
@@ -130,7 +149,7 @@ export class TrackedCache implements ChannelOwner {
       }
       void this.followNodes();
     } else {
-      this.channels.set('', new InvalidationChannel(client, this.clientPrefix + prefix, this));
+      this.channels.set('', { channel: new InvalidationChannel(client, this.clientPrefix + prefix, this), endpoint: '' });
     }
   }
 
@@ -177,7 +196,7 @@ export class TrackedCache implements ChannelOwner {
     this.closed = true;
     clearInterval(this.probing);
     for (const [event, listener] of this.following) this.client.off(event, listener);
-    for (const channel of this.channels.values()) channel.close();
+    for (const { channel } of this.channels.values()) channel.close();
     this.channels.clear();
     this.drop();
   }
@@ -203,8 +222,8 @@ export class TrackedCache implements ChannelOwner {
 
   /** @internal `ChannelOwner`: once every channel tracks, the mirror answers (starting empty: changes before were not reported). */
   up(): void {
-    if (this.live || this.closed || this.channels.size === 0 || (isCluster(this.client) && !this.nodes)) return;
-    for (const channel of this.channels.values()) if (!channel.live) return;
+    if (this.live || this.closed || this.channels.size === 0 || (isCluster(this.client) && !this.listedLately())) return;
+    for (const { channel } of this.channels.values()) if (!channel.live) return;
     this.empty();
     this.epoch++;
     this.live = true;
@@ -246,9 +265,17 @@ export class TrackedCache implements ChannelOwner {
     this.endProbe();
   }
 
-  private tick(): void {
-    if (isCluster(this.client)) void this.followNodes();
+  private async tick(): Promise<void> {
+    if (isCluster(this.client)) {
+      await this.followNodes();
+      // A list too old to trust (CLUSTER NODES failing): a node added meanwhile would go untracked.
+      if (this.live && !this.listedLately()) this.drop();
+    }
     this.sendProbe();
+  }
+
+  private listedLately(): boolean {
+    return this.nodes !== undefined && Date.now() - this.listedAt <= this.settings.probeInterval + this.settings.probeTimeout;
   }
 
   /** `CLUSTER NODES`, read one at a time: a change seen meanwhile asks for one more read. */
@@ -261,43 +288,60 @@ export class TrackedCache implements ChannelOwner {
     try {
       do {
         this.readAgain = false;
-        const cluster = this.client as Cluster;
-        const reply = await withDeadline(cluster.call('CLUSTER', 'NODES'), this.settings.probeTimeout, () => new Error('no reply')).catch(
-          () => undefined,
-        );
-        if (reply !== undefined && !this.closed) this.adopt(parseClusterNodes(String(reply)));
-      } while (this.readAgain && !this.closed);
+        const call = (this.nodesCall ??= (this.client as Cluster).call('CLUSTER', 'NODES').finally(() => (this.nodesCall = undefined)));
+        let reply: unknown;
+        try {
+          reply = await withDeadline(call, this.settings.probeTimeout, () => new Error(`no reply within ${this.settings.probeTimeout} ms`));
+        } catch (error) {
+          if (!this.listFailing) logger.warn(`local cache: CLUSTER NODES failed (${(error as Error).message}); off while the list is old`);
+          this.listFailing = true;
+          return;
+        }
+        this.listFailing = false;
+        if (this.closed) return;
+        this.adopt(parseClusterNodes(String(reply)));
+      } while (this.readAgain);
     } finally {
       this.reading = false;
     }
   }
 
   /**
-   * A channel on every node the cluster lists, masters (with slots or not yet) and replicas: a
-   * node not tracked could take writes unreported (a resharding onto a new node, a promoted
-   * replica). A node new here turns the mirror off until its tracking is up too; a node gone takes
-   * its channel along.
+   * A channel on every node the list names, masters (with slots or not yet) and replicas, and on
+   * every node the client routes to: a node not tracked could take writes unreported (a resharding
+   * onto a new node, a promoted replica). A node new here turns the mirror off until its tracking
+   * is up too. A node goes once neither the list nor the client's routing has it: one master's list
+   * may lag behind the others' (gossip).
    */
   private adopt(nodes: ClusterNode[]): void {
     const cluster = this.client as Cluster;
     // A node of the client's own, for its connection options (password, TLS, …).
     const [template] = cluster.nodes('all');
     if (!template) return;
-    const addresses = new Set(nodes.map((node) => node.address));
-    for (const [address, channel] of this.channels) {
-      if (addresses.has(address)) continue;
+    const routed = routedEndpoints(cluster);
+    const wanted = new Map<string, string>();
+    for (const node of nodes) {
+      // Where the client connects to it, if it does (an IP or the announced hostname, through natMap).
+      const candidates = node.endpoints.map((endpoint) => natMapped(cluster, endpoint));
+      wanted.set(node.id, candidates.find((endpoint) => routed.has(endpoint)) ?? candidates[0]);
+    }
+    for (const endpoint of routed) if (![...wanted.values()].includes(endpoint)) wanted.set(`@${endpoint}`, endpoint);
+    for (const [name, { channel, endpoint }] of this.channels) {
+      if (wanted.has(name) || routed.has(endpoint)) continue;
       channel.close();
-      this.channels.delete(address);
+      this.channels.delete(name);
+      this.unawait(channel);
     }
     let added = false;
-    for (const address of addresses) {
-      if (this.channels.has(address)) continue;
+    for (const [name, endpoint] of wanted) {
+      if (this.channels.has(name)) continue;
       added = true;
-      const { host, port } = natMapped(cluster, address);
-      const options = { host, port, retryStrategy: reconnectClusterNode };
-      this.channels.set(address, new InvalidationChannel(template, this.clientPrefix + this.prefix, this, options));
+      const colon = endpoint.lastIndexOf(':');
+      const options = { host: endpoint.slice(0, colon), port: Number(endpoint.slice(colon + 1)), retryStrategy: reconnectClusterNode };
+      this.channels.set(name, { channel: new InvalidationChannel(template, this.clientPrefix + this.prefix, this, options), endpoint });
     }
     this.nodes = nodes;
+    this.listedAt = Date.now();
     if (added) this.drop();
     // A node gone may have been the one channel down.
     this.up();
@@ -311,7 +355,7 @@ export class TrackedCache implements ChannelOwner {
     this.probe = { awaited, deadline: setTimeout(() => this.silent(), this.settings.probeTimeout).unref() };
     const n = ++this.probes;
     if (!isCluster(this.client)) {
-      const [channel] = this.channels.values();
+      const [{ channel }] = this.channels.values();
       const key = `${this.probePrefix}${n}`;
       awaited.set(key, new Set([channel]));
       // A failed write is never reported, so the deadline handles it too.
@@ -322,6 +366,7 @@ export class TrackedCache implements ChannelOwner {
     // writes: that master and its replicas must report it.
     const nodes = this.nodes ?? [];
     const masters = nodes.filter((node) => node.masterId === undefined && node.slots.length > 0);
+    const covered = new Set<InvalidationChannel>();
     for (const master of masters) {
       const key = `${this.probePrefix}{${tagFor(master.slots[0][0])}}${n}`;
       // The client's own keyPrefix may carry a hash tag of its own: the key lands where Redis hashes it.
@@ -329,16 +374,36 @@ export class TrackedCache implements ChannelOwner {
       const owner = masters.find((node) => node.slots.some(([from, to]) => from <= slot && slot <= to));
       if (!owner || awaited.has(key)) continue;
       const reporters = nodes.filter((node) => node === owner || node.masterId === owner.id);
-      const channels = new Set(reporters.map((node) => this.channels.get(node.address)).filter((channel) => channel !== undefined));
+      const channels = new Set(reporters.map((node) => this.channels.get(node.id)?.channel).filter((channel) => channel !== undefined));
       if (channels.size === 0) continue;
+      for (const channel of channels) covered.add(channel);
       awaited.set(key, channels);
       this.client.set(key, '1', 'PX', ttl).catch(() => undefined);
     }
-    // No nodes listed yet: no round to wait for.
+    // A node no probe key reaches (a master without slots yet, a node the list did not name): both
+    // of its connections must at least answer a PING in time.
+    for (const [name, { channel }] of this.channels) {
+      if (covered.has(channel)) continue;
+      const ping = `ping:${n}:${name}`;
+      awaited.set(ping, new Set([channel]));
+      channel.ping().then(
+        () => this.probeReported(channel, ping),
+        () => undefined,
+      );
+    }
     if (awaited.size === 0) this.endProbe();
   }
 
+  /** A channel closed for good is no longer waited for. */
+  private unawait(channel: InvalidationChannel): void {
+    for (const [key, channels] of this.probe?.awaited ?? []) {
+      if (channels.delete(channel) && channels.size === 0) this.probe!.awaited.delete(key);
+    }
+    if (this.probe?.awaited.size === 0) this.endProbe();
+  }
+
   private probeReported(channel: InvalidationChannel, key: string): void {
+    // Another round's report (a round ended early by a drop) changes nothing: its keys differ.
     const awaited = this.probe?.awaited;
     const pending = awaited?.get(key);
     if (!pending?.delete(channel) || pending.size > 0) return;
