@@ -88,6 +88,16 @@ async function listeners(port?: number): Promise<string[]> {
   return ids.toSorted();
 }
 
+/** SET calls a node has run so far (INFO commandstats): the probes are the only SETs here. */
+async function setCalls(port: number): Promise<number> {
+  const connection = new Redis(port, '127.0.0.1');
+  try {
+    return Number(/cmdstat_set:calls=(\d+)/.exec(await connection.info('commandstats'))?.[1] ?? 0);
+  } finally {
+    connection.disconnect();
+  }
+}
+
 /** The master serving an identity's keys. */
 const masterOf = (keyPrefix: string, identity: string) => cluster.masterOf(`${keyPrefix}{${JSON.stringify(identity)}}:user`);
 
@@ -128,16 +138,20 @@ describe('CLUSTER NODES as the local cache reads it', () => {
       'na :0@0 master,noaddr - 0 0 0 disconnected',
       '',
     ].join('\n');
-    expect(parseClusterNodes(reply)).toEqual([
-      { id: 'a1', endpoints: ['127.0.0.1:7000'], slots: [[0, 5460]] },
-      { id: 'b1', endpoints: ['::1:7001'], slots: [[5461, 10922]] },
-      { id: 'c1', endpoints: ['10.0.0.3:7002', 'redis-c.internal:7002'], slots: [[10923, 16383]] },
-      { id: 'a2', endpoints: ['127.0.0.1:7003'], masterId: 'a1', slots: [] },
-      // failed but still serving its slots (not replaced yet): still tracked, so the cache stays off
-      { id: 'gone', endpoints: ['127.0.0.1:7005'], slots: [[100, 200]] },
-      // a master without slots may be filled by a resharding
-      { id: 'new', endpoints: ['127.0.0.1:7006'], slots: [] },
-    ]);
+    expect(parseClusterNodes(reply)).toEqual({
+      nodes: [
+        { id: 'a1', endpoints: ['127.0.0.1:7000'], slots: [[0, 5460]] },
+        { id: 'b1', endpoints: ['::1:7001'], slots: [[5461, 10922]] },
+        { id: 'c1', endpoints: ['10.0.0.3:7002', 'redis-c.internal:7002'], slots: [[10923, 16383]] },
+        { id: 'a2', endpoints: ['127.0.0.1:7003'], masterId: 'a1', slots: [] },
+        // failed but still serving its slots (not replaced yet): still tracked, so the cache stays off
+        { id: 'gone', endpoints: ['127.0.0.1:7005'], slots: [[100, 200]] },
+        // a master without slots may be filled by a resharding
+        { id: 'new', endpoints: ['127.0.0.1:7006'], slots: [] },
+      ],
+      // failed and serving nothing: replaced, not tracked even while a client still routes to it
+      failed: new Set(['127.0.0.1:7004']),
+    });
   });
 });
 
@@ -180,28 +194,38 @@ describe('RedisBlocklist localCache with a Cluster client', () => {
     const mine = (await listeners()).filter((id) => !before.includes(id));
     // one per node: no node has failed yet in this file
     expect(mine).toHaveLength(cluster.nodes.length);
+    const masters = await cluster.masters();
+    const setsBefore = await Promise.all(masters.map(setCalls));
     // about a hundred probe rounds: an unreported probe would have emptied the cache and made its channels anew
     await sleep(2000);
+    // every master took probe keys (one per round each), not one master for all
+    const setsAfter = await Promise.all(masters.map(setCalls));
+    for (const [i, sets] of setsAfter.entries()) expect(sets - setsBefore[i]).toBeGreaterThan(10);
     expect(store.isTokenRevoked({}, jwt)).toBe(false);
     expect(await listeners()).toEqual(expect.arrayContaining(mine));
   });
 
-  it('a master that stalls longer than probeTimeout (its probe unreported) gets its channel made anew, whichever master it is', async () => {
+  it('a replica that stalls longer than probeTimeout (its probe unreported) gets its channel made anew, whichever shard it serves', async () => {
+    // Replicas: the probe key of their master's slot must reach them, and CLUSTER NODES (read from a
+    // master) stays at hand, so the cache is live and only the probe can find the stall.
     const store = cached(freshPrefix(), { probeInterval: 20, probeTimeout: 100 });
     const jwt = token('stalled', 's-1');
     expect(await fromMemory(store, jwt)).toBe(false);
-    for (const master of await cluster.masters()) {
-      const before = await listeners(master);
-      const blocker = new Redis(master, '127.0.0.1');
+    const masters = await cluster.masters();
+    const replicas = cluster.nodes.map(({ port }) => port).filter((port) => !masters.includes(port));
+    expect(replicas).toHaveLength(masters.length);
+    for (const replica of replicas) {
+      const before = await listeners(replica);
+      const blocker = new Redis(replica, '127.0.0.1');
       try {
-        // DEBUG SLEEP stalls the node: the probe on its slot cannot be reported within 100 ms.
-        await blocker.call('DEBUG', 'SLEEP', '0.3');
+        // DEBUG SLEEP stalls the node: the probe on its master's slot cannot be reported within 100 ms.
+        await blocker.call('DEBUG', 'SLEEP', '0.5');
       } finally {
         blocker.disconnect();
       }
       const end = Date.now() + 10_000;
-      while ((await listeners(master)).every((id) => before.includes(id))) {
-        if (Date.now() > end) throw new Error(`the channel on ${master} was never made anew`);
+      while ((await listeners(replica)).every((id) => before.includes(id))) {
+        if (Date.now() > end) throw new Error(`the channel on ${replica} was never made anew`);
         await sleep(20);
       }
       expect(await fromMemory(store, jwt)).toBe(false);

@@ -48,14 +48,23 @@ export interface ClusterNode {
   slots: [number, number][];
 }
 
-/**
- * The nodes of a `CLUSTER NODES` reply that may hold or receive keys: all but those in
- * `handshake` or without an address (`noaddr`), and failed (`fail`) nodes that serve no slot. A
- * failed master still listed with slots has not been replaced yet: its slots stay its own until its
- * replica takes over. Masters without slots count (a resharding may be filling one).
- */
-export function parseClusterNodes(reply: string): ClusterNode[] {
+/** What a `CLUSTER NODES` reply says of the cluster's nodes. */
+export interface ClusterNodes {
+  /**
+   * The nodes that may hold or receive keys: all but those in `handshake` or without an address
+   * (`noaddr`), and failed (`fail`) nodes that serve no slot. A failed master still listed with slots
+   * has not been replaced yet: its slots stay its own until its replica takes over. Masters without
+   * slots count (a resharding may be filling one).
+   */
+  nodes: ClusterNode[];
+  /** The endpoints of failed nodes that serve no slot: replaced, or gone; a client may still route to them. */
+  failed: Set<string>;
+}
+
+/** Reads a `CLUSTER NODES` reply (one line per node). */
+export function parseClusterNodes(reply: string): ClusterNodes {
   const nodes: ClusterNode[] = [];
+  const failed = new Set<string>();
   for (const line of reply.split('\n')) {
     // <id> <ip:port@cport[,hostname]> <flags> <master> <ping-sent> <pong-recv> <config-epoch> <link-state> <slot> ...
     const [id, announced, flags, master, , , , , ...fields] = line.trim().split(' ');
@@ -68,16 +77,16 @@ export function parseClusterNodes(reply: string): ClusterNode[] {
         return [from, to];
       });
     const flagged = new Set(flags.split(','));
-    if (flagged.has('handshake') || flagged.has('noaddr') || (flagged.has('fail') && slots.length === 0)) continue;
+    if (flagged.has('handshake') || flagged.has('noaddr')) continue;
     const [address, hostname] = announced.split(',');
     const ipPort = address.split('@')[0];
     const port = ipPort.slice(ipPort.lastIndexOf(':') + 1);
-    nodes.push({
-      id,
-      endpoints: hostname ? [ipPort, `${hostname}:${port}`] : [ipPort],
-      ...(master === '-' ? {} : { masterId: master }),
-      slots,
-    });
+    const endpoints = hostname ? [ipPort, `${hostname}:${port}`] : [ipPort];
+    if (flagged.has('fail') && slots.length === 0) {
+      for (const endpoint of endpoints) failed.add(endpoint);
+      continue;
+    }
+    nodes.push({ id, endpoints, ...(master === '-' ? {} : { masterId: master }), slots });
   }
-  return nodes;
+  return { nodes, failed };
 }

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Logger } from '@nestjs/common';
 import type { Cluster, Redis } from 'ioredis';
 import { withDeadline } from '../../loaders/deadline.js';
-import { type ClusterNode, keySlot, parseClusterNodes, tagFor } from './cluster-topology.js';
+import { type ClusterNode, type ClusterNodes, keySlot, parseClusterNodes, tagFor } from './cluster-topology.js';
 import { type ChannelOwner, InvalidationChannel } from './invalidation-channel.js';
 
 /** `RedisBlocklist`'s opt-in local cache. */
@@ -39,6 +39,9 @@ interface Slot {
   value: string | null;
   used: boolean;
 }
+
+/** While a Cluster's cache is off, its nodes are listed at least this often (ms): a replica promoted, a node back, ends it. */
+const RELIST_WHILE_OFF_MS = 1000;
 
 /** How a Cluster node's tracking connections come back after a loss: soon, then every two seconds. */
 const reconnectClusterNode = (attempt: number) => Math.min(attempt * 100, 2000);
@@ -120,6 +123,8 @@ export class TrackedCache implements ChannelOwner {
   /** The last `CLUSTER NODES` call while unsettled: one that outlived its deadline is waited for, not repeated. */
   private nodesCall?: Promise<unknown>;
   private listFailing = false;
+  /** The next list while the cache is off (`probeInterval` may be long). */
+  private relist?: NodeJS.Timeout;
   /** Keys in invalidations carry the client's own ioredis `keyPrefix`; the mirror's keys do not. */
   private readonly clientPrefix: string;
   private closed = false;
@@ -195,6 +200,7 @@ export class TrackedCache implements ChannelOwner {
   close(): void {
     this.closed = true;
     clearInterval(this.probing);
+    clearTimeout(this.relist);
     for (const [event, listener] of this.following) this.client.off(event, listener);
     for (const { channel } of this.channels.values()) channel.close();
     this.channels.clear();
@@ -263,6 +269,20 @@ export class TrackedCache implements ChannelOwner {
     this.epoch++;
     this.empty();
     this.endProbe();
+    if (isCluster(this.client)) this.relistSoon();
+  }
+
+  /** Until the cache answers again, the nodes are listed again soon: a channel down may be a node the cluster has replaced. */
+  private relistSoon(): void {
+    if (this.relist || this.closed) return;
+    const delay = Math.min(this.settings.probeInterval, RELIST_WHILE_OFF_MS);
+    this.relist = setTimeout(() => {
+      this.relist = undefined;
+      if (this.live) return;
+      void this.followNodes().finally(() => {
+        if (!this.live) this.relistSoon();
+      });
+    }, delay).unref();
   }
 
   private async tick(): Promise<void> {
@@ -310,15 +330,17 @@ export class TrackedCache implements ChannelOwner {
    * A channel on every node the list names, masters (with slots or not yet) and replicas, and on
    * every node the client routes to: a node not tracked could take writes unreported (a resharding
    * onto a new node, a promoted replica). A node new here turns the mirror off until its tracking
-   * is up too. A node goes once neither the list nor the client's routing has it: one master's list
-   * may lag behind the others' (gossip).
+   * is up too. A node goes once neither the list nor the client's routing has it (one master's list
+   * may lag behind the others', by gossip), or once the list says it failed and serves nothing.
    */
-  private adopt(nodes: ClusterNode[]): void {
+  private adopt({ nodes, failed }: ClusterNodes): void {
     const cluster = this.client as Cluster;
     // A node of the client's own, for its connection options (password, TLS, …).
     const [template] = cluster.nodes('all');
     if (!template) return;
-    const routed = routedEndpoints(cluster);
+    // A node the list says failed and serves nothing takes no write: the client may not know yet.
+    const failedRouted = [...failed].map((endpoint) => natMapped(cluster, endpoint));
+    const routed = new Set([...routedEndpoints(cluster)].filter((endpoint) => !failedRouted.includes(endpoint)));
     const wanted = new Map<string, string>();
     for (const node of nodes) {
       // Where the client connects to it, if it does (an IP or the announced hostname, through natMap).
