@@ -82,13 +82,14 @@ interface TrackedNode {
  * flight while any invalidation arrived is not stored (the `epoch` moved on): its answer may
  * predate the change the invalidation reports.
  *
- * A Cluster's nodes are listed again (`CLUSTER NODES`) every `probeInterval` and whenever its
- * client sees a change, and every node the list names or the client routes to is tracked: a node
- * new to either (a promoted replica, a node a resharding fills) turns the mirror off until it is
- * tracked too; a node goes once neither has it. The mirror answers only on a list younger than
- * `probeInterval + probeTimeout`. So a failover loses no report: a killed master's channel drops,
- * and the mirror stays off until its promoted replica serves and is tracked; a master demoted by a
- * planned failover keeps reporting the writes it now replicates.
+ * A Cluster's nodes are listed again (`CLUSTER NODES`) every `probeInterval`, whenever its client
+ * sees a change, and at least every second while the mirror is off. Every node the list names or
+ * the client routes to is tracked: a node new to either (a promoted replica, a node a resharding
+ * fills) turns the mirror off until it is tracked too; a node goes once neither has it. The
+ * mirror answers only on a list younger than `probeInterval + probeTimeout`. So a failover loses
+ * no report: a killed master's channel drops, and the mirror stays off until its promoted replica
+ * serves and is tracked; a master demoted by a planned failover keeps reporting the writes it now
+ * replicates.
  *
  * A connection can also go silent without closing, and the listeners are idle by design, so
  * nothing would notice: every `probeInterval` a short-lived probe key is written (on a Cluster,
