@@ -1,11 +1,10 @@
 import 'reflect-metadata';
 import { Inject, Injectable, Module, type Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { type ChildProcess, spawn } from 'node:child_process';
-import { createServer } from 'node:net';
 import { Redis } from 'ioredis';
 import { InMemoryRefreshTokenStore, JwtExtendedModule, JwtExtendedService, type RefreshTokenStore } from 'nestjs-jwt-extended';
 import { RedisRefreshTokenStore } from 'nestjs-jwt-extended/redis';
+import { startRedis } from './redis-servers.js';
 import { compare, fmt, table } from './stats.js';
 
 const SECRET = 'bench-secret-that-is-at-least-32-bytes-long';
@@ -53,40 +52,14 @@ class BenchFamilies extends RedisRefreshTokenStore {
   }
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
-  });
-}
-
-/** A throw-away redis-server on loopback (no persistence); undefined when none is installed. */
-async function startRedis(): Promise<{ url: string; process: ChildProcess } | undefined> {
-  const port = await freePort();
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
-    stdio: ['ignore', 'pipe', 'ignore'],
-  });
-  const ready = await new Promise<boolean>((resolve) => {
-    let output = '';
-    child.on('error', () => resolve(false));
-    child.stdout!.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-      if (output.includes('Ready to accept connections')) resolve(true);
-    });
-  });
-  return ready ? { url: `redis://127.0.0.1:${port}`, process: child } : undefined;
-}
-
 /**
  * Rotations per second (verify the refresh token, then `rotateRefreshToken`: two tokens signed,
  * one atomic store call) with `InMemoryRefreshTokenStore` and with `RedisRefreshTokenStore` on a
  * local redis-server, alternating round by round.
  */
 export async function runRotation(rounds: number, ms: number): Promise<string> {
-  const server = await startRedis();
+  // Without redis-server (not installed) only the in-memory store is measured.
+  const server = await startRedis().catch(() => undefined);
   const redis = server ? new Redis(server.url) : undefined;
   const memory = await rotator(InMemoryRefreshTokenStore);
   const candidates = [{ name: 'InMemoryRefreshTokenStore', run: memory.rotate }];
@@ -101,6 +74,6 @@ export async function runRotation(rounds: number, ms: number): Promise<string> {
     await memory.close();
     await inRedis?.close();
     redis?.disconnect();
-    server?.process.kill('SIGKILL');
+    server?.stop();
   }
 }
