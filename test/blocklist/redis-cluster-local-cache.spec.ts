@@ -1,8 +1,8 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
-import { type Cluster, Redis } from 'ioredis';
+import { type Cluster, type ClusterOptions, Redis } from 'ioredis';
 import { RedisBlocklist } from '../../lib/blocklist/redis/index.js';
 import { keySlot, parseClusterNodes, tagFor } from '../../lib/blocklist/redis/cluster-topology.js';
-import { RedisCluster } from '../support/redis-cluster.js';
+import { RedisCluster, type RedisClusterSetup } from '../support/redis-cluster.js';
 import { freshPrefix, nowSeconds, payload } from './stores.js';
 
 /*
@@ -31,8 +31,8 @@ afterAll(async () => {
 });
 
 const stores: RedisBlocklist[] = [];
-function cached(keyPrefix: string, localCache: { probeInterval?: number; probeTimeout?: number } = {}): RedisBlocklist {
-  const store = new RedisBlocklist(client, { keyPrefix, localCache: { maxEntries: 1000, probeInterval: 60_000, ...localCache } });
+function cached(keyPrefix: string, localCache: { probeInterval?: number; probeTimeout?: number } = {}, on = client): RedisBlocklist {
+  const store = new RedisBlocklist(on, { keyPrefix, localCache: { maxEntries: 1000, probeInterval: 60_000, ...localCache } });
   stores.push(store);
   return store;
 }
@@ -66,9 +66,9 @@ async function untilRevoked(store: RedisBlocklist, jwt: Payload, ms = 5000): Pro
 }
 
 /** The ids of the local caches' listener connections on one node, or on every node of the cluster. */
-async function listeners(port?: number): Promise<string[]> {
+async function listeners(port?: number, of = cluster): Promise<string[]> {
   const ids: string[] = [];
-  for (const { host, port: node } of cluster.nodes.filter((n) => port === undefined || n.port === port)) {
+  for (const { host, port: node } of of.nodes.filter((n) => port === undefined || n.port === port)) {
     const connection = new Redis(node, host, { lazyConnect: true, retryStrategy: () => null, enableOfflineQueue: false });
     try {
       await connection.connect();
@@ -99,15 +99,15 @@ async function setCalls(port: number): Promise<number> {
 }
 
 /** The master serving an identity's keys. */
-const masterOf = (keyPrefix: string, identity: string) => cluster.masterOf(`${keyPrefix}{${JSON.stringify(identity)}}:user`);
+const masterOf = (keyPrefix: string, identity: string, of = cluster) => of.masterOf(`${keyPrefix}{${JSON.stringify(identity)}}:user`);
 
 /** An identity whose keys live on each master: `users[i]` on `masters[i]`. */
-async function oneUserPerMaster(keyPrefix: string, label: string): Promise<string[]> {
-  const masters = await cluster.masters();
+async function oneUserPerMaster(keyPrefix: string, label: string, of = cluster): Promise<string[]> {
+  const masters = await of.masters();
   const users: string[] = [];
   for (let n = 0; users.filter(Boolean).length < masters.length; n++) {
     const user = `${label}-${n}`;
-    const at = masters.indexOf(await masterOf(keyPrefix, user));
+    const at = masters.indexOf(await masterOf(keyPrefix, user, of));
     users[at] ??= user;
   }
   return users;
@@ -324,5 +324,80 @@ describe('RedisBlocklist localCache with a Cluster client', () => {
     expect(await fromMemory(store, later)).toBe(false);
     await other.revokeToken(later);
     await untilRevoked(store, later);
+  }, 60_000);
+});
+
+/*
+ * Nodes that announce something other than the address the client connects to: the cache's
+ * channels must reach each node where the client does, once each (a channel on an address that
+ * leads nowhere keeps the cache off; two on one node doubled the work).
+ */
+describe('RedisBlocklist localCache on a Cluster whose nodes announce other endpoints', () => {
+  const clusters: RedisCluster[] = [];
+  const clients: Cluster[] = [];
+  async function startCluster(setup: RedisClusterSetup): Promise<RedisCluster> {
+    const announcing = await RedisCluster.start(3, setup);
+    clusters.push(announcing);
+    return announcing;
+  }
+  async function clientOf(of: RedisCluster, options: ClusterOptions = {}): Promise<Cluster> {
+    const connected = await of.client({ redisOptions: { maxRetriesPerRequest: 1 }, ...options });
+    clients.push(connected);
+    return connected;
+  }
+  afterAll(async () => {
+    for (const connected of clients) connected.disconnect();
+    await Promise.all(clusters.map((each) => each.stop()));
+  });
+
+  /** From memory for a key on every master, a revocation by another client reaches it, and one channel per node. */
+  async function cachesEveryMaster(of: RedisCluster, on: Cluster, writerOf: Cluster): Promise<void> {
+    const keyPrefix = freshPrefix();
+    const before = await listeners(undefined, of);
+    const store = cached(keyPrefix, {}, on);
+    const other = new RedisBlocklist(writerOf, { keyPrefix });
+    for (const user of await oneUserPerMaster(keyPrefix, 'announced', of)) {
+      const jwt = token(user, `${user}-1`);
+      const sibling = token(user, `${user}-2`);
+      expect(await fromMemory(store, jwt)).toBe(false);
+      expect(await fromMemory(store, sibling)).toBe(false);
+      await other.revokeToken(jwt);
+      await untilRevoked(store, jwt);
+      expect(store.isTokenRevoked({}, sibling)).toBe(false);
+    }
+    expect((await listeners(undefined, of)).filter((id) => !before.includes(id))).toHaveLength(of.nodes.length);
+  }
+
+  it('announced hostnames (cluster-preferred-endpoint-type hostname): the channels connect to the hostname the client routes to', async () => {
+    const named = await startCluster({ hostname: 'localhost' });
+    const on = await clientOf(named);
+    // the client itself routes by hostname here
+    expect(on.nodes('master').map((node) => node.options.host)).toEqual(['localhost', 'localhost', 'localhost']);
+    await cachesEveryMaster(named, on, await clientOf(named));
+  }, 60_000);
+
+  it('announced IPv6 addresses: the channels connect to [::1]:port, where the client routes', async () => {
+    const v6 = await startCluster({ announceIp: '::1' });
+    const on = await clientOf(v6);
+    expect(on.nodes('master').map((node) => node.options.host)).toEqual(['::1', '::1', '::1']);
+    await cachesEveryMaster(v6, on, await clientOf(v6));
+  }, 60_000);
+
+  it("announced ports behind a NAT: the channels go through the client's natMap, as an object or a function", async () => {
+    const natted = await startCluster({ natPorts: true });
+    const { natMap } = natted;
+    // the nodes announce ports nothing listens on: the client reaches them through natMap only
+    const announcedPorts = Object.keys(natMap).map((endpoint) => Number(endpoint.split(':')[1]));
+    expect(announcedPorts.filter((port) => natted.ports.includes(port))).toEqual([]);
+    const on = await clientOf(natted, { natMap });
+    expect(
+      on
+        .nodes('master')
+        .map((node) => node.options.port)
+        .toSorted(),
+    ).toEqual(natted.ports.toSorted());
+    const writerOf = await clientOf(natted, { natMap });
+    await cachesEveryMaster(natted, on, writerOf);
+    await cachesEveryMaster(natted, await clientOf(natted, { natMap: (key: string) => natMap[key] ?? null }), writerOf);
   }, 60_000);
 });

@@ -14,6 +14,18 @@ export interface RedisClusterSetup {
   replicas?: number;
   /** `cluster-node-timeout` in ms: how long a silent master goes before its replica takes over. Default Redis's 15000. */
   nodeTimeout?: number;
+  /**
+   * Nodes announce this hostname (`cluster-announce-hostname`) and clients are sent it rather than
+   * an IP (`cluster-preferred-endpoint-type hostname`), as in managed or Kubernetes deployments.
+   */
+  hostname?: string;
+  /**
+   * Nodes announce ports nothing listens on, as behind a port-forwarding NAT (Docker, a cloud
+   * proxy): a client reaches them only through `natMap` (see `RedisCluster.natMap`).
+   */
+  natPorts?: boolean;
+  /** Nodes also listen on this address and announce it (`cluster-announce-ip`): `::1` for an IPv6 cluster. */
+  announceIp?: string;
 }
 
 /**
@@ -25,24 +37,32 @@ export class RedisCluster {
   private readonly busPorts = new Map<number, number>();
 
   private nodeTimeout?: number;
+  /** The real client port of each announced one, for a `natPorts` cluster. */
+  private readonly realPorts = new Map<number, number>();
 
   private constructor(
     readonly ports: number[],
     private readonly dir: string,
+    private readonly announce: Pick<RedisClusterSetup, 'hostname' | 'natPorts' | 'announceIp'>,
   ) {}
+
+  /** For a `natPorts` cluster: each announced `127.0.0.1:port` mapped to where the node listens (ioredis `natMap`). */
+  get natMap(): Record<string, { host: string; port: number }> {
+    return Object.fromEntries([...this.realPorts].map(([announced, port]) => [`127.0.0.1:${announced}`, { host: '127.0.0.1', port }]));
+  }
 
   get nodes(): { host: string; port: number }[] {
     return this.ports.map((port) => ({ host: '127.0.0.1', port }));
   }
 
-  static async start(masters = 3, { replicas = 0, nodeTimeout }: RedisClusterSetup = {}): Promise<RedisCluster> {
+  static async start(masters = 3, { replicas = 0, nodeTimeout, ...announce }: RedisClusterSetup = {}): Promise<RedisCluster> {
     const dir = await mkdtemp(join(tmpdir(), 'jwt-redis-cluster-'));
     const nodes = masters * (1 + replicas);
     // Each node needs a client port and a cluster bus port, all different.
     const ports = new Set<number>();
     while (ports.size < nodes * 2) ports.add(await freePort());
     const [clientPorts, busPorts] = [[...ports].slice(0, nodes), [...ports].slice(nodes)];
-    const cluster = new RedisCluster(clientPorts, dir);
+    const cluster = new RedisCluster(clientPorts, dir, announce);
     try {
       await Promise.all(clientPorts.map((port, i) => cluster.startNode(port, busPorts[i])));
       await run('redis-cli', [
@@ -85,7 +105,7 @@ export class RedisCluster {
             .split('\n')
             // flags `master` or `myself,master`; not `master,fail`
             .filter((line) => /[ ,]master /.test(line))
-            .map((line) => Number(/:(\d+)@/.exec(line)![1]))
+            .map((line) => this.realPort(Number(/:(\d+)@/.exec(line)![1])))
         );
       } catch {
         // that node went away: ask the next one
@@ -184,7 +204,12 @@ export class RedisCluster {
   private async masterOfSlot(slot: number): Promise<number> {
     const { stdout } = await run('redis-cli', ['-p', String(this.livePorts()[0]), '--json', 'cluster', 'slots']);
     const ranges = JSON.parse(stdout) as [number, number, [string, number]][];
-    return ranges.find(([from, to]) => from <= slot && slot <= to)![2][1];
+    return this.realPort(ranges.find(([from, to]) => from <= slot && slot <= to)![2][1]);
+  }
+
+  /** Where the node announcing `port` listens. */
+  private realPort(port: number): number {
+    return this.realPorts.get(port) ?? port;
   }
 
   /** Until the node on `port` is a replica in sync as its master sees it (the master's WAIT counts it). */
@@ -273,6 +298,22 @@ export class RedisCluster {
 
   private async startNode(port: number, busPort: number): Promise<void> {
     this.busPorts.set(port, busPort);
+    // The test's own redis-cli calls and the clients' first contact stay on 127.0.0.1.
+    const bind = ['127.0.0.1'];
+    const announced: string[] = [];
+    if (this.announce.announceIp !== undefined) {
+      bind.push(this.announce.announceIp);
+      announced.push('--cluster-announce-ip', this.announce.announceIp);
+    }
+    if (this.announce.hostname !== undefined) {
+      announced.push('--cluster-announce-hostname', this.announce.hostname, '--cluster-preferred-endpoint-type', 'hostname');
+    }
+    if (this.announce.natPorts) {
+      let outside = [...this.realPorts].find(([, real]) => real === port)?.[0];
+      if (outside === undefined) this.realPorts.set((outside = await freePort()), port);
+      // The cluster bus keeps its real port: only clients are behind the "NAT".
+      announced.push('--cluster-announce-port', String(outside), '--cluster-announce-bus-port', String(busPort));
+    }
     const child = spawn(
       'redis-server',
       [
@@ -281,7 +322,7 @@ export class RedisCluster {
         '--cluster-port',
         String(busPort),
         '--bind',
-        '127.0.0.1',
+        bind.join(' '),
         '--cluster-enabled',
         'yes',
         '--cluster-config-file',
@@ -298,6 +339,7 @@ export class RedisCluster {
         // DEBUG SLEEP stalls a node in the local cache's probe tests.
         '--enable-debug-command',
         'local',
+        ...announced,
       ],
       { stdio: ['ignore', 'pipe', 'inherit'] },
     );
