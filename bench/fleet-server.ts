@@ -3,7 +3,8 @@
  * `node fleet-server.js <express|fastify> <memory|redis|redis-cached> [redis-url]`.
  * Routes: `/open`, `/cpu` (the process's CPU time, read around each run), `/noop` (an async guard that only sets `req.user`: Nest's guard pipeline
  * and nothing else), `/floor` (raw node:crypto HMAC, JSON parse, exp check, sets `req.user`),
- * `/jwt` (`@JwtRequired()`, default options, a `userLookup` loader and the chosen blocklist),
+ * `/least` (the least a guard with a verified-token cache does: header, `Map` lookup, `exp`, sets
+ * `req.user`), `/jwt` (`@JwtRequired()`, default options, a `userLookup` loader and the chosen blocklist),
  * `DELETE /logout` (revokes the presented token). Prints `READY <port>` once it listens.
  */
 import 'reflect-metadata';
@@ -71,12 +72,39 @@ class FloorGuard implements CanActivate {
   private readonly key = createSecretKey(Buffer.from(SECRET));
   canActivate(context: ExecutionContext) {
     const req = context.switchToHttp().getRequest<BenchRequest>();
-    const token = req.headers.authorization?.slice(7) ?? '';
+    const payload = this.verify(req.headers.authorization?.slice(7) ?? '');
+    if (payload.exp <= Date.now() / 1000) throw new UnauthorizedException();
+    req.user = { id: payload.sub };
+    return true;
+  }
+
+  /** The signature and the payload's JSON. */
+  verify(token: string): { exp: number; sub: string } {
     const [head, body, signature] = token.split('.');
     const expected = createHmac('sha256', this.key).update(`${head}.${body}`).digest();
     const actual = Buffer.from(signature ?? '', 'base64url');
     if (expected.length !== actual.length || !timingSafeEqual(expected, actual)) throw new UnauthorizedException();
-    const payload = JSON.parse(Buffer.from(body, 'base64url').toString()) as { exp: number; sub: string };
+    return JSON.parse(Buffer.from(body, 'base64url').toString()) as { exp: number; sub: string };
+  }
+}
+
+/**
+ * The least a guard that caches verified tokens can do per request, for reference: the header,
+ * one `Map` lookup, `exp`, `req.user`; verified with the floor's steps on a miss. No type, claims
+ * or revocation check, no user lookup, a cache that never evicts.
+ */
+@Injectable()
+class LeastGuard implements CanActivate {
+  private readonly floor = new FloorGuard();
+  private readonly verified = new Map<string, { exp: number; sub: string }>();
+  canActivate(context: ExecutionContext) {
+    const req = context.switchToHttp().getRequest<BenchRequest>();
+    const token = req.headers.authorization?.slice(7) ?? '';
+    let payload = this.verified.get(token);
+    if (!payload) {
+      payload = this.floor.verify(token);
+      this.verified.set(token, payload);
+    }
     if (payload.exp <= Date.now() / 1000) throw new UnauthorizedException();
     req.user = { id: payload.sub };
     return true;
@@ -106,6 +134,11 @@ class FleetBenchController {
   floor() {
     return { ok: true };
   }
+  @Get('least')
+  @UseGuards(LeastGuard)
+  least() {
+    return { ok: true };
+  }
   @Get('jwt')
   @JwtRequired()
   jwt() {
@@ -122,7 +155,7 @@ class FleetBenchController {
 @Module({
   imports: [JwtExtendedModule.forRoot({ secretKey: SECRET, loaders: { blocklist: Store, userLookup: Users } })],
   controllers: [FleetBenchController],
-  providers: [NoopGuard, FloorGuard],
+  providers: [NoopGuard, FloorGuard, LeastGuard],
 })
 class FleetBenchModule {}
 

@@ -70,6 +70,7 @@ const ROWS: Row[] = [
   { label: '/open (no guard)', store: 'memory', route: 'open', distinct: false },
   { label: 'no-op async guard (sets req.user)', store: 'memory', route: 'noop', distinct: false },
   { label: 'raw node:crypto floor guard', store: 'memory', route: 'floor', distinct: false },
+  { label: 'least cached-token guard (header, Map lookup, exp, sets req.user)', store: 'memory', route: 'least', distinct: false },
   { label: '@JwtRequired() + userLookup, InMemoryBlocklist', store: 'memory', route: 'jwt', distinct: false },
   { label: '@JwtRequired() + userLookup, RedisBlocklist', store: 'redis', route: 'jwt', distinct: false },
   { label: '@JwtRequired() + userLookup, RedisBlocklist + localCache', store: 'redis-cached', route: 'jwt', distinct: false },
@@ -90,14 +91,14 @@ export async function runFleet(
     const hot = [token('bench-user')];
     const distinct = Array.from({ length: 200_000 }, (_, i) => token(`user-${i}`));
     for (const adapter of adapters) {
-      const servers = new Map<StoreKind, { port: number; stop: () => void }>();
-      for (const kind of ['memory', 'redis', 'redis-cached'] as const) {
-        servers.set(kind, await startServer([adapter, kind, redis.url], './fleet-server.js'));
-      }
+      const servers = new Map<StoreKind, { port: number; stop: () => Promise<void> }>();
+      const samples = new Map<Row, { rps: number; p99: number; cpu: number }[]>(ROWS.map((row) => [row, []]));
       try {
+        for (const kind of ['memory', 'redis', 'redis-cached'] as const) {
+          servers.set(kind, await startServer([adapter, kind, redis.url], './fleet-server.js'));
+        }
         const url = (row: Row) => `http://127.0.0.1:${servers.get(row.store)!.port}/${row.route}`;
         for (const row of ROWS) await load(url(row), row.distinct ? distinct : hot, 1); // warm-up
-        const samples = new Map<Row, { rps: number; p99: number; cpu: number }[]>(ROWS.map((row) => [row, []]));
         for (let round = 0; round < rounds; round++) {
           for (const row of round % 2 ? ROWS.toReversed() : ROWS) {
             const tokens = row.distinct ? distinct : hot;
@@ -107,38 +108,40 @@ export async function runFleet(
             samples.get(row)!.push(await load(url(row), tokens, seconds));
           }
         }
-        const rps = (row: Row) => median(samples.get(row)!.map((s) => s.rps));
-        const cpu = (row: Row) => median(samples.get(row)!.map((s) => s.cpu));
-        // Per round, then the median: rows of one round share the machine's state (the whole round
-        // runs slower when something else wakes up on these two cores), rows of different rounds do not.
-        const ratio = (row: Row, to: Row) => median(samples.get(row)!.map((s, round) => s.rps / samples.get(to)![round].rps));
-        const [openRow, noopRow, floorRow, memoryRow, , cachedRow, floorDistinctRow, memoryDistinctRow] = ROWS;
-        const floor = rps(floorRow);
-        const [cpuOpen, cpuNoop, , cpuMemory, , , cpuFloorDistinct, cpuMemoryDistinct] = ROWS.map(cpu);
-        ratios[`${adapter}.toOpen`] = ratio(memoryRow, openRow);
-        ratios[`${adapter}.noopToOpen`] = ratio(noopRow, openRow);
-        ratios[`${adapter}.cachedToMemory`] = ratio(cachedRow, memoryRow);
-        ratios[`${adapter}.distinctToFloor`] = ratio(memoryDistinctRow, floorDistinctRow);
-        out.push(
-          `### ${adapter}\n\n` +
-            table(
-              ['route', 'req/s', 'p99', 'ratio to /open', 'ratio to InMemoryBlocklist (same tokens)', 'server CPU/request'],
-              ROWS.map((row) => [
-                row.label,
-                fmt(rps(row)),
-                `${fmt(median(samples.get(row)!.map((s) => s.p99)), 1)} ms`,
-                `${fmt(ratio(row, openRow), 2)}×`,
-                row.route === 'jwt' ? `${fmt(ratio(row, row.distinct ? memoryDistinctRow : memoryRow), 2)}×` : '—',
-                `${fmt(cpu(row), 1)} µs`,
-              ]),
-            ) +
-            `\n\nfloor ${fmt(floor)} req/s with one token; no-op guard ${fmt(ratios[`${adapter}.noopToOpen`], 2)}× /open. Server CPU per request ` +
-            `over /open: no-op guard ${signed(cpuNoop - cpuOpen)} µs, @JwtRequired() + userLookup ${signed(cpuMemory - cpuOpen)} µs; ` +
-            `distinct tokens, over the floor guard: ${signed(cpuMemoryDistinct - cpuFloorDistinct)} µs.`,
-        );
       } finally {
-        for (const server of servers.values()) server.stop();
+        await Promise.all([...servers.values()].map((server) => server.stop()));
       }
+      const rps = (row: Row) => median(samples.get(row)!.map((s) => s.rps));
+      const cpu = (row: Row) => median(samples.get(row)!.map((s) => s.cpu));
+      // Per round, then the median: rows of one round share the machine's state (the whole round
+      // runs slower when something else wakes up on these two cores), rows of different rounds do not.
+      const ratio = (row: Row, to: Row) => median(samples.get(row)!.map((s, round) => s.rps / samples.get(to)![round].rps));
+      const [openRow, noopRow, floorRow, leastRow, memoryRow, , cachedRow, floorDistinctRow, memoryDistinctRow] = ROWS;
+      const floor = rps(floorRow);
+      const [cpuOpen, cpuNoop, , cpuLeast, cpuMemory, , , cpuFloorDistinct, cpuMemoryDistinct] = ROWS.map(cpu);
+      ratios[`${adapter}.toOpen`] = ratio(memoryRow, openRow);
+      ratios[`${adapter}.noopToOpen`] = ratio(noopRow, openRow);
+      ratios[`${adapter}.leastToOpen`] = ratio(leastRow, openRow);
+      ratios[`${adapter}.cachedToMemory`] = ratio(cachedRow, memoryRow);
+      ratios[`${adapter}.distinctToFloor`] = ratio(memoryDistinctRow, floorDistinctRow);
+      out.push(
+        `### ${adapter}\n\n` +
+          table(
+            ['route', 'req/s', 'p99', 'ratio to /open', 'ratio to InMemoryBlocklist (same tokens)', 'server CPU/request'],
+            ROWS.map((row) => [
+              row.label,
+              fmt(rps(row)),
+              `${fmt(median(samples.get(row)!.map((s) => s.p99)), 1)} ms`,
+              `${fmt(ratio(row, openRow), 2)}×`,
+              row.route === 'jwt' ? `${fmt(ratio(row, row.distinct ? memoryDistinctRow : memoryRow), 2)}×` : '—',
+              `${fmt(cpu(row), 1)} µs`,
+            ]),
+          ) +
+          `\n\nfloor ${fmt(floor)} req/s with one token; no-op guard ${fmt(ratios[`${adapter}.noopToOpen`], 2)}× /open, least cached-token guard ` +
+          `${fmt(ratios[`${adapter}.leastToOpen`], 2)}×. Server CPU per request over /open: no-op guard ${signed(cpuNoop - cpuOpen)} µs, ` +
+          `least cached-token guard ${signed(cpuLeast - cpuOpen)} µs, @JwtRequired() + userLookup ${signed(cpuMemory - cpuOpen)} µs; ` +
+          `distinct tokens, over the floor guard: ${signed(cpuMemoryDistinct - cpuFloorDistinct)} µs.`,
+      );
     }
     out.push(await visibility(redis.url, revocations));
     out.push(await invalidationWindow(redis.url, revocations * 4));
@@ -187,7 +190,7 @@ async function visibility(redisUrl: string, revocations: number): Promise<string
         `${fmt(Math.max(...times), 2)} ms`,
       ]);
     } finally {
-      for (const server of fleet) server.stop();
+      await Promise.all(fleet.map((server) => server.stop()));
     }
   }
   return `### Revocation visible on the other instances (3 Fastify instances, one Redis)\n\n${table(['store', 'samples', 'p50', 'p99', 'max'], rows)}`;

@@ -53,6 +53,6 @@ export async function runGraphql(
     const driver = adapter === 'express' ? 'Apollo on Express' : 'Mercurius on Fastify';
     return { text: table([`${driver} query`, 'req/s', 'p50', 'p99', 'ratio to { open }'], rows), ratio: result.get('guarded')!.rps / open };
   } finally {
-    server.stop();
+    await server.stop();
   }
 }

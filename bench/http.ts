@@ -16,7 +16,7 @@ export interface Sample {
 }
 
 /** A bench server script (next to this file) in its own process; resolves with the port it prints. */
-export async function startServer(args: string[], script = './http-server.js'): Promise<{ port: number; stop: () => void }> {
+export async function startServer(args: string[], script = './http-server.js'): Promise<{ port: number; stop: () => Promise<void> }> {
   const child = spawn(process.execPath, [fileURLToPath(new URL(script, import.meta.url)), ...args], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -25,7 +25,13 @@ export async function startServer(args: string[], script = './http-server.js'): 
     lines.on('line', (line) => line.startsWith('READY ') && resolve(Number(line.slice(6))));
     child.once('exit', (code) => reject(new Error(`bench server exited with ${code}`)));
   });
-  return { port, stop: () => child.kill('SIGTERM') };
+  const stop = () =>
+    new Promise<void>((resolve) => {
+      if (child.exitCode !== null || child.signalCode !== null) return resolve();
+      child.once('exit', () => resolve());
+      child.kill('SIGTERM');
+    });
+  return { port, stop };
 }
 
 /** One autocannon run against `url` with the bearer token (plus a method and body where given). */
@@ -114,6 +120,6 @@ export async function runHttp(
       },
     };
   } finally {
-    server.stop();
+    await server.stop();
   }
 }
