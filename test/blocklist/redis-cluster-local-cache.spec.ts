@@ -65,7 +65,10 @@ async function untilRevoked(store: RedisBlocklist, jwt: Payload, ms = 5000): Pro
   }
 }
 
-/** The ids of the local caches' listener connections on one node, or on every node of the cluster. */
+/**
+ * The local caches' listener connections on one node, or on every node of the cluster, as
+ * `port:client-id` (client ids are numbered per node: the same id on two nodes is two connections).
+ */
 async function listeners(port?: number, of = cluster): Promise<string[]> {
   const ids: string[] = [];
   for (const { host, port: node } of of.nodes.filter((n) => port === undefined || n.port === port)) {
@@ -77,7 +80,7 @@ async function listeners(port?: number, of = cluster): Promise<string[]> {
         ...list
           .split('\n')
           .filter((line) => line.includes(' name=jwt-blocklist-invalidations '))
-          .map((line) => /id=(\d+)/.exec(line)![1]),
+          .map((line) => `${node}:${/id=(\d+)/.exec(line)![1]}`),
       );
     } catch {
       // a node killed by an earlier test
@@ -368,20 +371,20 @@ describe('RedisBlocklist localCache on a Cluster whose nodes announce other endp
     expect((await listeners(undefined, of)).filter((id) => !before.includes(id))).toHaveLength(of.nodes.length);
   }
 
-  it('announced hostnames (cluster-preferred-endpoint-type hostname): the channels connect to the hostname the client routes to', async () => {
-    const named = await startCluster({ hostname: 'localhost' });
-    const on = await clientOf(named);
-    // the client itself routes by hostname here
-    expect(on.nodes('master').map((node) => node.options.host)).toEqual(['localhost', 'localhost', 'localhost']);
-    await cachesEveryMaster(named, on, await clientOf(named));
-  }, 60_000);
-
-  it('announced IPv6 addresses: the channels connect to [::1]:port, where the client routes', async () => {
-    const v6 = await startCluster({ announceIp: '::1' });
-    const on = await clientOf(v6);
-    expect(on.nodes('master').map((node) => node.options.host)).toEqual(['::1', '::1', '::1']);
-    await cachesEveryMaster(v6, on, await clientOf(v6));
-  }, 60_000);
+  it.each([
+    { announced: 'hostnames (cluster-preferred-endpoint-type hostname)', setup: { hostname: 'localhost' }, host: 'localhost' },
+    { announced: 'IPv6 addresses', setup: { announceIp: '::1' }, host: '::1' },
+  ])(
+    'announced $announced: the channels connect to $host, where the client routes',
+    async ({ setup, host }) => {
+      const announcing = await startCluster(setup);
+      const on = await clientOf(announcing);
+      // the client itself routes to the announced endpoint
+      expect(on.nodes('master').map((node) => node.options.host)).toEqual([host, host, host]);
+      await cachesEveryMaster(announcing, on, await clientOf(announcing));
+    },
+    60_000,
+  );
 
   it("announced ports behind a NAT: the channels go through the client's natMap, as an object or a function", async () => {
     const natted = await startCluster({ natPorts: true });
