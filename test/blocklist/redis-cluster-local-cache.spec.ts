@@ -116,6 +116,26 @@ async function oneUserPerMaster(keyPrefix: string, label: string, of = cluster):
   return users;
 }
 
+/**
+ * For each user: two tokens answered from memory; one revoked through `other` (another instance)
+ * reaches the cache while the other is still answered from memory; then a user-wide cut-off does too.
+ */
+async function expectRevocationsToReachTheCache(store: RedisBlocklist, other: RedisBlocklist, users: string[]): Promise<void> {
+  for (const user of users) {
+    const jwt = token(user, `${user}-1`);
+    const sibling = token(user, `${user}-2`);
+    expect(await fromMemory(store, jwt)).toBe(false);
+    expect(await fromMemory(store, sibling)).toBe(false);
+    await other.revokeToken(jwt);
+    await untilRevoked(store, jwt);
+    // still answered from memory: the invalidation named the one key, the cache was not emptied
+    expect(store.isTokenRevoked({}, sibling)).toBe(false);
+    // a user-wide cut-off invalidates the identity's key, so every cached token of the user
+    await other.revokeAllForUser(user);
+    await untilRevoked(store, sibling);
+  }
+}
+
 describe('Redis Cluster key slots (the probes are written to a slot of each master)', () => {
   it('keySlot agrees with CLUSTER KEYSLOT, hash tags, empty tags and UTF-8 included; tagFor(slot) lands on slot', async () => {
     for (const key of ['123456789', 'a{user}:jti', 'a{}b', '{}{x}', 'a{b', 'x{é}y', '{😀}', 'plain', `p:{${JSON.stringify('zoë')}}:user`]) {
@@ -161,22 +181,11 @@ describe('CLUSTER NODES as the local cache reads it', () => {
 describe('RedisBlocklist localCache with a Cluster client', () => {
   it('answers from memory for keys on every master, and a revocation by another instance reaches it', async () => {
     const keyPrefix = freshPrefix();
-    const store = cached(keyPrefix);
-    const other = new RedisBlocklist(writer, { keyPrefix });
-    const users = await oneUserPerMaster(keyPrefix, 'spread');
-    for (const user of users) {
-      const jwt = token(user, `${user}-1`);
-      const sibling = token(user, `${user}-2`);
-      expect(await fromMemory(store, jwt)).toBe(false);
-      expect(await fromMemory(store, sibling)).toBe(false);
-      await other.revokeToken(jwt);
-      await untilRevoked(store, jwt);
-      // still answered from memory: the invalidation named the one key, the cache was not emptied
-      expect(store.isTokenRevoked({}, sibling)).toBe(false);
-      // a user-wide cut-off invalidates the identity's key, so every cached token of the user
-      await other.revokeAllForUser(user);
-      await untilRevoked(store, sibling);
-    }
+    await expectRevocationsToReachTheCache(
+      cached(keyPrefix),
+      new RedisBlocklist(writer, { keyPrefix }),
+      await oneUserPerMaster(keyPrefix, 'spread'),
+    );
   });
 
   it('the instance that revokes refuses the token as soon as the revocation resolves', async () => {
@@ -353,21 +362,16 @@ describe('RedisBlocklist localCache on a Cluster whose nodes announce other endp
     await Promise.all(clusters.map((each) => each.stop()));
   });
 
-  /** From memory for a key on every master, a revocation by another client reaches it, and one channel per node. */
+  /** Revocations by another client reach the cache for keys on every master, and one channel per node. */
   async function cachesEveryMaster(of: RedisCluster, on: Cluster, writerOf: Cluster): Promise<void> {
     const keyPrefix = freshPrefix();
     const before = await listeners(undefined, of);
     const store = cached(keyPrefix, {}, on);
-    const other = new RedisBlocklist(writerOf, { keyPrefix });
-    for (const user of await oneUserPerMaster(keyPrefix, 'announced', of)) {
-      const jwt = token(user, `${user}-1`);
-      const sibling = token(user, `${user}-2`);
-      expect(await fromMemory(store, jwt)).toBe(false);
-      expect(await fromMemory(store, sibling)).toBe(false);
-      await other.revokeToken(jwt);
-      await untilRevoked(store, jwt);
-      expect(store.isTokenRevoked({}, sibling)).toBe(false);
-    }
+    await expectRevocationsToReachTheCache(
+      store,
+      new RedisBlocklist(writerOf, { keyPrefix }),
+      await oneUserPerMaster(keyPrefix, 'announced', of),
+    );
     expect((await listeners(undefined, of)).filter((id) => !before.includes(id))).toHaveLength(of.nodes.length);
   }
 
