@@ -78,6 +78,9 @@ const ROWS: Row[] = [
   { label: 'distinct tokens: @JwtRequired(), InMemoryBlocklist', store: 'memory', route: 'jwt', distinct: true },
   { label: 'distinct tokens: @JwtRequired(), RedisBlocklist', store: 'redis', route: 'jwt', distinct: true },
   { label: 'distinct tokens: @JwtRequired(), RedisBlocklist + localCache', store: 'redis-cached', route: 'jwt', distinct: true },
+  // A/A: the first row again, at the other end of the round. What it reads besides 1.00× is the
+  // machine moving between two measurements of the same thing: the noise every ratio carries.
+  { label: '/open again, at the other end of the round (A/A)', store: 'memory', route: 'open', distinct: false },
 ];
 
 export async function runFleet(
@@ -115,8 +118,10 @@ export async function runFleet(
       const cpu = (row: Row) => median(samples.get(row)!.map((s) => s.cpu));
       // Per round, then the median: rows of one round share the machine's state (the whole round
       // runs slower when something else wakes up on these two cores), rows of different rounds do not.
-      const ratio = (row: Row, to: Row) => median(samples.get(row)!.map((s, round) => s.rps / samples.get(to)![round].rps));
-      const [openRow, noopRow, floorRow, leastRow, memoryRow, , cachedRow, floorDistinctRow, memoryDistinctRow] = ROWS;
+      const roundRatios = (row: Row, to: Row) => samples.get(row)!.map((s, round) => s.rps / samples.get(to)![round].rps);
+      const ratio = (row: Row, to: Row) => median(roundRatios(row, to));
+      const [openRow, noopRow, floorRow, leastRow, memoryRow, , cachedRow, floorDistinctRow, memoryDistinctRow, , , againRow] = ROWS;
+      const sameRoute = roundRatios(againRow, openRow);
       const floor = rps(floorRow);
       const [cpuOpen, cpuNoop, , cpuLeast, cpuMemory, , , cpuFloorDistinct, cpuMemoryDistinct] = ROWS.map(cpu);
       ratios[`${adapter}.toOpen`] = ratio(memoryRow, openRow);
@@ -140,7 +145,8 @@ export async function runFleet(
           `\n\nfloor ${fmt(floor)} req/s with one token; no-op guard ${fmt(ratios[`${adapter}.noopToOpen`], 2)}× /open, least cached-token guard ` +
           `${fmt(ratios[`${adapter}.leastToOpen`], 2)}×. Server CPU per request over /open: no-op guard ${signed(cpuNoop - cpuOpen)} µs, ` +
           `least cached-token guard ${signed(cpuLeast - cpuOpen)} µs, @JwtRequired() + userLookup ${signed(cpuMemory - cpuOpen)} µs; ` +
-          `distinct tokens, over the floor guard: ${signed(cpuMemoryDistinct - cpuFloorDistinct)} µs.`,
+          `distinct tokens, over the floor guard: ${signed(cpuMemoryDistinct - cpuFloorDistinct)} µs. ` +
+          `A/A, /open measured twice in each round: ${fmt(median(sameRoute), 2)}× (rounds ${fmt(Math.min(...sameRoute), 2)}–${fmt(Math.max(...sameRoute), 2)}×).`,
       );
     }
     out.push(await visibility(redis.url, revocations));
