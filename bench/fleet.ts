@@ -159,8 +159,11 @@ export async function runFleet(
   return { text: out.join('\n\n'), ratios };
 }
 
-/** A difference of CPU times, with its sign: "+1.2", "−0.4". */
-const signed = (micros: number) => `${micros < 0 ? '−' : '+'}${fmt(Math.abs(micros), 1)}`;
+/** A difference of CPU times, with its sign: "+1.2", "−0.4"; rounded first, so never "−0.0". */
+const signed = (micros: number) => {
+  const tenths = Math.round(micros * 10) / 10;
+  return `${tenths < 0 ? '−' : '+'}${fmt(Math.abs(tenths), 1)}`;
+};
 
 const percentile = (values: number[], p: number) =>
   values.toSorted((a, b) => a - b)[Math.min(values.length - 1, Math.floor(values.length * p))];
