@@ -15,6 +15,7 @@ import {
   type UserLookupLoader,
 } from '../../lib/index.js';
 import { ADAPTERS, useTestApp } from '../support/app.js';
+import { withAnotherSignature } from '../support/forge.js';
 import { DRIVER, type GraphQLResult, bearer, gql, graphqlModule } from './graphql-app.js';
 
 /** The GraphQL context of either driver: Apollo `{ req, res }`, Mercurius `{ request, reply }`. */
@@ -221,7 +222,7 @@ describe.each(ADAPTERS)('GraphQL on %s', (adapter) => {
 
     it('a tampered token fails with 422 (BAD_USER_INPUT, as Nest codes 422)', async () => {
       const token = await t.jwt.createAccessToken('alice');
-      const tampered = `${token.slice(0, -2)}${token.endsWith('AA') ? 'BB' : 'AA'}`;
+      const tampered = withAnotherSignature(token);
       const result = await gql(t.url, '{ me }', { headers: bearer(tampered) });
       expect(result.errors![0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', status: 422 });
       expect(result.data).toEqual({ me: null });

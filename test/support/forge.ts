@@ -17,5 +17,15 @@ export function forgeAsymmetric(header: unknown, payload: unknown, key: KeyObjec
   return `${input}.${sign(hash, Buffer.from(input), { key, ...options }).toString('base64url')}`;
 }
 
+/**
+ * `token` with another signature of the same length: its first character changed, which always
+ * changes the signature's bytes and keeps it canonical base64url. (Overwriting the last characters
+ * with fixed ones, as tests once did, leaves one signature in ~1,000 unchanged: a valid token.)
+ */
+export function withAnotherSignature(token: string): string {
+  const start = token.lastIndexOf('.') + 1;
+  return `${token.slice(0, start)}${token[start] === 'A' ? 'B' : 'A'}${token.slice(start + 1)}`;
+}
+
 /** Seconds since the epoch, now. */
 export const now = () => Math.floor(Date.now() / 1000);
