@@ -11,6 +11,7 @@ import {
 } from '../../lib/index.js';
 import { RedisBlocklist, type RedisBlocklistClient, type RedisBlocklistOptions } from '../../lib/blocklist/redis/index.js';
 import { ADAPTERS } from '../support/app.js';
+import { ALL_BUT_DATE } from '../support/clock.js';
 
 /** The two ready stores; the Redis one talks to a real redis-server (or Cluster). */
 export type StoreKind = 'memory' | 'redis';
@@ -112,24 +113,5 @@ export function revocationRoutes(Store: Type<RevocationStore>): Type {
  * signer all read this clock. `jest.useRealTimers()` puts it back.
  */
 export function setWallClock(seconds: number): void {
-  jest.useFakeTimers({
-    now: seconds * 1000,
-    advanceTimers: true,
-    doNotFake: [
-      'hrtime',
-      'nextTick',
-      'performance',
-      'queueMicrotask',
-      'requestAnimationFrame',
-      'cancelAnimationFrame',
-      'requestIdleCallback',
-      'cancelIdleCallback',
-      'setImmediate',
-      'clearImmediate',
-      'setInterval',
-      'clearInterval',
-      'setTimeout',
-      'clearTimeout',
-    ],
-  });
+  jest.useFakeTimers({ now: seconds * 1000, advanceTimers: true, doNotFake: [...ALL_BUT_DATE] });
 }

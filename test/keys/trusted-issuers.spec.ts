@@ -3,6 +3,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import request from 'supertest';
 import type { TrustedIssuer } from '../../lib/index.js';
 import { ADAPTERS, SECRET, type TestApp, createTestApp } from '../support/app.js';
+import { ALL_BUT_DATE } from '../support/clock.js';
 import { forgeHmac, now } from '../support/forge.js';
 import { bearer, expectResponse } from '../support/http.js';
 import { SUBJECT_CHECKS } from '../support/loaders.js';
@@ -17,19 +18,6 @@ const AGING = 'https://aging.example.com'; // its set is aged past cacheMaxAge b
 const EAGER = 'https://eager.example.com'; // cooldown 0: every unknown kid refetches
 const API = 'my-api';
 /** Every fakeable API but Date: servers, sockets and timeouts keep running in real time. */
-const NOT_DATE = [
-  'hrtime',
-  'nextTick',
-  'performance',
-  'queueMicrotask',
-  'setImmediate',
-  'clearImmediate',
-  'setInterval',
-  'clearInterval',
-  'setTimeout',
-  'clearTimeout',
-] as const;
-
 const expectRefused = (t: TestApp, token: string, status: number, msg: string, path = '/protected') =>
   expectResponse(request(t.url).get(path).set(bearer(token)), status, { msg }, [], { hides: token.slice(0, 40) });
 const expectAccepted = (t: TestApp, token: string, id: unknown) =>
@@ -85,7 +73,7 @@ describe.each(ADAPTERS)('trusted issuers (%s)', (adapter) => {
 
   it('an unknown kid refetches the set once per cooldown, then is refused without fetching', async () => {
     // Only Date is faked: the cooldown is crossed by moving the clock, not by waiting.
-    jest.useFakeTimers({ doNotFake: [...NOT_DATE], now: Date.now() });
+    jest.useFakeTimers({ doNotFake: [...ALL_BUT_DATE], now: Date.now() });
     const pastCooldown = () => jest.setSystemTime(Date.now() + 31_000);
     try {
       const claims = { iss: OTHER, aud: API, sub: 'alice' };
@@ -143,7 +131,7 @@ describe.each(ADAPTERS)('trusted issuers (%s)', (adapter) => {
   it('after cacheMaxAge the set is fetched again: a key removed from it stops working, cached tokens included', async () => {
     const key = new IdpKey('aging-1');
     aging.setKeys(key.jwk());
-    jest.useFakeTimers({ doNotFake: [...NOT_DATE], now: Date.now() });
+    jest.useFakeTimers({ doNotFake: [...ALL_BUT_DATE], now: Date.now() });
     try {
       const token = key.sign({ iss: AGING, aud: API, sub: 'cached', exp: Math.floor(Date.now() / 1000) + 3600 });
       await expectAccepted(t, token, 'cached');

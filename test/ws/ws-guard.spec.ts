@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import { type OnGatewayConnection, SubscribeMessage, WebSocketGateway } from '@nestjs/websockets';
-import { afterEach, describe, expect, it } from '@jest/globals';
+import { afterEach, describe, expect, it, jest } from '@jest/globals';
 import {
   JWT_BLOCKLIST,
   Jwt,
@@ -12,6 +12,7 @@ import {
   type RevocationStore,
 } from '../../lib/index.js';
 import { useTestApp } from '../support/app.js';
+import { ALL_BUT_DATE } from '../support/clock.js';
 import { forgeHmac, now } from '../support/forge.js';
 import { ProfileGateway, WS_LOADERS, handlerRuns } from './gateway.js';
 import { type Handshake, type TestWsClient, WS_KINDS, WS_MATRIX, connect, handshakeUrl, useWsAdapter } from './ws-support.js';
@@ -148,19 +149,28 @@ describe.each(WS_KINDS)('expiry mid-connection (%s)', (kind) => {
   const t = useTestApp('express', { loaders: WS_LOADERS, providers: [ProfileGateway], beforeInit: useWsAdapter(kind) });
   const clients: TestWsClient[] = [];
   afterEach(() => {
+    jest.useRealTimers();
     for (const client of clients.splice(0)) client.close();
     handlerRuns.clear();
   });
 
-  it('verifies every message: a token that expires mid-connection stops working', async () => {
-    const client = await connect(kind, t.url, bearer(await t.jwt.createAccessToken('alice', { expiresDelta: 1 })));
-    clients.push(client);
-    expect(await client.call('whoami')).toEqual({ data: expect.objectContaining({ identity: 'alice' }) });
-    await new Promise((resolve) => setTimeout(resolve, 2100));
-    expect(await client.call('whoami')).toEqual({ error: { status: 401, msg: 'Token has expired' } });
-    expect(await client.call('optional')).toEqual({ error: { status: 401, msg: 'Token has expired' } });
-    expect(handlerRuns.get('whoami')).toBe(1);
-  });
+  // The wall clock stands still, then jumps past `exp`: a one-second token lives only until the next
+  // whole second (`exp` is `iat` + 1, `iat` whole seconds), which on the real clock the connection
+  // could outlast when the token is made late in its second, as here 999 ms into it.
+  it.each([0, 999])(
+    'verifies every message: a token that expires mid-connection stops working (made %i ms into its second)',
+    async (ms) => {
+      const start = Math.floor(Date.now() / 1000);
+      jest.useFakeTimers({ now: start * 1000 + ms, doNotFake: [...ALL_BUT_DATE] });
+      const client = await connect(kind, t.url, bearer(await t.jwt.createAccessToken('alice', { expiresDelta: 1 })));
+      clients.push(client);
+      expect(await client.call('whoami')).toEqual({ data: expect.objectContaining({ identity: 'alice' }) });
+      jest.setSystemTime((start + 1) * 1000); // exp: expired from this second on
+      expect(await client.call('whoami')).toEqual({ error: { status: 401, msg: 'Token has expired' } });
+      expect(await client.call('optional')).toEqual({ error: { status: 401, msg: 'Token has expired' } });
+      expect(handlerRuns.get('whoami')).toBe(1);
+    },
+  );
 });
 
 /** Under the global guard: undeclared handlers need a token, `@JwtPublic()` ones read none. */
