@@ -169,9 +169,27 @@ export class RedisCluster {
     await this.startNode(port, busPort);
     this.ports.push(port);
     if (this.nodeTimeout !== undefined) await this.configSet(port, 'cluster-node-timeout', this.nodeTimeout);
-    await run('redis-cli', ['--cluster', 'add-node', `127.0.0.1:${port}`, `127.0.0.1:${this.livePorts()[0]}`]);
+    await this.manage(['add-node', `127.0.0.1:${port}`, `127.0.0.1:${this.livePorts()[0]}`]);
     for (const live of this.livePorts()) await waitForClusterOk(live);
     return port;
+  }
+
+  /**
+   * `redis-cli --cluster <args>`, again while it fails for up to 30 s: it checks the cluster before it
+   * changes anything, and refuses while the nodes' views still differ (as for a while after a
+   * failover, by gossip, even once every node says `cluster_state:ok`).
+   */
+  private async manage(args: string[]): Promise<void> {
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      try {
+        await run('redis-cli', ['--cluster', ...args]);
+        return;
+      } catch (error) {
+        if (Date.now() > deadline) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 250));
+      }
+    }
   }
 
   /** Moves one slot and its keys to the master on `to`, as a resharding does (IMPORTING/MIGRATING, MIGRATE, SETSLOT NODE). */
@@ -195,7 +213,7 @@ export class RedisCluster {
   /** Takes a master without slots out of the cluster (`redis-cli --cluster del-node`: the others forget it), and stops it. */
   async removeNode(port: number): Promise<void> {
     const id = (await run('redis-cli', ['-p', String(port), 'cluster', 'myid'])).stdout.trim();
-    await run('redis-cli', ['--cluster', 'del-node', `127.0.0.1:${this.livePorts().find((live) => live !== port)}`, id]);
+    await this.manage(['del-node', `127.0.0.1:${this.livePorts().find((live) => live !== port)}`, id]);
     await this.kill(port);
     for (const live of this.livePorts()) await waitForClusterOk(live);
   }
